@@ -1,0 +1,10 @@
+"""Client area (/client): a client user's own account only."""
+
+from flask import Blueprint
+
+from portal.guards import require_client_user
+
+bp = Blueprint("client", __name__)
+bp.before_request(require_client_user)
+
+from portal.client import views  # noqa: E402,F401

@@ -1,0 +1,44 @@
+"""Template filters: money via Babel in the currency's own digits, hours, local times."""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+
+from portal.money import format_hours, round_money
+from portal.services.settings import to_business_time
+
+LOCALE = "en_US"
+
+
+def format_money(amount: Decimal | None, currency) -> str:
+    """133.3333 EUR -> "€133.33"; uses the currency's prefix/suffix when it defines them."""
+    if amount is None:
+        return ""
+    places = currency.decimals
+    value = round_money(amount, places)
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    if currency.prefix or currency.suffix:
+        number = format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=True)
+        return f"{currency.prefix}{number}{currency.suffix}"
+    return format_currency(
+        value,
+        currency.code,
+        format="¤" + pattern,
+        locale=LOCALE,
+        currency_digits=False,
+        decimal_quantization=True,
+    )
+
+
+def format_datetime_local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC timestamp in the business time zone."""
+    if moment is None:
+        return ""
+    return to_business_time(moment).strftime(fmt)
+
+
+def register(app) -> None:
+    """Add the filters to Jinja."""
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_hours, "hours")
+    app.add_template_filter(format_datetime_local, "localtime")

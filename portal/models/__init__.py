@@ -1,0 +1,48 @@
+"""The domain model of SPEC.md, one module per aggregate."""
+
+from portal.models.api_token import ApiToken
+from portal.models.audit import AuditLogEntry
+from portal.models.billing import (
+    BillableItem,
+    BillingPeriod,
+    Counter,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    ItemKind,
+)
+from portal.models.client import Client
+from portal.models.currency import Currency
+from portal.models.plan import BillingModel, Plan, PlanPrice
+from portal.models.setting import Setting
+from portal.models.subscription import Subscription
+from portal.models.ticket import DEPARTMENTS, Priority, Ticket, TicketMessage, TicketStatus
+from portal.models.time_entry import TimeEntry
+from portal.models.user import Role, User
+
+__all__ = [
+    "DEPARTMENTS",
+    "ApiToken",
+    "AuditLogEntry",
+    "BillableItem",
+    "BillingModel",
+    "BillingPeriod",
+    "Client",
+    "Counter",
+    "Currency",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "ItemKind",
+    "Plan",
+    "PlanPrice",
+    "Priority",
+    "Role",
+    "Setting",
+    "Subscription",
+    "Ticket",
+    "TicketMessage",
+    "TicketStatus",
+    "TimeEntry",
+    "User",
+]

@@ -1,0 +1,78 @@
+"""Column types that stay exact and timezone-aware on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime, Numeric
+from sqlalchemy.types import TypeDecorator
+
+MONEY_SCALE = 4
+_SCALE_FACTOR = Decimal(10) ** MONEY_SCALE
+_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+
+
+class Money(TypeDecorator):
+    """A Decimal with four places: NUMERIC(16, 4) on PostgreSQL, integer 1/10000s on SQLite.
+
+    SQLite has no exact decimal type (its NUMERIC affinity stores floats), so there the
+    value is kept as a scaled integer; SUM() over it stays exact on both databases.
+    """
+
+    impl = Numeric(16, MONEY_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        """Pick the storage type for the dialect."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(16, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        """Decimal -> stored value; floats are refused outright."""
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, not float")
+        value = Decimal(value).quantize(_QUANTUM)
+        if dialect.name == "sqlite":
+            return int(value * _SCALE_FACTOR)
+        return value
+
+    def process_result_value(self, value, dialect):
+        """Stored value -> Decimal with four places."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _SCALE_FACTOR).quantize(_QUANTUM)
+        return Decimal(value).quantize(_QUANTUM)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        """Attach UTC to what SQLite returns naive."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)

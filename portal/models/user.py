@@ -1,0 +1,71 @@
+"""Users: admins, operators and client users."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.client import Client
+from portal.models.types import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """What a user may do; see SPEC.md, "People and what each may do"."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    CLIENT = "client"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in; client users belong to exactly one client account."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'operator', 'client')", name="role_valid"),
+        # Client users need a client; staff must not have one.
+        CheckConstraint(
+            "(role = 'client') = (client_id IS NOT NULL)", name="client_link_matches_role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client.id", ondelete="RESTRICT"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on logout-everywhere, password change or disabling: old sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    client: Mapped[Client | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: disabled users cannot log in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login: the id together with the session version."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        """True for admins."""
+        return self.role == Role.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        """True for admins and operators."""
+        return self.role in (Role.ADMIN, Role.OPERATOR)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

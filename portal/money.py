@@ -1,0 +1,78 @@
+"""Exact arithmetic: money rounded half-up to a currency's places; hours <-> integer minutes."""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+QUARTER = 15
+MIN_MINUTES = 15
+MAX_MINUTES = 24 * 60
+HOURS_RULE = "Enter hours in quarter-hour steps from 0.25 to 24, e.g. 0.25, 1.5, 1,5 or 1:30."
+
+# ASCII digits only: "١٫٥" and other Unicode digits are refused, not silently read.
+_DECIMAL_HOURS = re.compile(r"([0-9]{0,2})(?:[.,]([0-9]{1,6}))?", re.ASCII)
+_CLOCK_HOURS = re.compile(r"([0-9]{1,2}):([0-9]{2})", re.ASCII)
+
+
+class HoursError(ValueError):
+    """Raised for any hours value outside the rule; its message says what is allowed."""
+
+    def __init__(self, message: str = HOURS_RULE):
+        super().__init__(message)
+
+
+def round_money(amount: Decimal, places: int) -> Decimal:
+    """Round half-up to `places` decimal places (0 for JPY, 2 for most)."""
+    if isinstance(amount, float):
+        raise TypeError("money must be Decimal, not float")
+    return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def round_minutes_to_quarter(minutes: Decimal) -> int:
+    """Round a minute count half-up to the nearest multiple of 15."""
+    quarters = (Decimal(minutes) / QUARTER).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(quarters) * QUARTER
+
+
+def minutes_to_hours(minutes: int) -> Decimal:
+    """Integer minutes -> hours as a Decimal with two places (90 -> 1.50)."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def format_hours(minutes: int | None) -> str:
+    """Integer minutes -> "1.50"; hours always show two decimals."""
+    return f"{minutes_to_hours(minutes or 0):.2f}"
+
+
+def parse_hours(raw: object) -> int:
+    """Parse "1.5", "1,5", "1:30" or "0.25" into minutes; refuse anything else.
+
+    Allowed: 0.25 to 24 hours in quarter-hour steps. Raises HoursError.
+    """
+    if not isinstance(raw, str):
+        raise HoursError()
+    text = raw.strip()
+    if not text or len(text) > 12:
+        raise HoursError()
+    clock = _CLOCK_HOURS.fullmatch(text)
+    if clock:
+        hours, mins = int(clock.group(1)), int(clock.group(2))
+        if mins not in (0, 15, 30, 45):
+            raise HoursError("Minutes after the colon must be 00, 15, 30 or 45. " + HOURS_RULE)
+        minutes = hours * 60 + mins
+    else:
+        match = _DECIMAL_HOURS.fullmatch(text)
+        if not match or not (match.group(1) or match.group(2)):
+            raise HoursError()
+        try:
+            value = Decimal(f"{match.group(1) or 0}.{match.group(2) or 0}")
+        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+            raise HoursError() from None
+        exact = value * 60
+        if exact != exact.to_integral_value():
+            raise HoursError()
+        minutes = int(exact)
+    if minutes % QUARTER:
+        raise HoursError()
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise HoursError()
+    return minutes

@@ -1,0 +1,41 @@
+"""API tokens: issue (shown once), look up by digest, revoke."""
+
+import hashlib
+import secrets
+
+from portal.extensions import db
+from portal.models import ApiToken, User
+from portal.models.types import utcnow
+
+TOKEN_PREFIX = "shp_"  # noqa: S105 - a public marker, not a secret
+
+
+def _digest(token: str) -> str:
+    """SHA-256 hex digest; tokens are long random strings, so no salt or slow hash is needed."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Issue a token for `user`; returns the row and the plain token (never stored)."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:10])
+    db.session.add(token)
+    db.session.flush()
+    return token, plain
+
+
+def find_token_user(plain: str) -> User | None:
+    """The active user behind a valid, unrevoked token, or None."""
+    if not plain or len(plain) > 200:
+        return None
+    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_digest(plain)))
+    if token is None or token.is_revoked or not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    """Revoke a token; requests with it get 401 from now on."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    db.session.flush()

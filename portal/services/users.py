@@ -1,0 +1,98 @@
+"""Users: create, authenticate, hash passwords (argon2id)."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+
+from portal.extensions import db
+from portal.models import Client, Role, User
+from portal.models.types import utcnow
+from portal.services.errors import ValidationFailed
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+MIN_PASSWORD_LENGTH = 12
+# Verified against when the email is unknown, so a wrong email costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches the hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed and lower-cased, so lookups do not depend on how it was typed."""
+    return (email or "").strip().lower()
+
+
+def create_user(
+    email: str,
+    password: str,
+    role: str,
+    *,
+    name: str | None = None,
+    client_id: int | None = None,
+) -> User:
+    """Add a user after checking email, password length, role and client link."""
+    errors: dict[str, str] = {}
+    email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        errors["email"] = "Enter a valid email address."
+    if not errors and db.session.scalar(db.select(User.id).filter_by(email=email)):
+        errors["email"] = "A user with this email already exists."
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if role not in {r.value for r in Role}:
+        errors["role"] = "Role must be admin, operator or client."
+    elif role == Role.CLIENT:
+        if client_id is None or db.session.get(Client, client_id) is None:
+            errors["client_id"] = "A client user needs an existing client account."
+    elif client_id is not None:
+        errors["client_id"] = "Only client users belong to a client account."
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=hash_password(password),
+        role=role,
+        client_id=client_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    if user is None:
+        verify_password(_DUMMY_HASH, password or "")
+        return None
+    if not verify_password(user.password_hash, password or "") or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login loader: "id:version" -> the user, only while the version still matches."""
+    user_id, _, version = (session_id or "").partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

@@ -1,0 +1,117 @@
+"""Small row factories for tests: each makes a valid row with sensible defaults and commits."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from portal.extensions import db
+from portal.models import Client, Currency, Plan, PlanPrice, Ticket, TicketMessage
+from portal.services.subscriptions import assign_plan
+from portal.services.tickets import generate_ticket_number
+from portal.services.tokens import create_api_token
+from portal.services.users import create_user
+
+PASSWORD = "correct-horse-battery"
+_seq = itertools.count(1)
+
+
+def currency(code="EUR", decimals=2, is_default=False, **kw) -> Currency:
+    """A currency, or the existing one with that code."""
+    existing = db.session.scalar(db.select(Currency).filter_by(code=code))
+    if existing:
+        return existing
+    row = Currency(code=code, decimals=decimals, is_default=is_default, **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def client(name=None, currency_code="EUR", **kw) -> Client:
+    """A client account billed in `currency_code`."""
+    n = next(_seq)
+    row = Client(
+        name=name or f"Client {n}",
+        email=f"billing{n}@example.com",
+        currency=currency(currency_code),
+        **kw,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def user(role="operator", email=None, client=None, password=PASSWORD, name=None):
+    """A user; client users get a fresh client account unless one is given."""
+    if role == "client" and client is None:
+        client = globals()["client"]()
+    row = create_user(
+        email or f"{role}{next(_seq)}@example.com",
+        password,
+        role,
+        name=name,
+        client_id=client.id if client else None,
+    )
+    db.session.commit()
+    return row
+
+
+def api_token(user_row) -> str:
+    """A plain API token for the user."""
+    _row, plain = create_api_token(user_row, "test")
+    db.session.commit()
+    return plain
+
+
+def plan(name=None, model="package", hours=10, prices=None, prorate=True, active=True) -> Plan:
+    """A plan; prices maps currency code to (fee, rate), default EUR 200/60."""
+    prices = prices or {"EUR": ("200.00", "60.00")}
+    row = Plan(
+        name=name or f"Plan {next(_seq)}",
+        model=model,
+        included_minutes=hours * 60 if model == "package" else 0,
+        prorate=prorate,
+        active=active,
+    )
+    row.prices = [
+        PlanPrice(currency=currency(code), fee=Decimal(fee), rate=Decimal(rate))
+        for code, (fee, rate) in prices.items()
+    ]
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def subscription(client_row, plan_row, start=date(2026, 1, 1)):
+    """Assign a plan to a client from `start`."""
+    row = assign_plan(client_row, plan_row, start)
+    db.session.commit()
+    return row
+
+
+def ticket(client_row, subject="Printer on fire", tracking=True, **kw) -> Ticket:
+    """A ticket with one message from the client."""
+    row = Ticket(
+        number=generate_ticket_number(),
+        client_id=client_row.id,
+        subject=subject,
+        department="Support",
+        time_tracking=tracking,
+        **kw,
+    )
+    row.messages.append(TicketMessage(body="Please help.", from_staff=False))
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def update(row, **values):
+    """Change a committed row from the test, in a fresh transaction.
+
+    The test's session may still hold a read snapshot older than what requests have since
+    committed; SQLite refuses to upgrade such a snapshot to a writer, so end it first.
+    """
+    db.session.rollback()
+    for key, value in values.items():
+        setattr(row, key, value)
+    db.session.commit()
+    return row
