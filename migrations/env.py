@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portal.migration_support import compare_type, render_item
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -37,31 +39,6 @@ target_db = current_app.extensions["migrate"].db
 # can be acquired:
 # my_important_option = config.get_main_option("my_important_option")
 # ... etc.
-
-
-def render_item(type_, obj, autogen_context):
-    """Render the portal's column types as plain SQLAlchemy types.
-
-    Migrations then do not import application code, and the stored representation is
-    spelled out: money is NUMERIC(16, 4) on PostgreSQL and scaled integers on SQLite.
-    """
-    from portal.models.types import Money, UTCDateTime
-
-    if type_ == "type" and isinstance(obj, Money):
-        return 'sa.Numeric(16, 4).with_variant(sa.BigInteger(), "sqlite")'
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
-
-def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
-    """Compare the portal's decorated types by what they store on this dialect."""
-    from sqlalchemy.types import TypeDecorator
-
-    if isinstance(metadata_type, TypeDecorator):
-        impl = metadata_type.load_dialect_impl(context.dialect)
-        return impl._type_affinity is not inspected_type._type_affinity
-    return None
 
 
 def get_metadata():

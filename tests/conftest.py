@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.config import normalise_database_url
+from portal.database import write_intent
 from portal.extensions import db
 from tests import factories
 
@@ -111,6 +112,9 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # End the test's own transaction first: the request sees what the test set up, and
+        # the test's next transaction starts after whatever the request commits.
+        db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -120,7 +124,8 @@ def app(_schema, database_url):
     """The application, inside an app context, on an emptied database."""
     app = create_app(make_config(database_url))
     app.test_client_class = FreshContextClient
-    with app.app_context():
+    # The test's own session writes too (factories), so its transactions begin as writers.
+    with app.app_context(), write_intent():
         _empty_all_tables()
         yield app
         db.session.remove()

@@ -105,12 +105,7 @@ def ticket(client_row, subject="Printer on fire", tracking=True, **kw) -> Ticket
 
 
 def update(row, **values):
-    """Change a committed row from the test, in a fresh transaction.
-
-    The test's session may still hold a read snapshot older than what requests have since
-    committed; SQLite refuses to upgrade such a snapshot to a writer, so end it first.
-    """
-    db.session.rollback()
+    """Change a committed row from the test and commit."""
     for key, value in values.items():
         setattr(row, key, value)
     db.session.commit()

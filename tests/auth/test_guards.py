@@ -1,0 +1,53 @@
+"""One guard per area: anonymous to login, wrong role 403, admin-only pages for admins."""
+
+import pytest
+
+PAGES = {
+    # path: roles that get 200; everyone else logged in gets 403
+    "/admin/": {"admin", "operator"},
+    "/admin/users": {"admin"},
+    "/admin/api-tokens": {"admin"},
+    "/client/": {"client"},
+}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_is_redirected_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("role", ["admin", "operator", "client"])
+@pytest.mark.parametrize("path", PAGES)
+def test_each_role_reaches_only_its_pages(client, auth, f, role, path):
+    auth.login(f.user(role).email)
+    response = client.get(path)
+    expected = 200 if role in PAGES[path] else 403
+    assert response.status_code == expected
+    if expected == 403:
+        assert "Not allowed" in response.text
+
+
+def test_admin_only_pages_are_marked(app):
+    marked = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "admin_only", False)
+    }
+    assert marked == {p for p, roles in PAGES.items() if roles == {"admin"}}
+
+
+def test_staff_navigation_differs_by_role(client, auth, f):
+    auth.login(f.user("operator").email)
+    page = client.get("/admin/").text
+    assert 'href="/admin/users"' not in page
+    auth.logout()
+    auth.login(f.user("admin").email)
+    assert 'href="/admin/users"' in client.get("/admin/").text
+
+
+def test_unknown_page_is_a_404_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Not found" in response.text

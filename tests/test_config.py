@@ -1,0 +1,80 @@
+"""Configuration from the environment: secret key, database URL, SQLite settings."""
+
+import os
+import stat
+
+import pytest
+from sqlalchemy import text
+
+from portal import config, create_app
+from portal.extensions import db
+
+
+def test_secret_key_is_generated_once_with_mode_0600(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = config.load_secret_key(str(tmp_path))
+    second = config.load_secret_key(str(tmp_path))
+    assert first == second and len(first) >= 40
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+
+
+def test_secret_key_from_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert config.load_secret_key(str(tmp_path)) == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_processes_sharing_an_instance_folder_share_the_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    first, second = create_app(), create_app()
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
+
+
+def test_default_database_is_sqlite_in_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/portal.sqlite3"
+    assert (tmp_path / "secret_key").exists()
+    with app.app_context():
+        journal = db.session.execute(text("PRAGMA journal_mode")).scalar()
+        timeout = db.session.execute(text("PRAGMA busy_timeout")).scalar()
+        db.session.rollback()
+        db.engine.dispose()
+    assert journal == "wal"
+    assert timeout == 5000
+
+
+def test_database_url_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example.com:5432/portal")
+    monkeypatch.setenv("SECRET_KEY", "k")
+    values = config.from_environment(str(tmp_path))
+    assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example.com:5432/portal"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://a/b", "postgresql+psycopg://a/b"),
+        ("postgresql://a/b", "postgresql+psycopg://a/b"),
+        ("postgresql+psycopg://a/b", "postgresql+psycopg://a/b"),
+        ("sqlite:////x.db", "sqlite:////x.db"),
+    ],
+)
+def test_database_urls_use_psycopg3(url, expected):
+    assert config.normalise_database_url(url) == expected
+
+
+def test_https_setting_makes_cookies_secure(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_HTTPS", "1")
+    monkeypatch.setenv("SECRET_KEY", "k")
+    values = config.from_environment(str(tmp_path))
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SESSION_COOKIE_SAMESITE"] == "Lax"
