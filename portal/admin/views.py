@@ -1,20 +1,45 @@
-"""Staff pages."""
+"""Staff pages: the ticket queue, users and API tokens."""
 
-from flask import render_template
+from flask import render_template, request
 
 from portal.admin import bp
 from portal.extensions import db
 from portal.guards import admin_required
-from portal.models import ApiToken, Client, Ticket, User
+from portal.models import DEPARTMENTS, ApiToken, Client, TicketStatus, User
+from portal.services.ticket_queries import QueueFilters, ticket_queue
+from portal.web import page_args
+
+
+def _queue_filters() -> QueueFilters:
+    """Read the queue's filters from the query string; unknown values mean "any"."""
+    args = request.args
+    status = args.get("status") if args.get("status") in {s.value for s in TicketStatus} else None
+    department = args.get("department") if args.get("department") in DEPARTMENTS else None
+    tracking = {"on": True, "off": False}.get(args.get("tracking", ""))
+    return QueueFilters(
+        status=status,
+        client_id=args.get("client_id", type=int),
+        department=department,
+        tracking=tracking,
+        sort=args.get("sort", "updated"),
+    )
 
 
 @bp.route("/")
 def index():
-    """Ticket queue (the staff home)."""
-    tickets = db.session.scalars(
-        db.select(Ticket).order_by(Ticket.updated_at.desc()).limit(25)
-    ).all()
-    return render_template("admin/index.html", tickets=tickets)
+    """The ticket queue: every client's tickets with plan and hours, filtered and paged."""
+    filters = _queue_filters()
+    page, per_page = page_args()
+    pagination = ticket_queue(filters, page, per_page)
+    clients = db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all()
+    return render_template(
+        "admin/tickets/index.html",
+        pagination=pagination,
+        filters=filters,
+        clients=clients,
+        statuses=[s.value for s in TicketStatus],
+        departments=DEPARTMENTS,
+    )
 
 
 @bp.route("/users")

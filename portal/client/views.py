@@ -1,11 +1,26 @@
 """Client pages; every query starts from the logged-in user's client."""
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.client import bp
+from portal.client.forms import NewTicketForm, ReplyForm
+from portal.extensions import db
+from portal.models import Ticket
+from portal.services.errors import DomainError
 from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription
+from portal.services.ticket_queries import billing_states, client_tickets, ticket_entries
+from portal.services.tickets import add_reply, open_ticket
+from portal.web import apply_errors, page_args
+
+
+def _own_ticket(ticket_id: int) -> Ticket:
+    """One of this client's tickets; anyone else's is a 404, never the data."""
+    ticket = db.session.scalar(
+        db.select(Ticket).where(Ticket.id == ticket_id, Ticket.client_id == current_user.client_id)
+    )
+    return ticket or abort(404)
 
 
 @bp.route("/")
@@ -14,3 +29,59 @@ def dashboard():
     client = current_user.client
     subscription = active_subscription(client.id, business_today())
     return render_template("client/dashboard.html", client=client, subscription=subscription)
+
+
+@bp.route("/tickets")
+def tickets():
+    """Every ticket of the account with hours and billing state."""
+    page, per_page = page_args()
+    pagination, states = client_tickets(current_user.client_id, page, per_page)
+    return render_template("client/tickets/index.html", pagination=pagination, states=states)
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+def ticket(ticket_id: int):
+    """One ticket: thread, time entries, and the reply form."""
+    ticket = _own_ticket(ticket_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            add_reply(ticket, current_user, form.message.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash("Reply sent.", "success")
+            return redirect(url_for("client.ticket", ticket_id=ticket.id))
+    entries = ticket_entries(ticket.id)
+    state = billing_states([ticket])[ticket.id]
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "client/tickets/show.html", ticket=ticket, entries=entries, form=form, state=state
+    ), status
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def ticket_new():
+    """Open a ticket."""
+    form = NewTicketForm()
+    if form.validate_on_submit():
+        try:
+            ticket = open_ticket(
+                current_user.client,
+                current_user,
+                form.subject.data,
+                form.message.data,
+                form.department.data,
+                form.priority.data,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"Ticket {ticket.display_number} opened. We will answer here.", "success")
+            return redirect(url_for("client.ticket", ticket_id=ticket.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("client/tickets/new.html", form=form), status

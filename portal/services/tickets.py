@@ -1,9 +1,32 @@
-"""Tickets: numbers."""
+"""Tickets: open, reply, change status, switch tracking, and the operator's one-submit update."""
 
 import secrets
+from dataclasses import dataclass
+from datetime import date
 
 from portal.extensions import db
-from portal.models import Ticket
+from portal.models import (
+    DEPARTMENTS,
+    Plan,
+    PlanPrice,
+    Priority,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    TimeEntry,
+    User,
+)
+from portal.models.types import utcnow
+from portal.money import HoursError, parse_hours
+from portal.services import audit
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.periods import is_period_closed, period_of
+from portal.services.settings import business_today
+from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.time_entries import TimeInput, check_time, log_time
+
+SUBJECT_MAX = 200
+MESSAGE_MAX = 20_000
 
 
 def generate_ticket_number(rng=None) -> str:
@@ -13,3 +36,214 @@ def generate_ticket_number(rng=None) -> str:
         number = f"{(pick(900000) + 100000):06d}"
         if not db.session.scalar(db.select(Ticket.id).filter_by(number=number)):
             return number
+
+
+def _check_message(body: str, field: str = "message", required: bool = True) -> str | None:
+    """Why a message body is not acceptable, or None."""
+    if required and not body.strip():
+        return "Write a message."
+    if len(body) > MESSAGE_MAX:
+        return f"Keep the message under {MESSAGE_MAX:,} characters."
+    return None
+
+
+def open_ticket(
+    client,
+    actor: User,
+    subject: str,
+    message: str,
+    department: str = DEPARTMENTS[0],
+    priority: str = Priority.MEDIUM.value,
+    time_tracking: bool = True,
+) -> Ticket:
+    """Open a ticket for `client` with its first message (by the client or staff on its behalf)."""
+    errors = {}
+    subject = (subject or "").strip()
+    if not subject:
+        errors["subject"] = "Give the ticket a subject."
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
+    if msg := _check_message(message or ""):
+        errors["message"] = msg
+    if department not in DEPARTMENTS:
+        errors["department"] = "Choose one of: " + ", ".join(DEPARTMENTS) + "."
+    if priority not in {p.value for p in Priority}:
+        errors["priority"] = "Choose one of: " + ", ".join(p.value for p in Priority) + "."
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    ticket = Ticket(
+        number=generate_ticket_number(),
+        client_id=client.id,
+        subject=subject,
+        department=department,
+        priority=priority,
+        status=TicketStatus.OPEN.value,
+        time_tracking=time_tracking,
+        created_at=now,
+        updated_at=now,
+        created_by_id=actor.id,
+    )
+    ticket.messages.append(
+        TicketMessage(author_id=actor.id, from_staff=actor.is_staff, body=message, created_at=now)
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    return ticket
+
+
+def change_status(ticket: Ticket, status: str, actor: User) -> None:
+    """Move a ticket to another status; unknown statuses are refused."""
+    if status not in {s.value for s in TicketStatus}:
+        raise ValidationFailed(
+            {"status": "Choose one of: " + ", ".join(s.value for s in TicketStatus) + "."}
+        )
+    if status != ticket.status:
+        audit.record(
+            actor,
+            "ticket.status",
+            "ticket",
+            ticket.id,
+            {"status": ticket.status},
+            {"status": status},
+        )
+        ticket.status = status
+        ticket.updated_at = utcnow()
+    db.session.flush()
+
+
+def add_reply(ticket: Ticket, actor: User, body: str, status: str | None = None) -> TicketMessage:
+    """Add a message; staff replies set Answered, client replies Customer-Reply, unless told."""
+    if msg := _check_message(body or ""):
+        raise ValidationFailed({"message": msg})
+    message = TicketMessage(
+        ticket_id=ticket.id, author_id=actor.id, from_staff=actor.is_staff, body=body
+    )
+    db.session.add(message)
+    if status is None:
+        status = TicketStatus.ANSWERED if actor.is_staff else TicketStatus.CUSTOMER_REPLY
+    change_status(ticket, status, actor)
+    ticket.updated_at = utcnow()
+    db.session.flush()
+    return message
+
+
+def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
+    """Switch time tracking on or off; off is refused once its time is in a closed month."""
+    if enabled == ticket.time_tracking:
+        return
+    if not enabled:
+        dates = db.session.scalars(
+            db.select(TimeEntry.work_date).filter_by(ticket_id=ticket.id).distinct()
+        )
+        closed = sorted({p for p in map(period_of, dates) if is_period_closed(p)})
+        if closed:
+            raise DomainError(
+                "Tracking stays on: this ticket's time in "
+                + ", ".join(closed)
+                + " is already billed.",
+                field="time_tracking",
+            )
+    audit.record(
+        actor,
+        "ticket.tracking",
+        "ticket",
+        ticket.id,
+        {"time_tracking": ticket.time_tracking},
+        {"time_tracking": enabled},
+    )
+    ticket.time_tracking = enabled
+    db.session.flush()
+
+
+@dataclass
+class TicketUpdate:
+    """Everything the operator's inline form can submit at once."""
+
+    reply: str = ""
+    status: str = ""  # "" = automatic: Answered when replying, else unchanged
+    hours: str = ""  # as typed: "1.5", "1,5", "1:30"
+    work_date: date | None = None
+    note: str = ""
+    billable: bool = True
+    plan_id: int | None = None
+
+
+def plan_choices(ticket: Ticket) -> list[Plan]:
+    """Plans an operator may assign to the ticket's client on the spot (active, priced)."""
+    return list(
+        db.session.scalars(
+            db.select(Plan)
+            .join(PlanPrice)
+            .where(Plan.active, PlanPrice.currency_id == ticket.client.currency_id)
+            .order_by(Plan.name)
+        )
+    )
+
+
+def needs_plan(ticket: Ticket) -> bool:
+    """True when the client has no subscription today: the form offers a plan selector."""
+    return active_subscription(ticket.client_id, business_today()) is None
+
+
+def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
+    """Reply, status, time and on-the-spot plan in one go: all of it is done, or none.
+
+    Every field is checked before anything is written, so all messages come back at once.
+    """
+    errors: dict[str, str] = {}
+    today = business_today()
+    work_date = change.work_date or today
+    minutes = None
+    hours_text = (change.hours or "").strip()
+    if hours_text:
+        try:
+            minutes = parse_hours(hours_text)
+        except HoursError as exc:
+            errors["hours"] = str(exc)
+    elif change.note.strip() or work_date != today:
+        errors["hours"] = "Enter the hours spent for this work date and note."
+    if change.reply and (msg := _check_message(change.reply, required=False)):
+        errors["reply"] = msg
+    if change.status and change.status not in {s.value for s in TicketStatus}:
+        errors["status"] = "Choose one of: " + ", ".join(s.value for s in TicketStatus) + "."
+    plan = None
+    if change.plan_id is not None:
+        plan = db.session.get(Plan, change.plan_id)
+        if plan is None or plan not in plan_choices(ticket):
+            errors["plan"] = "Choose one of the listed plans."
+        elif active_subscription(ticket.client_id, work_date) is not None:
+            errors["plan"] = f"{ticket.client.name} already has a plan on {work_date:%Y-%m-%d}."
+    if minutes is not None:
+        data = TimeInput(minutes, work_date, change.note, change.billable)
+        for field, message in check_time(ticket, data, plan).items():
+            errors.setdefault(field, message)
+    elif plan is not None and "plan" not in errors and (msg := _assign_date_error(work_date)):
+        errors["work_date"] = msg
+    nothing = not (change.reply.strip() or change.status or hours_text or plan)
+    if nothing and not errors:
+        errors["reply"] = "Nothing to save: write a reply, change the status or log time."
+    if errors:
+        raise ValidationFailed(errors)
+
+    result = {"entry": None, "subscription": None, "message": None}
+    if minutes is not None:
+        entry = log_time(
+            ticket, actor, TimeInput(minutes, work_date, change.note, change.billable), assign=plan
+        )
+        result["entry"] = entry
+        result["subscription"] = entry.subscription if plan else None
+    elif plan is not None:
+        result["subscription"] = assign_plan(ticket.client, plan, work_date, actor)
+    if change.reply.strip():
+        result["message"] = add_reply(ticket, actor, change.reply, change.status or None)
+    elif change.status:
+        change_status(ticket, change.status, actor)
+    return result
+
+
+def _assign_date_error(work_date: date) -> str | None:
+    """A plan assigned on the spot starts on the work date: not in the future."""
+    if work_date > business_today():
+        return "The work date cannot be in the future."
+    return None

@@ -1,0 +1,83 @@
+"""Forms of the staff area."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.models import DEPARTMENTS, Priority, TicketStatus
+from portal.money import HOURS_RULE
+
+
+def optional_int(value):
+    """Select coercion: "" -> None, digits -> int, anything else stays and fails the choice."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+class TicketUpdateForm(FlaskForm):
+    """The inline form on a ticket page: reply, status, time and plan in one submit."""
+
+    reply = TextAreaField("Reply to the client", validators=[Optional(), Length(max=20_000)])
+    status = SelectField(
+        "Status",
+        choices=[("", "Automatic (Answered when you reply)")]
+        + [(s.value, s.value) for s in TicketStatus],
+        default="",
+    )
+    hours = StringField("Time spent (hours)", description=HOURS_RULE, validators=[Length(max=50)])
+    work_date = DateField("Work date", validators=[Optional()])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    billable = BooleanField("Billable", default=True)
+    plan = SelectField("Assign a plan", coerce=optional_int, validate_choice=True)
+    submit = SubmitField("Update ticket")
+
+
+class TrackingForm(FlaskForm):
+    """Switch time tracking on or off."""
+
+    enabled = HiddenField()
+    submit = SubmitField()
+
+
+class TimeEntryForm(FlaskForm):
+    """Edit one time entry."""
+
+    hours = StringField(
+        "Hours", description=HOURS_RULE, validators=[DataRequired(), Length(max=50)]
+    )
+    work_date = DateField("Work date", validators=[DataRequired()])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    billable = BooleanField("Billable", default=True)
+    submit = SubmitField("Save")
+
+
+class ConfirmForm(FlaskForm):
+    """A lone button (delete, revoke): CSRF only."""
+
+    submit = SubmitField()
+
+
+class NewTicketForm(FlaskForm):
+    """Open a ticket on behalf of a client."""
+
+    client = SelectField("Client", coerce=optional_int, validators=[DataRequired()])
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    department = SelectField("Department", choices=[(d, d) for d in DEPARTMENTS])
+    priority = SelectField(
+        "Priority", choices=[(p.value, p.value) for p in Priority], default=Priority.MEDIUM.value
+    )
+    message = TextAreaField("Message", validators=[DataRequired(), Length(max=20_000)])
+    time_tracking = BooleanField("Track time on this ticket", default=True)
+    submit = SubmitField("Open ticket")

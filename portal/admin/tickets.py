@@ -1,0 +1,153 @@
+"""Staff ticket pages: the ticket with its inline update form, tracking, new tickets."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import ConfirmForm, NewTicketForm, TicketUpdateForm, TrackingForm
+from portal.extensions import db
+from portal.models import Client, Ticket
+from portal.money import format_hours
+from portal.services.errors import DomainError
+from portal.services.periods import period_of
+from portal.services.settings import business_today
+from portal.services.ticket_queries import closed_periods, ticket_entries
+from portal.services.tickets import (
+    TicketUpdate,
+    needs_plan,
+    open_ticket,
+    plan_choices,
+    set_tracking,
+    update_ticket,
+)
+from portal.services.time_entries import may_change
+from portal.web import apply_errors
+
+
+def _get_ticket(ticket_id: int) -> Ticket:
+    """The ticket, or 404."""
+    return db.session.get(Ticket, ticket_id) or abort(404)
+
+
+def _update_form(ticket: Ticket) -> TicketUpdateForm:
+    """The inline form, with the plan selector filled only when the client has no plan."""
+    form = TicketUpdateForm()
+    if form.work_date.data is None and not form.is_submitted():
+        form.work_date.data = business_today()
+    form.plan.choices = [("", "— keep without a plan —")] + [
+        (plan.id, plan.name) for plan in plan_choices(ticket)
+    ]
+    return form
+
+
+def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
+    """The ticket page: thread, time entries, inline form, tracking switch."""
+    entries = ticket_entries(ticket.id)
+    locked = closed_periods({period_of(entry.work_date) for entry, _name in entries})
+    return render_template(
+        "admin/tickets/show.html",
+        ticket=ticket,
+        form=form,
+        show_plan=needs_plan(ticket),
+        entries=entries,
+        locked_periods=locked,
+        tracking_form=TrackingForm(enabled="0" if ticket.time_tracking else "1"),
+        confirm_form=ConfirmForm(),
+        may_change=may_change,
+    ), status
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def ticket(ticket_id: int):
+    """One ticket, for staff."""
+    ticket = _get_ticket(ticket_id)
+    return _render(ticket, _update_form(ticket))
+
+
+@bp.post("/tickets/<int:ticket_id>")
+def ticket_update(ticket_id: int):
+    """Save the inline form: reply, status, time, plan — all of it or nothing."""
+    ticket = _get_ticket(ticket_id)
+    form = _update_form(ticket)
+    if not needs_plan(ticket):
+        form.plan.data = None  # the selector is not shown; ignore anything posted for it
+    if form.validate_on_submit():
+        change = TicketUpdate(
+            reply=form.reply.data or "",
+            status=form.status.data or "",
+            hours=form.hours.data or "",
+            work_date=form.work_date.data,
+            note=form.note.data or "",
+            billable=form.billable.data,
+            plan_id=form.plan.data,
+        )
+        try:
+            result = update_ticket(ticket, current_user, change)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(_saved_message(result), "success")
+            return redirect(url_for("admin.ticket", ticket_id=ticket.id))
+    return _render(ticket, form, 422)
+
+
+def _saved_message(result: dict) -> str:
+    """Say what the submit saved."""
+    parts = []
+    if result["subscription"] is not None:
+        parts.append(f"plan {result['subscription'].plan.name} assigned")
+    if result["entry"] is not None:
+        parts.append(f"{format_hours(result['entry'].minutes)} h logged")
+    if result["message"] is not None:
+        parts.append("reply sent")
+    return ("Ticket updated: " + ", ".join(parts) + ".") if parts else "Ticket updated."
+
+
+@bp.post("/tickets/<int:ticket_id>/tracking")
+def ticket_tracking(ticket_id: int):
+    """Switch time tracking on or off."""
+    ticket = _get_ticket(ticket_id)
+    form = TrackingForm()
+    if form.validate_on_submit() and form.enabled.data in ("0", "1"):
+        try:
+            set_tracking(ticket, form.enabled.data == "1", current_user)
+            db.session.commit()
+            flash(f"Time tracking is {'on' if ticket.time_tracking else 'off'}.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    else:
+        flash("The form expired; please try again.", "danger")
+    return redirect(url_for("admin.ticket", ticket_id=ticket.id))
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def ticket_new():
+    """Open a ticket on behalf of a client."""
+    form = NewTicketForm()
+    form.client.choices = [("", "— choose a client —")] + [
+        (c.id, c.name) for c in db.session.scalars(db.select(Client).order_by(Client.name))
+    ]
+    if form.validate_on_submit():
+        client = db.session.get(Client, form.client.data)
+        try:
+            ticket = open_ticket(
+                client,
+                current_user,
+                form.subject.data,
+                form.message.data,
+                form.department.data,
+                form.priority.data,
+                form.time_tracking.data,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")
+            return redirect(url_for("admin.ticket", ticket_id=ticket.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/tickets/new.html", form=form), status

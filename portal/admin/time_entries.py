@@ -1,0 +1,74 @@
+"""Staff pages to edit and delete time entries while their month is open."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import ConfirmForm, TimeEntryForm
+from portal.extensions import db
+from portal.models import TimeEntry
+from portal.money import HoursError, format_hours, parse_hours
+from portal.services.errors import DomainError
+from portal.services.time_entries import (
+    TimeInput,
+    delete_time_entry,
+    edit_time_entry,
+    may_change,
+)
+from portal.web import apply_errors
+
+
+def _get_entry(entry_id: int) -> TimeEntry:
+    """The entry, or 404; 403 when it is another operator's."""
+    entry = db.session.get(TimeEntry, entry_id) or abort(404)
+    if not may_change(entry, current_user):
+        abort(403)
+    return entry
+
+
+@bp.route("/time-entries/<int:entry_id>/edit", methods=["GET", "POST"])
+def time_entry_edit(entry_id: int):
+    """Change an entry's hours, date, note or billable flag."""
+    entry = _get_entry(entry_id)
+    form = TimeEntryForm(obj=None)
+    if not form.is_submitted():
+        form.hours.data = format_hours(entry.minutes)
+        form.work_date.data = entry.work_date
+        form.note.data = entry.note
+        form.billable.data = entry.billable
+    if form.validate_on_submit():
+        try:
+            minutes = parse_hours(form.hours.data)
+        except HoursError as exc:
+            form.hours.errors.append(str(exc))
+        else:
+            data = TimeInput(minutes, form.work_date.data, form.note.data or "", form.billable.data)
+            try:
+                edit_time_entry(entry, current_user, data)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+            else:
+                flash("Time entry saved.", "success")
+                return redirect(url_for("admin.ticket", ticket_id=entry.ticket_id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/time_entries/edit.html", form=form, entry=entry), status
+
+
+@bp.post("/time-entries/<int:entry_id>/delete")
+def time_entry_delete(entry_id: int):
+    """Delete an entry (its author or an admin, while the month is open)."""
+    entry = _get_entry(entry_id)
+    ticket_id = entry.ticket_id
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "danger")
+    else:
+        try:
+            delete_time_entry(entry, current_user)
+            db.session.commit()
+            flash("Time entry deleted.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    return redirect(url_for("admin.ticket", ticket_id=ticket_id))

@@ -1,0 +1,39 @@
+"""Billing periods: calendar months "YYYY-MM", whether one is closed, and its lock."""
+
+import calendar
+from datetime import date
+
+from portal.extensions import db
+from portal.models import BillingPeriod
+
+# Advisory-lock namespace ("SH") for periods on PostgreSQL; the second key is YYYYMM.
+_LOCK_NAMESPACE = 0x5348
+
+
+def period_of(day: date) -> str:
+    """The period a day belongs to: 2026-09-11 -> "2026-09"."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last day of a "YYYY-MM" period."""
+    year, month = int(period[:4]), int(period[5:7])
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def is_period_closed(period: str) -> bool:
+    """True once the period has been closed (its row exists)."""
+    return db.session.scalar(db.select(BillingPeriod.id).filter_by(period=period)) is not None
+
+
+def lock_period(period: str, *, exclusive: bool) -> None:
+    """Hold the period's lock until the transaction ends (PostgreSQL; SQLite serialises writers).
+
+    Time entries take it shared, the close takes it exclusive: a close waits for entries
+    being saved in its month, and an entry saved after the close sees the period closed.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    key = int(period.replace("-", ""))
+    db.session.execute(db.select(getattr(db.func, function)(_LOCK_NAMESPACE, key)))

@@ -1,0 +1,165 @@
+"""Time entries: log, edit and delete quarter hours on tickets, with their rules."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from portal.extensions import db
+from portal.models import Plan, Ticket, TimeEntry, User
+from portal.models.types import utcnow
+from portal.services import audit
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.periods import is_period_closed, lock_period, period_of
+from portal.services.settings import business_today
+from portal.services.subscriptions import active_subscription, assign_plan
+
+NOTE_MAX = 500
+
+
+class PeriodClosed(DomainError):
+    """The entry's month is closed and locked."""
+
+    code = "period_closed"
+    status = 409
+
+    def __init__(self, period: str):
+        super().__init__(f"{period} is closed: its time can no longer change.", field="work_date")
+
+
+@dataclass
+class TimeInput:
+    """What a person asks to record: minutes already parsed from their hours."""
+
+    minutes: int
+    work_date: date
+    note: str = ""
+    billable: bool = True
+
+
+def snapshot(entry: TimeEntry) -> dict:
+    """The entry's values for the audit log."""
+    return {
+        "ticket_id": entry.ticket_id,
+        "subscription_id": entry.subscription_id,
+        "operator_id": entry.operator_id,
+        "minutes": entry.minutes,
+        "work_date": entry.work_date,
+        "billable": entry.billable,
+        "note": entry.note,
+    }
+
+
+def check_work_date(work_date: date) -> str | None:
+    """Why a work date cannot take time (future, or a closed month), or None."""
+    if work_date > business_today():
+        return "The work date cannot be in the future."
+    if is_period_closed(period_of(work_date)):
+        return f"{period_of(work_date)} is closed: its time can no longer change."
+    return None
+
+
+def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dict[str, str]:
+    """Every rule a new entry must meet, as field -> message (empty when all is well)."""
+    errors: dict[str, str] = {}
+    if not ticket.time_tracking:
+        errors["hours"] = "Time tracking is off for this ticket; switch it on to log time."
+    date_error = check_work_date(data.work_date)
+    if date_error:
+        errors["work_date"] = date_error
+    if len(data.note) > NOTE_MAX:
+        errors["note"] = f"Keep the note under {NOTE_MAX} characters."
+    if (
+        data.billable
+        and plan is None
+        and "work_date" not in errors
+        and active_subscription(ticket.client_id, data.work_date) is None
+    ):
+        errors["plan"] = (
+            f"{ticket.client.name} has no plan on {data.work_date:%Y-%m-%d}: choose a plan "
+            "to assign, or log the time as non-billable."
+        )
+    return errors
+
+
+def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None = None) -> TimeEntry:
+    """Record time on a ticket; with `assign`, first give the client that plan from the work date.
+
+    Billable time needs a subscription active on the work date (or the plan assigned here).
+    """
+    errors = check_time(ticket, data, assign)
+    if errors:
+        raise ValidationFailed(errors)
+    period = period_of(data.work_date)
+    lock_period(period, exclusive=False)
+    if is_period_closed(period):  # closed while we were checking
+        raise ValidationFailed({"work_date": f"{period} is closed: its time can no longer change."})
+    subscription = active_subscription(ticket.client_id, data.work_date)
+    if assign is not None:
+        if subscription is not None:
+            raise ValidationFailed(
+                {"plan": f"{ticket.client.name} already has a plan on {data.work_date:%Y-%m-%d}."}
+            )
+        subscription = assign_plan(ticket.client, assign, data.work_date, actor)
+    entry = TimeEntry(
+        ticket_id=ticket.id,
+        subscription_id=subscription.id if subscription else None,
+        operator_id=actor.id,
+        minutes=data.minutes,
+        work_date=data.work_date,
+        billable=data.billable,
+        note=data.note.strip(),
+    )
+    db.session.add(entry)
+    ticket.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "time_entry.create", "time_entry", entry.id, after=snapshot(entry))
+    return entry
+
+
+def may_change(entry: TimeEntry, actor: User) -> bool:
+    """Operators change their own entries, admins any."""
+    return actor.is_admin or entry.operator_id == actor.id
+
+
+class NotAllowed(DomainError):
+    """The actor may not change this object."""
+
+    code = "forbidden"
+    status = 403
+
+
+def ensure_may_change(entry: TimeEntry, actor: User) -> None:
+    """Operators change their own entries, admins any; never in a closed month."""
+    if not may_change(entry, actor):
+        raise NotAllowed("Only the operator who logged this time, or an admin, may change it.")
+    lock_period(period_of(entry.work_date), exclusive=False)
+    if is_period_closed(period_of(entry.work_date)):
+        raise PeriodClosed(period_of(entry.work_date))
+
+
+def edit_time_entry(entry: TimeEntry, actor: User, data: TimeInput) -> TimeEntry:
+    """Change an entry's hours, date, note or billable flag while its month is open."""
+    ensure_may_change(entry, actor)
+    errors = check_time(entry.ticket, data)
+    if errors:
+        raise ValidationFailed(errors)
+    before = snapshot(entry)
+    if period_of(data.work_date) != period_of(entry.work_date):
+        lock_period(period_of(data.work_date), exclusive=False)
+    subscription = active_subscription(entry.ticket.client_id, data.work_date)
+    entry.minutes = data.minutes
+    entry.work_date = data.work_date
+    entry.note = data.note.strip()
+    entry.billable = data.billable
+    entry.subscription_id = subscription.id if subscription else None
+    entry.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "time_entry.update", "time_entry", entry.id, before, snapshot(entry))
+    return entry
+
+
+def delete_time_entry(entry: TimeEntry, actor: User) -> None:
+    """Remove an entry while its month is open."""
+    ensure_may_change(entry, actor)
+    audit.record(actor, "time_entry.delete", "time_entry", entry.id, before=snapshot(entry))
+    db.session.delete(entry)
+    db.session.flush()

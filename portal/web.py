@@ -1,0 +1,25 @@
+"""Helpers shared by the page blueprints: service errors onto forms, paging arguments."""
+
+from flask import request
+from flask_wtf import FlaskForm
+
+from portal.services.errors import DomainError, ValidationFailed
+
+
+def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict | None = None) -> None:
+    """Put a service's messages under the form fields they concern; the rest on the form."""
+    fields = exc.fields if isinstance(exc, ValidationFailed) else {exc.field: exc.message}
+    aliases = aliases or {}
+    for name, message in fields.items():
+        field = getattr(form, aliases.get(name, name) or "", None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        else:
+            form.form_errors.append(message)
+
+
+def page_args(default_per_page: int = 25, max_per_page: int = 200) -> tuple[int, int]:
+    """?page= and ?per_page= from the query string, clamped to sane values."""
+    page = request.args.get("page", 1, type=int) or 1
+    per_page = request.args.get("per_page", default_per_page, type=int) or default_per_page
+    return max(page, 1), min(max(per_page, 1), max_per_page)
