@@ -43,6 +43,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     from portal import database
+    from portal.services.users import init_password_hasher
+
+    init_password_hasher(app)
 
     with app.app_context():
         database.configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

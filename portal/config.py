@@ -77,4 +77,6 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "PAGE_SIZE": 25,
+    # No form or API body of this portal comes near this; larger requests get 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
 }

@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from portal.services.errors import DomainError, ValidationFailed
 
@@ -23,3 +24,8 @@ def page_args(default_per_page: int = 25, max_per_page: int = 200) -> tuple[int,
     page = request.args.get("page", 1, type=int) or 1
     per_page = request.args.get("per_page", default_per_page, type=int) or default_per_page
     return max(page, 1), min(max(per_page, 1), max_per_page)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -88,13 +88,13 @@ def subscription(client_row, plan_row, start=date(2026, 1, 1)):
     return row
 
 
-def ticket(client_row, subject="Printer on fire", tracking=True, **kw) -> Ticket:
+def ticket(client_row, subject="Printer on fire", tracking=True, department="Support", **kw):
     """A ticket with one message from the client."""
     row = Ticket(
         number=generate_ticket_number(),
         client_id=client_row.id,
         subject=subject,
-        department="Support",
+        department=department,
         time_tracking=tracking,
         **kw,
     )

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.models import DEPARTMENTS, Priority, TicketStatus
 from portal.money import HOURS_RULE
+from portal.web import options
 
 
 def optional_int(value):
@@ -32,11 +33,13 @@ class TicketUpdateForm(FlaskForm):
     reply = TextAreaField("Reply to the client", validators=[Optional(), Length(max=20_000)])
     status = SelectField(
         "Status",
-        choices=[("", "Automatic (Answered when you reply)")]
-        + [(s.value, s.value) for s in TicketStatus],
+        choices=options(
+            [("", "Automatic (Answered when you reply)")]
+            + [(s.value, s.value) for s in TicketStatus]
+        ),
         default="",
     )
-    hours = StringField("Time spent (hours)", description=HOURS_RULE, validators=[Length(max=50)])
+    hours = StringField("Time spent (hours)", description=HOURS_RULE)
     work_date = DateField("Work date", validators=[Optional()])
     note = StringField("Note", validators=[Optional(), Length(max=500)])
     billable = BooleanField("Billable", default=True)
@@ -54,9 +57,7 @@ class TrackingForm(FlaskForm):
 class TimeEntryForm(FlaskForm):
     """Edit one time entry."""
 
-    hours = StringField(
-        "Hours", description=HOURS_RULE, validators=[DataRequired(), Length(max=50)]
-    )
+    hours = StringField("Hours", description=HOURS_RULE, validators=[DataRequired(HOURS_RULE)])
     work_date = DateField("Work date", validators=[DataRequired()])
     note = StringField("Note", validators=[Optional(), Length(max=500)])
     billable = BooleanField("Billable", default=True)
@@ -74,9 +75,11 @@ class NewTicketForm(FlaskForm):
 
     client = SelectField("Client", coerce=optional_int, validators=[DataRequired()])
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
-    department = SelectField("Department", choices=[(d, d) for d in DEPARTMENTS])
+    department = SelectField("Department", choices=options((d, d) for d in DEPARTMENTS))
     priority = SelectField(
-        "Priority", choices=[(p.value, p.value) for p in Priority], default=Priority.MEDIUM.value
+        "Priority",
+        choices=options((p.value, p.value) for p in Priority),
+        default=Priority.MEDIUM.value,
     )
     message = TextAreaField("Message", validators=[DataRequired(), Length(max=20_000)])
     time_tracking = BooleanField("Track time on this ticket", default=True)

@@ -21,7 +21,7 @@ from portal.services.tickets import (
     update_ticket,
 )
 from portal.services.time_entries import may_change
-from portal.web import apply_errors
+from portal.web import apply_errors, options
 
 
 def _get_ticket(ticket_id: int) -> Ticket:
@@ -34,9 +34,9 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
     form = TicketUpdateForm()
     if form.work_date.data is None and not form.is_submitted():
         form.work_date.data = business_today()
-    form.plan.choices = [("", "— keep without a plan —")] + [
-        (plan.id, plan.name) for plan in plan_choices(ticket)
-    ]
+    form.plan.choices = options(
+        [("", "— keep without a plan —")] + [(plan.id, plan.name) for plan in plan_choices(ticket)]
+    )
     return form
 
 
@@ -127,9 +127,8 @@ def ticket_tracking(ticket_id: int):
 def ticket_new():
     """Open a ticket on behalf of a client."""
     form = NewTicketForm()
-    form.client.choices = [("", "— choose a client —")] + [
-        (c.id, c.name) for c in db.session.scalars(db.select(Client).order_by(Client.name))
-    ]
+    clients = db.session.scalars(db.select(Client).order_by(Client.name))
+    form.client.choices = options([("", "— choose a client —")] + [(c.id, c.name) for c in clients])
     if form.validate_on_submit():
         client = db.session.get(Client, form.client.data)
         try:

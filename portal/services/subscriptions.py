@@ -20,6 +20,26 @@ def active_subscription(client_id: int, day: date) -> Subscription | None:
     )
 
 
+def overlap_error(client: Client, start_date: date) -> str | None:
+    """Why an open-ended subscription from `start_date` would overlap one of the client's."""
+    clash = db.session.scalar(
+        db.select(Subscription)
+        .where(
+            Subscription.client_id == client.id,
+            (Subscription.end_date.is_(None)) | (Subscription.end_date >= start_date),
+        )
+        .order_by(Subscription.start_date)
+        .limit(1)
+    )
+    if clash is None:
+        return None
+    until = f" to {clash.end_date:%Y-%m-%d}" if clash.end_date else ""
+    return (
+        f"{client.name} already has a subscription from {clash.start_date:%Y-%m-%d}{until}; "
+        "subscriptions may not overlap."
+    )
+
+
 def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Subscription:
     """Start a subscription of `plan` for `client` on `start_date`, freezing today's price.
 
@@ -37,19 +57,8 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
         )
     # Lock the client row so two concurrent assignments cannot both pass the overlap check.
     db.session.execute(db.select(Client.id).where(Client.id == client.id).with_for_update())
-    clash = db.session.scalar(
-        db.select(Subscription).where(
-            Subscription.client_id == client.id,
-            (Subscription.end_date.is_(None)) | (Subscription.end_date >= start_date),
-        )
-    )
-    if clash is not None:
-        raise DomainError(
-            f"{client.name} already has a subscription from {clash.start_date:%Y-%m-%d}"
-            + (f" to {clash.end_date:%Y-%m-%d}" if clash.end_date else "")
-            + "; subscriptions may not overlap.",
-            field="plan",
-        )
+    if message := overlap_error(client, start_date):
+        raise DomainError(message, field="plan")
     subscription = Subscription(
         client_id=client.id,
         plan_id=plan.id,

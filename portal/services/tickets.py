@@ -20,9 +20,9 @@ from portal.models.types import utcnow
 from portal.money import HoursError, parse_hours
 from portal.services import audit
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.periods import is_period_closed, period_of
+from portal.services.periods import is_period_closed, lock_period, period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.subscriptions import active_subscription, assign_plan, overlap_error
 from portal.services.time_entries import TimeInput, check_time, log_time
 
 SUBJECT_MAX = 200
@@ -136,7 +136,10 @@ def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
         dates = db.session.scalars(
             db.select(TimeEntry.work_date).filter_by(ticket_id=ticket.id).distinct()
         )
-        closed = sorted({p for p in map(period_of, dates) if is_period_closed(p)})
+        periods = sorted(set(map(period_of, dates)))
+        for period in periods:  # a close running now either finishes first or waits for us
+            lock_period(period, exclusive=False)
+        closed = [period for period in periods if is_period_closed(period)]
         if closed:
             raise DomainError(
                 "Tracking stays on: this ticket's time in "
@@ -212,10 +215,11 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         plan = db.session.get(Plan, change.plan_id)
         if plan is None or plan not in plan_choices(ticket):
             errors["plan"] = "Choose one of the listed plans."
-        elif active_subscription(ticket.client_id, work_date) is not None:
-            errors["plan"] = f"{ticket.client.name} already has a plan on {work_date:%Y-%m-%d}."
-    if minutes is not None:
-        data = TimeInput(minutes, work_date, change.note, change.billable)
+        elif message := overlap_error(ticket.client, work_date):
+            errors["plan"] = message
+    if hours_text:
+        # Checked even when the hours did not parse, so every message comes back at once.
+        data = TimeInput(minutes or 0, work_date, change.note, change.billable)
         for field, message in check_time(ticket, data, plan).items():
             errors.setdefault(field, message)
     elif plan is not None and "plan" not in errors and (msg := _assign_date_error(work_date)):

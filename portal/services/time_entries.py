@@ -65,7 +65,7 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
     date_error = check_work_date(data.work_date)
     if date_error:
         errors["work_date"] = date_error
-    if len(data.note) > NOTE_MAX:
+    if len(data.note.strip()) > NOTE_MAX:
         errors["note"] = f"Keep the note under {NOTE_MAX} characters."
     if (
         data.billable
@@ -85,13 +85,11 @@ def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None =
 
     Billable time needs a subscription active on the work date (or the plan assigned here).
     """
+    # Lock the month first, then check it: a close cannot slip in between.
+    lock_period(period_of(data.work_date), exclusive=False)
     errors = check_time(ticket, data, assign)
     if errors:
         raise ValidationFailed(errors)
-    period = period_of(data.work_date)
-    lock_period(period, exclusive=False)
-    if is_period_closed(period):  # closed while we were checking
-        raise ValidationFailed({"work_date": f"{period} is closed: its time can no longer change."})
     subscription = active_subscription(ticket.client_id, data.work_date)
     if assign is not None:
         if subscription is not None:
@@ -139,12 +137,11 @@ def ensure_may_change(entry: TimeEntry, actor: User) -> None:
 def edit_time_entry(entry: TimeEntry, actor: User, data: TimeInput) -> TimeEntry:
     """Change an entry's hours, date, note or billable flag while its month is open."""
     ensure_may_change(entry, actor)
+    lock_period(period_of(data.work_date), exclusive=False)  # before checking it, as in log_time
     errors = check_time(entry.ticket, data)
     if errors:
         raise ValidationFailed(errors)
     before = snapshot(entry)
-    if period_of(data.work_date) != period_of(entry.work_date):
-        lock_period(period_of(data.work_date), exclusive=False)
     subscription = active_subscription(entry.ticket.client_id, data.work_date)
     entry.minutes = data.minutes
     entry.work_date = data.work_date

@@ -3,27 +3,39 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
 from portal.extensions import db
 from portal.models import Client, Role, User
 from portal.models.types import utcnow
 from portal.services.errors import ValidationFailed
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 MIN_PASSWORD_LENGTH = 12
-# Verified against when the email is unknown, so a wrong email costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+def init_password_hasher(app) -> None:
+    """Create the app's argon2id hasher; ARGON2_PARAMS overrides the library's RFC 9106 defaults."""
+    hasher = PasswordHasher(**app.config.get("ARGON2_PARAMS", {}))
+    app.extensions["password_hasher"] = hasher
+    # Verified against when the email is unknown, so a wrong email costs as much as a wrong
+    # password and does not reveal which emails have accounts.
+    app.extensions["password_dummy_hash"] = hasher.hash("not-a-real-password-for-timing")
+
+
+def _hasher() -> PasswordHasher:
+    """The current app's password hasher."""
+    return current_app.extensions["password_hasher"]
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """True when the password matches the hash."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -77,11 +89,11 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
     if user is None:
-        verify_password(_DUMMY_HASH, password or "")
+        verify_password(current_app.extensions["password_dummy_hash"], password or "")
         return None
     if not verify_password(user.password_hash, password or "") or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user

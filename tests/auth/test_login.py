@@ -145,3 +145,26 @@ def test_session_is_invalid_after_session_version_changes(client, auth, f):
     assert client.get("/admin/").status_code == 200
     f.update(user, session_version=user.session_version + 1)
     assert client.get("/admin/").status_code == 302
+
+
+def test_passwords_are_hashed_with_argon2id(f):
+    user = f.user("admin")
+    assert user.password_hash.startswith("$argon2id$")
+    assert f.PASSWORD not in user.password_hash
+
+
+def test_production_hasher_uses_library_defaults(tmp_path, monkeypatch):
+    from argon2 import PasswordHasher
+
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    hasher = create_app().extensions["password_hasher"]
+    defaults = PasswordHasher()
+    assert (hasher.time_cost, hasher.memory_cost) == (defaults.time_cost, defaults.memory_cost)
+    assert hasher.memory_cost >= 19 * 1024  # OWASP's argon2id floor
+
+
+def test_oversized_request_body_is_413_not_500(client):
+    response = client.post("/login", data={"email": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413

@@ -1,0 +1,78 @@
+"""The staff ticket queue: columns, filters and paging."""
+
+import pytest
+
+from portal.services.settings import business_today
+from tests.conftest import submit
+
+
+@pytest.fixture
+def staff(auth, f):
+    """A logged-in operator."""
+    user = f.user("operator")
+    auth.login(user.email)
+    return user
+
+
+def test_queue_shows_client_plan_and_hours(client, staff, f):
+    acme = f.client("ACME GmbH")
+    plan = f.plan("Standard")
+    f.subscription(acme, plan, business_today().replace(day=1))
+    ticket = f.ticket(acme, subject="Backup failed")
+    submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"hours": "2,5", "work_date": business_today().isoformat(), "billable": "y"},
+    )
+    page = client.get("/admin/").text
+    row = page[page.index(ticket.display_number) :]
+    row = row[: row.index("</tr>")]
+    assert "ACME GmbH" in row and "Standard" in row and "Backup failed" in row
+    assert row.count("2.50") == 2  # this month and in total
+
+
+def test_untracked_ticket_shows_not_tracked(client, staff, f):
+    f.ticket(f.client(), tracking=False)
+    assert "not tracked" in client.get("/admin/").text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=Closed", {"closed"}),
+        ("tracking=off", {"untracked"}),
+        ("department=Billing", {"billing"}),
+        ("status=Bogus", {"closed", "untracked", "billing", "b"}),
+    ],
+)
+def test_queue_filters(client, staff, f, query, expected):
+    a, b = f.client("Alpha"), f.client("Beta")
+    f.ticket(a, subject="closed", status="Closed")
+    f.ticket(a, subject="untracked", tracking=False)
+    f.ticket(a, subject="billing", department="Billing")
+    f.ticket(b, subject="b")
+    page = client.get(f"/admin/?{query}").text
+    shown = {s for s in ("closed", "untracked", "billing", "b") if f"<td>{s}</td>" in page}
+    assert shown == expected
+
+
+def test_queue_filters_by_client(client, staff, f):
+    a, b = f.client("Alpha"), f.client("Beta")
+    f.ticket(a, subject="from alpha")
+    f.ticket(b, subject="from beta")
+    page = client.get(f"/admin/?client_id={b.id}").text
+    assert "from beta" in page and "from alpha" not in page
+
+
+def test_queue_is_paged(client, staff, f):
+    acme = f.client()
+    for n in range(30):
+        f.ticket(acme, subject=f"Ticket {n:02d}")
+    first = client.get("/admin/?per_page=25").text
+    second = client.get("/admin/?per_page=25&page=2").text
+    assert first.count("<td>Ticket ") == 25 and second.count("<td>Ticket ") == 5
+    assert "30 in all" in first
+
+
+def test_empty_queue_says_so(client, staff):
+    assert "No tickets match" in client.get("/admin/").text

@@ -1,0 +1,266 @@
+"""Staff ticket pages through the real forms, CSRF on."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditLogEntry, Subscription, TicketMessage, TimeEntry
+from portal.services.settings import business_today
+from tests.conftest import csrf_token_from, submit
+from tests.helpers import count, field_error
+from tests.services.test_hours_parsing import REFUSED
+
+
+@pytest.fixture
+def operator(auth, f):
+    """A logged-in operator."""
+    user = f.user("operator", name="Olga Operator")
+    auth.login(user.email)
+    return user
+
+
+@pytest.fixture
+def planless(f):
+    """A EUR client without a plan, a ticket of theirs, and a Standard plan priced in EUR."""
+    client = f.client("ACME GmbH")
+    ticket = f.ticket(client, subject="Mail server down")
+    plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
+    return client, ticket, plan
+
+
+def test_operator_replies_logs_1_30_and_assigns_plan_in_one_submit(client, operator, planless, f):
+    acme, ticket, plan = planless
+    url = f"/admin/tickets/{ticket.id}"
+    page = client.get(url)
+    assert "has no support plan" in page.text
+    assert f'<option value="{plan.id}">Standard</option>' in page.text
+    response = submit(
+        client,
+        url,
+        {
+            "reply": "Restarted the mail server.",
+            "status": "",
+            "hours": "1:30",
+            "work_date": business_today().isoformat(),
+            "note": "Restart",
+            "billable": "y",
+            "plan": str(plan.id),
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(url)
+    assert "plan Standard assigned, 1.50 h logged, reply sent" in page.text
+    assert "Restarted the mail server." in page.text
+    assert "has no support plan" not in page.text  # the selector is gone
+    sub = db.session.scalar(db.select(Subscription).filter_by(client_id=acme.id))
+    assert sub.start_date == business_today()
+    entry = db.session.scalar(db.select(TimeEntry))
+    assert (entry.minutes, entry.subscription_id, entry.operator_id) == (90, sub.id, operator.id)
+    assert ticket.status == "Answered"
+
+    # The client sees the ticket with 1.50 h.
+    client_user = f.user("client", client=acme)
+    client.post("/logout", data={"csrf_token": csrf_token_from(page.text)})
+    from tests.conftest import AuthActions
+
+    AuthActions(client).login(client_user.email)
+    listing = client.get("/client/tickets").text
+    assert ticket.display_number in listing and "1.50" in listing and "Open month" in listing
+    detail = client.get(f"/client/tickets/{ticket.id}").text
+    assert "1.50" in detail and "Olga Operator" in detail and "Restart" in detail
+
+
+# Every refused input of the parser that a form can carry (strings), through the real page.
+BAD_HOURS = [raw for raw in REFUSED if isinstance(raw, str) and raw.strip()]
+
+
+@pytest.mark.parametrize("hours", BAD_HOURS)
+def test_bad_hours_show_field_message_and_save_nothing(client, operator, planless, hours):
+    _acme, ticket, plan = planless
+    messages_before = count(TicketMessage)
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {
+            "reply": "Should not be saved",
+            "hours": hours,
+            "work_date": business_today().isoformat(),
+            "billable": "y",
+            "plan": str(plan.id),
+        },
+    )
+    assert response.status_code == 422
+    assert "quarter-hour steps from 0.25 to 24" in field_error(response.text, "hours")
+    assert "Should not be saved" in response.text  # the reply is kept in the form
+    assert (count(Subscription), count(TimeEntry), count(TicketMessage)) == (0, 0, messages_before)
+
+
+@pytest.mark.parametrize("hours", ["", "   "])
+def test_empty_hours_with_note_is_refused(client, operator, planless, hours):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"hours": hours, "note": "forgot the hours", "work_date": business_today().isoformat()},
+    )
+    assert response.status_code == 422
+    assert "Enter the hours spent" in response.text
+    assert count(TimeEntry) == 0
+
+
+def test_future_work_date_is_refused(client, operator, planless):
+    _acme, ticket, plan = planless
+    tomorrow = business_today() + timedelta(days=1)
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"hours": "1", "work_date": tomorrow.isoformat(), "billable": "y", "plan": str(plan.id)},
+    )
+    assert response.status_code == 422
+    assert "cannot be in the future" in response.text
+    assert (count(Subscription), count(TimeEntry)) == (0, 0)
+
+
+def test_billable_time_without_plan_asks_for_one(client, operator, planless):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"hours": "1", "work_date": business_today().isoformat(), "billable": "y", "plan": ""},
+    )
+    assert response.status_code == 422
+    assert 'id="plan-error"' in response.text and "has no plan on" in response.text
+
+
+def test_non_billable_time_needs_no_plan(client, operator, planless):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"hours": "0,75", "work_date": business_today().isoformat(), "plan": ""},
+    )
+    assert response.status_code == 302
+    entry = db.session.scalar(db.select(TimeEntry))
+    assert (entry.minutes, entry.billable, entry.subscription_id) == (45, False, None)
+
+
+def test_plan_selector_only_lists_plans_priced_in_client_currency(client, operator, f):
+    usd_client = f.client(currency_code="USD")
+    ticket = f.ticket(usd_client)
+    f.plan("Euro only", prices={"EUR": ("100", "50")})
+    f.plan("Dollar plan", prices={"USD": ("100", "50")})
+    f.plan("Retired", prices={"USD": ("100", "50")}, active=False)
+    page = client.get(f"/admin/tickets/{ticket.id}").text
+    assert "Dollar plan" in page
+    assert "Euro only" not in page and "Retired" not in page
+
+
+def test_plan_not_offered_is_refused(client, operator, f):
+    usd_client = f.client(currency_code="USD")
+    ticket = f.ticket(usd_client)
+    euro_plan = f.plan("Euro only", prices={"EUR": ("100", "50")})
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {
+            "hours": "1",
+            "work_date": business_today().isoformat(),
+            "billable": "y",
+            "plan": str(euro_plan.id),
+        },
+    )
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.text
+    assert count(Subscription) == 0
+
+
+def test_no_plan_selector_when_client_has_a_plan(client, operator, planless, f):
+    acme, ticket, plan = planless
+    f.subscription(acme, plan, business_today().replace(day=1))
+    page = client.get(f"/admin/tickets/{ticket.id}").text
+    assert 'name="plan"' not in page
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {
+            "hours": "2",
+            "work_date": business_today().isoformat(),
+            "billable": "y",
+            "plan": str(plan.id),
+        },  # posted anyway: ignored
+    )
+    assert response.status_code == 302
+    assert count(Subscription) == 1
+    assert db.session.scalar(db.select(TimeEntry)).minutes == 120
+
+
+def test_status_change_alone(client, operator, planless):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"status": "On Hold", "work_date": business_today().isoformat()},
+    )
+    assert response.status_code == 302
+    assert ticket.status == "On Hold"
+
+
+def test_empty_submit_says_nothing_to_save(client, operator, planless):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client, f"/admin/tickets/{ticket.id}", {"work_date": business_today().isoformat()}
+    )
+    assert response.status_code == 422
+    assert "Nothing to save" in response.text
+
+
+def test_update_without_csrf_is_refused(client, operator, planless):
+    _acme, ticket, plan = planless
+    response = client.post(f"/admin/tickets/{ticket.id}", data={"reply": "x", "hours": "1"})
+    assert response.status_code == 400
+    assert count(TicketMessage) == 1
+
+
+def test_tracking_toggle_and_untracked_ticket_refuses_time(client, operator, planless):
+    _acme, ticket, _plan = planless
+    url = f"/admin/tickets/{ticket.id}"
+    response = submit(client, url, {"enabled": "0"}, post_url=f"{url}/tracking")
+    assert response.status_code == 302
+    assert ticket.time_tracking is False
+    page = client.get(url).text
+    assert "Time tracking is off" in page and 'name="hours"' not in page
+    response = submit(client, url, {"hours": "1", "work_date": business_today().isoformat()})
+    assert response.status_code == 422
+    assert "Time tracking is off for this ticket" in response.text
+    assert count(TimeEntry) == 0
+    assert db.session.scalar(db.select(AuditLogEntry.action)) == "ticket.tracking"
+    submit(client, url, {"enabled": "1"}, post_url=f"{url}/tracking")
+    assert ticket.time_tracking is True
+
+
+def test_operator_opens_ticket_on_behalf_of_client(client, operator, f):
+    acme = f.client("ACME GmbH")
+    response = submit(
+        client,
+        "/admin/tickets/new",
+        {
+            "client": str(acme.id),
+            "subject": "Phone call: VPN down",
+            "department": "Network",
+            "priority": "High",
+            "message": "Client called about the VPN.",
+            "time_tracking": "y",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "Phone call: VPN down" in page and "ACME GmbH" in page
+
+
+def test_new_ticket_form_errors_per_field(client, operator, f):
+    f.client("ACME GmbH")
+    response = submit(client, "/admin/tickets/new", {"client": "", "subject": "", "message": ""})
+    assert response.status_code == 422
+    for field in ("client", "subject", "message"):
+        assert f'id="{field}-error"' in response.text

@@ -1,0 +1,126 @@
+"""Editing and deleting time entries from the staff pages."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditLogEntry, BillingPeriod, TimeEntry
+from portal.services.periods import period_of
+from portal.services.settings import business_today
+from portal.services.time_entries import TimeInput, log_time
+from tests.conftest import AuthActions, submit
+from tests.helpers import field_error
+
+
+@pytest.fixture
+def setup(f):
+    """Two operators, an admin, and an entry of 1.00 h by the first operator."""
+    acme = f.client()
+    f.subscription(acme, f.plan(), business_today().replace(day=1) - timedelta(days=40))
+    ticket = f.ticket(acme)
+    author, other, admin = f.user("operator"), f.user("operator"), f.user("admin")
+    entry = log_time(ticket, author, TimeInput(60, business_today(), "first"))
+    db.session.commit()
+    return {"ticket": ticket, "author": author, "other": other, "admin": admin, "entry": entry}
+
+
+def edit_url(entry):
+    """The entry's edit page."""
+    return f"/admin/time-entries/{entry.id}/edit"
+
+
+@pytest.mark.parametrize("who", ["author", "admin"])
+def test_author_and_admin_edit_an_entry(client, setup, who):
+    AuthActions(client).login(setup[who].email)
+    entry = setup["entry"]
+    page = client.get(edit_url(entry)).text
+    assert 'value="1.00"' in page
+    response = submit(
+        client,
+        edit_url(entry),
+        {
+            "hours": "2:15",
+            "work_date": business_today().isoformat(),
+            "note": "corrected",
+            "billable": "y",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(entry)
+    assert (entry.minutes, entry.note) == (135, "corrected")
+    audit = db.session.scalar(db.select(AuditLogEntry).filter_by(action="time_entry.update"))
+    assert audit.before["minutes"] == 60 and audit.after["minutes"] == 135
+    assert audit.user_id == setup[who].id
+
+
+def test_other_operator_gets_403_and_no_buttons(client, setup):
+    AuthActions(client).login(setup["other"].email)
+    entry = setup["entry"]
+    assert client.get(edit_url(entry)).status_code == 403
+    page = client.get(f"/admin/tickets/{setup['ticket'].id}").text
+    assert edit_url(entry) not in page
+    token_page = client.get(f"/admin/tickets/{setup['ticket'].id}")
+    from tests.conftest import csrf_token_from
+
+    response = client.post(
+        f"/admin/time-entries/{entry.id}/delete",
+        data={"csrf_token": csrf_token_from(token_page.text)},
+    )
+    assert response.status_code == 403
+    assert db.session.get(TimeEntry, entry.id) is not None
+
+
+@pytest.mark.parametrize("hours", ["1.1", "0", "abc", "25", "", "x" * 5000])
+def test_bad_edit_keeps_the_entry(client, setup, hours):
+    AuthActions(client).login(setup["author"].email)
+    entry = setup["entry"]
+    response = submit(
+        client,
+        edit_url(entry),
+        {"hours": hours, "work_date": business_today().isoformat(), "billable": "y"},
+    )
+    assert response.status_code == 422
+    assert "quarter-hour steps from 0.25 to 24" in field_error(response.text, "hours")
+    db.session.refresh(entry)
+    assert entry.minutes == 60
+
+
+def test_delete_writes_audit(client, setup):
+    AuthActions(client).login(setup["author"].email)
+    entry = setup["entry"]
+    response = submit(
+        client,
+        f"/admin/tickets/{setup['ticket'].id}",
+        {},
+        post_url=f"/admin/time-entries/{entry.id}/delete",
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(TimeEntry.id))) == 0
+    audit = db.session.scalar(db.select(AuditLogEntry).filter_by(action="time_entry.delete"))
+    assert audit.before["minutes"] == 60 and audit.after is None
+
+
+def test_closed_month_entries_cannot_change(client, setup, f):
+    AuthActions(client).login(setup["admin"].email)
+    entry = setup["entry"]
+    db.session.add(BillingPeriod(period=period_of(entry.work_date)))
+    db.session.commit()
+    page = client.get(f"/admin/tickets/{setup['ticket'].id}").text
+    assert "month closed" in page and edit_url(entry) not in page
+    response = submit(
+        client,
+        edit_url(entry),
+        {"hours": "3", "work_date": business_today().isoformat(), "billable": "y"},
+    )
+    assert response.status_code == 422
+    assert "is closed" in response.text
+    response = submit(
+        client,
+        f"/admin/tickets/{setup['ticket'].id}",
+        {},
+        post_url=f"/admin/time-entries/{entry.id}/delete",
+    )
+    assert "is closed" in client.get(response.headers["Location"]).text
+    db.session.refresh(entry)
+    assert entry.minutes == 60
