@@ -10,6 +10,7 @@ from portal.models.billing import (
     InvoiceLine,
     InvoiceStatus,
     ItemKind,
+    UsageRecord,
 )
 from portal.models.client import Client
 from portal.models.currency import Currency
@@ -44,5 +45,6 @@ __all__ = [
     "TicketMessage",
     "TicketStatus",
     "TimeEntry",
+    "UsageRecord",
     "User",
 ]

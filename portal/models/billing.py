@@ -136,3 +136,29 @@ class Counter(db.Model):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+class UsageRecord(db.Model):
+    """A subscription's hours in a closed period, as the close computed them.
+
+    Kept so that usage history stays what was billed, even if the subscription is later
+    re-priced or its plan changes.
+    """
+
+    __tablename__ = "subscription_usage"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_id"),
+        CheckConstraint(
+            "included_minutes >= 0 AND used_minutes >= 0 AND overtime_minutes >= 0",
+            name="minutes_not_negative",
+        ),
+        Index("ix_subscription_usage_client_period", "client_id", "period_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="RESTRICT"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id", ondelete="RESTRICT"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("billing_period.id", ondelete="RESTRICT"))
+    included_minutes: Mapped[int]
+    used_minutes: Mapped[int]
+    overtime_minutes: Mapped[int]

@@ -1,0 +1,276 @@
+"""The monthly close: bill every subscription of a past month, exactly once, all or nothing."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, insert, or_
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import (
+    BillableItem,
+    BillingPeriod,
+    Currency,
+    Invoice,
+    Plan,
+    Subscription,
+    Ticket,
+    TimeEntry,
+    UsageRecord,
+)
+from portal.services import audit
+from portal.services.billing_rules import Bill, Terms, bill_subscription
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.invoices import issue_invoices
+from portal.services.periods import lock_period, period_bounds, period_of
+from portal.services.settings import business_today, get_settings
+
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
+MONTHS = "January February March April May June July August September October November December"
+
+
+class PeriodNotEnded(DomainError):
+    """The current or a future month cannot be closed."""
+
+    code = "period_not_ended"
+
+    def __init__(self, period: str):
+        super().__init__(
+            f"{period} has not ended yet: only past months can be closed.", field="period"
+        )
+
+
+@dataclass
+class CloseResult:
+    """What a close did, or found already done."""
+
+    period: str
+    already_closed: bool
+    items: list[BillableItem] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubscriptionMonth:
+    """One subscription's bill for a month, with what is needed to write it."""
+
+    subscription_id: int
+    client_id: int
+    currency_id: int
+    plan_name: str
+    bill: Bill
+
+
+def parse_period(text: object) -> str:
+    """Check a "YYYY-MM" period; ValidationFailed names the field otherwise."""
+    if not isinstance(text, str) or not _PERIOD.fullmatch(text) or text < "2000-01":
+        raise ValidationFailed({"period": "Give the month as YYYY-MM, e.g. 2026-09."})
+    return text
+
+
+def month_name(period: str) -> str:
+    """ "2026-09" -> "September 2026"."""
+    return f"{MONTHS.split()[int(period[5:]) - 1]} {period[:4]}"
+
+
+def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
+    """Billable minutes of tracked tickets per subscription between two dates: one query."""
+    rows = db.session.execute(
+        db.select(TimeEntry.subscription_id, func.sum(TimeEntry.minutes))
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .where(
+            TimeEntry.billable,
+            Ticket.time_tracking,
+            TimeEntry.work_date >= first,
+            TimeEntry.work_date <= last,
+        )
+        .group_by(TimeEntry.subscription_id)
+    )
+    return {subscription_id: int(minutes) for subscription_id, minutes in rows}
+
+
+def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMonth]:
+    """Every subscription active on at least one day of the period, billed (nothing written)."""
+    first, last = period_bounds(period)
+    places = dict(db.session.execute(db.select(Currency.id, Currency.decimals)).all())
+    query = (
+        db.select(Subscription, Plan.name)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(
+            Subscription.start_date <= last,
+            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
+        )
+        .order_by(Subscription.client_id, Subscription.start_date)
+    )
+    if client_id is not None:
+        query = query.where(Subscription.client_id == client_id)
+    used = used_minutes_by_subscription(first, last)
+    months = []
+    for sub, plan_name in db.session.execute(query):
+        terms = Terms(
+            sub.model,
+            sub.fee,
+            sub.rate,
+            sub.included_minutes,
+            sub.prorate,
+            sub.start_date,
+            sub.end_date,
+        )
+        bill = bill_subscription(terms, period, used.get(sub.id, 0), places[sub.currency_id])
+        months.append(SubscriptionMonth(sub.id, sub.client_id, sub.currency_id, plan_name, bill))
+    return months
+
+
+def describe(month: SubscriptionMonth, kind: str) -> str:
+    """The text of an item, as it appears on the invoice."""
+    bill, name = month.bill, month_name(month.bill.period)
+    if kind == "package_fee":
+        prorated = f" (prorated {bill.active_days}/{bill.days} days)" if bill.fraction < 1 else ""
+        return f"{month.plan_name} support package, {name}{prorated}"
+    if kind == "overtime":
+        return f"{month.plan_name} overtime, {name}"
+    return f"{month.plan_name} hourly support, {name}"
+
+
+def ensure_past(period: str) -> None:
+    """Refuse the current and future months."""
+    if period_bounds(period)[1] >= business_today():
+        raise PeriodNotEnded(period)
+
+
+def preview_period(period: str) -> tuple[bool, list[dict]]:
+    """The items a close would create (or, once closed, did create); writes nothing."""
+    period = parse_period(period)
+    closed = db.session.scalar(db.select(BillingPeriod).filter_by(period=period))
+    if closed is not None:
+        return True, [item_row(item) for item in period_items(closed.id)]
+    if period_bounds(period)[0] > business_today():
+        raise ValidationFailed({"period": f"{period} has not started yet."})
+    return False, [row for month in bills_for(period) for row in item_rows(month, None)]
+
+
+def item_rows(month: SubscriptionMonth, period_id: int | None) -> list[dict]:
+    """The billable-item rows of one subscription's month."""
+    return [
+        {
+            "client_id": month.client_id,
+            "subscription_id": month.subscription_id,
+            "period_id": period_id,
+            "kind": line.kind,
+            "description": describe(month, line.kind),
+            "minutes": line.minutes,
+            "unit_rate": line.unit_rate,
+            "amount": line.amount,
+            "currency_id": month.currency_id,
+        }
+        for line in month.bill.lines
+    ]
+
+
+def item_row(item: BillableItem) -> dict:
+    """An existing item as the same kind of row a preview gives."""
+    keys = (
+        "client_id",
+        "subscription_id",
+        "period_id",
+        "kind",
+        "description",
+        "minutes",
+        "unit_rate",
+        "amount",
+        "currency_id",
+    )
+    return {key: getattr(item, key) for key in keys}
+
+
+def period_items(period_id: int) -> list[BillableItem]:
+    """A closed period's items, by client."""
+    return list(
+        db.session.scalars(
+            db.select(BillableItem)
+            .filter_by(period_id=period_id)
+            .order_by(BillableItem.client_id, BillableItem.id)
+        )
+    )
+
+
+def close_period(period: str, actor=None) -> CloseResult:
+    """Close a past month: usage, billable items and (setting) invoices, exactly once.
+
+    The period's row is claimed first; its UNIQUE constraint, the unique items and, on
+    PostgreSQL, an exclusive advisory lock make a second closer find the month closed
+    instead of billing it again. The caller commits; any error leaves nothing behind.
+    """
+    period = parse_period(period)
+    ensure_past(period)
+    lock_period(period, exclusive=True)
+    existing = db.session.scalar(db.select(BillingPeriod).filter_by(period=period))
+    if existing is not None:
+        return _already_closed(existing)
+    row = BillingPeriod(period=period, closed_by_id=getattr(actor, "id", None))
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return _already_closed(db.session.scalar(db.select(BillingPeriod).filter_by(period=period)))
+
+    months = bills_for(period)
+    if months:
+        db.session.execute(
+            insert(UsageRecord),
+            [
+                {
+                    "client_id": m.client_id,
+                    "subscription_id": m.subscription_id,
+                    "period_id": row.id,
+                    "included_minutes": m.bill.included_minutes,
+                    "used_minutes": m.bill.used_minutes,
+                    "overtime_minutes": m.bill.overtime_minutes,
+                }
+                for m in months
+            ],
+        )
+    rows = [item for month in months for item in item_rows(month, row.id)]
+    items = (
+        list(
+            db.session.scalars(
+                insert(BillableItem).returning(BillableItem, sort_by_parameter_order=True), rows
+            )
+        )
+        if rows
+        else []
+    )
+    invoices = issue_invoices(items, row.id) if get_settings()["invoice_on_close"] else []
+    audit.record(
+        actor,
+        "period.close",
+        "billing_period",
+        row.id,
+        after={"period": period, "items": len(items), "invoices": len(invoices)},
+    )
+    return CloseResult(period, False, items, invoices)
+
+
+def _already_closed(row: BillingPeriod) -> CloseResult:
+    """The result of closing a month that was closed before."""
+    items = period_items(row.id)
+    invoices = list(
+        db.session.scalars(db.select(Invoice).filter_by(period_id=row.id).order_by(Invoice.number))
+    )
+    return CloseResult(row.period, True, items, invoices)
+
+
+def due_periods() -> list[str]:
+    """Past months not yet closed, oldest first, from the first subscription's month on."""
+    first_start = db.session.scalar(db.select(func.min(Subscription.start_date)))
+    if first_start is None:
+        return []
+    closed = set(db.session.scalars(db.select(BillingPeriod.period)))
+    this_month = period_of(business_today())
+    periods, year, month = [], first_start.year, first_start.month
+    while (period := f"{year:04d}-{month:02d}") < this_month:
+        if period not in closed:
+            periods.append(period)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
