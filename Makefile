@@ -22,7 +22,7 @@ run: install  ## migrate, load the demo shop when empty, serve on http://127.0.0
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PORTAL_SCHEDULER_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install  ## lint, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check .

@@ -32,6 +32,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    if app.config.get("SCHEDULER_IN_PROCESS"):
+        from portal.jobs import start_in_process
+
+        start_in_process(app)
     return app
 
 

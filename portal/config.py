@@ -66,6 +66,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000")),
+        # Only the single-process embedded set-up (`make run`) runs the close job in-process.
+        "SCHEDULER_IN_PROCESS": _bool("PORTAL_SCHEDULER_IN_PROCESS"),
     }
 
 

@@ -7,7 +7,17 @@ from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import and_, case, func, or_
 
 from portal.extensions import db
-from portal.models import BillingPeriod, Client, Plan, Subscription, Ticket, TimeEntry, User
+from portal.models import (
+    BillableItem,
+    BillingPeriod,
+    Client,
+    Invoice,
+    Plan,
+    Subscription,
+    Ticket,
+    TimeEntry,
+    User,
+)
 from portal.services.periods import period_bounds, period_of
 from portal.services.settings import business_today
 
@@ -115,15 +125,18 @@ def client_tickets(client_id: int, page: int, per_page: int):
 
 
 def billing_states(tickets: list[Ticket]) -> dict[int, str]:
-    """Each ticket's billing state as clients see it, in two queries for the whole page.
+    """Each ticket's billing state as clients see it, in three queries for the whole page.
 
     "Not tracked" when tracking is off; "No time logged"; "Not billable" when all its time
-    is non-billable; "Open month" while any billable time is in a month not yet closed;
-    otherwise the state of the closed month's bill.
+    is non-billable; "Open month" while any billable time is in a month not yet closed.
+    Once all of it is closed, the latest such month decides: "Invoiced 2026/10/0031 —
+    Unpaid" when that month charged hours (overtime or hourly), "Billed, not yet invoiced"
+    when those charges wait for an invoice, else "Included in package".
     """
     logged: set[int] = set()
     billable: set[int] = set()
     in_open_month: set[int] = set()
+    latest_closed: dict[int, str] = {}
     ids = [t.id for t in tickets]
     if ids:
         days = db.session.execute(
@@ -136,8 +149,14 @@ def billing_states(tickets: list[Ticket]) -> dict[int, str]:
             logged.add(ticket_id)
             if is_billable:
                 billable.add(ticket_id)
-                if period_of(day) not in closed:
+                period = period_of(day)
+                if period not in closed:
                     in_open_month.add(ticket_id)
+                elif period > latest_closed.get(ticket_id, ""):
+                    latest_closed[ticket_id] = period
+    charged = _hour_charges(
+        {(t.client_id, latest_closed[t.id]) for t in tickets if t.id in latest_closed}
+    )
     states = {}
     for ticket in tickets:
         if not ticket.time_tracking:
@@ -149,8 +168,35 @@ def billing_states(tickets: list[Ticket]) -> dict[int, str]:
         elif ticket.id in in_open_month:
             states[ticket.id] = "Open month"
         else:
-            states[ticket.id] = "Closed month"
+            key = (ticket.client_id, latest_closed[ticket.id])
+            if key not in charged:
+                states[ticket.id] = "Included in package"
+            elif charged[key] is None:
+                states[ticket.id] = "Billed, not yet invoiced"
+            else:
+                states[ticket.id] = "Invoiced {} — {}".format(*charged[key])
     return states
+
+
+def _hour_charges(keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[str, str] | None]:
+    """For (client, period) pairs that charged hours: the invoice (number, status), or None."""
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        db.select(BillableItem.client_id, BillingPeriod.period, Invoice.number, Invoice.status)
+        .join(BillingPeriod, BillingPeriod.id == BillableItem.period_id)
+        .outerjoin(Invoice, Invoice.id == BillableItem.invoice_id)
+        .where(
+            BillableItem.kind.in_(("overtime", "hourly")),
+            BillableItem.client_id.in_({client for client, _p in keys}),
+            BillingPeriod.period.in_({period for _c, period in keys}),
+        )
+    )
+    return {
+        (client, period): (number, status) if number else None
+        for client, period, number, status in rows
+        if (client, period) in keys
+    }
 
 
 def ticket_entries(ticket_id: int) -> list[tuple[TimeEntry, str]]:

@@ -153,3 +153,42 @@ def test_client_cannot_reach_staff_ticket_pages(client, acme_user, f):
 
 def test_unknown_ticket_is_404(client, acme_user):
     assert client.get("/client/tickets/999999").status_code == 404
+
+
+def test_billing_state_after_the_close(client, acme_user, f):
+    from datetime import date
+
+    from portal.services.billing import close_period
+    from portal.services.invoices import mark_paid
+    from portal.services.settings import save_settings
+
+    acme = acme_user.client
+    f.subscription(acme, f.plan("Standard", hours=1), date(2026, 8, 1))
+    operator = f.user("operator")
+    within = f.ticket(acme, subject="Within package")
+    beyond = f.ticket(acme, subject="Beyond package")
+    log_time(within, operator, TimeInput(60, date(2026, 8, 10)))  # August: 1 h of 1 h
+    log_time(beyond, operator, TimeInput(120, date(2026, 9, 10)))  # September: 2 h of 1 h
+    save_settings({"invoice_on_close": False})
+    close_period("2026-08")
+    close_period("2026-09")
+    db.session.commit()
+
+    def state(ticket):
+        page = client.get("/client/tickets").text
+        row = page[page.index(ticket.display_number) :]
+        return row[: row.index("</tr>")]
+
+    assert "Included in package" in state(within)
+    assert "Billed, not yet invoiced" in state(beyond)
+
+    from portal.services.invoices import invoice_uninvoiced
+
+    invoices = invoice_uninvoiced(operator)
+    db.session.commit()
+    september = next(i for i in invoices if i.period.period == "2026-09")
+    assert f"Invoiced {september.number} — Unpaid" in state(beyond)
+    mark_paid(september, f.user("admin"))
+    db.session.commit()
+    assert f"Invoiced {september.number} — Paid" in state(beyond)
+    assert "Included in package" in state(within)

@@ -1,0 +1,79 @@
+"""The scheduled close: a thin wrapper that closes every past open month, oldest first."""
+
+import logging
+import os
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask
+
+from portal.database import write_intent
+from portal.extensions import db
+from portal.services.billing import close_period, due_periods
+from portal.services.settings import business_tz
+
+JOB_ID = "close-past-months"
+log = logging.getLogger(__name__)
+
+
+def close_past_months(app: Flask) -> list[str]:
+    """Close each past month still open, one transaction per month; returns those closed."""
+    closed = []
+    with app.app_context(), write_intent():
+        for period in due_periods():
+            try:
+                result = close_period(period)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("closing %s failed; it will be retried on the next run", period)
+                break  # later months wait: they are closed oldest first
+            if not result.already_closed:
+                closed.append(period)
+                log.info(
+                    "closed %s: %d items, %d invoices",
+                    period,
+                    len(result.items),
+                    len(result.invoices),
+                )
+    return closed
+
+
+def add_close_job(scheduler: BaseScheduler, app: Flask) -> None:
+    """Daily at 00:05 in the business time zone, and once right away (catch-up at start)."""
+    with app.app_context():
+        tz = business_tz()
+    scheduler.add_job(
+        close_past_months,
+        CronTrigger(hour=0, minute=5, timezone=tz),
+        args=[app],
+        id=JOB_ID,
+        name="Close past months",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+        replace_existing=True,
+        next_run_time=datetime.now(tz),
+    )
+
+
+_started: BackgroundScheduler | None = None
+
+
+def start_in_process(app: Flask) -> BackgroundScheduler | None:
+    """Run the job inside this process (the embedded `make run`), at most once per process.
+
+    With the reloader, only the child that serves requests starts it, not the watcher.
+    """
+    global _started
+    if _started is not None:
+        return _started
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None  # the reloader's watcher process: its child will start the scheduler
+    scheduler = BackgroundScheduler(daemon=True)
+    add_close_job(scheduler, app)
+    scheduler.start()
+    _started = scheduler
+    return scheduler
