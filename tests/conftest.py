@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -116,7 +117,8 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         # End the test's own transaction first: the request sees what the test set up, and
         # the test's next transaction starts after whatever the request commits.
-        db.session.commit()
+        if has_app_context():  # not in a thread of its own
+            db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

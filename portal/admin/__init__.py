@@ -7,4 +7,15 @@ from portal.guards import require_staff
 bp = Blueprint("admin", __name__)
 bp.before_request(require_staff)
 
-from portal.admin import tickets, time_entries, views  # noqa: E402,F401
+from portal.admin import (  # noqa: E402,F401
+    billing,
+    clients,
+    currencies,
+    invoices,
+    plans,
+    reports,
+    settings_views,
+    tickets,
+    time_entries,
+    views,
+)

@@ -2,8 +2,10 @@
 
 from flask import Blueprint, g, request
 
+from portal.api.common import domain_error_response
 from portal.errors import api_error
-from portal.extensions import csrf
+from portal.extensions import csrf, db
+from portal.services.errors import DomainError
 from portal.services.tokens import find_token_user
 
 bp = Blueprint("api", __name__)
@@ -13,6 +15,8 @@ csrf.exempt(bp)
 @bp.before_request
 def authenticate_token():
     """Resolve `Authorization: Bearer <token>` to its user, or answer 401."""
+    if request.endpoint == "api.openapi":
+        return None  # the description of the API is public
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     user = find_token_user(token.strip()) if scheme.lower() == "bearer" else None
@@ -24,4 +28,11 @@ def authenticate_token():
     return None
 
 
-from portal.api import views  # noqa: E402,F401
+@bp.errorhandler(DomainError)
+def refused(exc: DomainError):
+    """A rule refused the request: nothing of it is kept; 400 with fields, or 404/409."""
+    db.session.rollback()
+    return domain_error_response(exc)
+
+
+from portal.api import billing, catalog, openapi, tickets, views  # noqa: E402,F401

@@ -7,4 +7,4 @@ from portal.guards import require_client_user
 bp = Blueprint("client", __name__)
 bp.before_request(require_client_user)
 
-from portal.client import views  # noqa: E402,F401
+from portal.client import exports, invoice_views, usage_views, views  # noqa: E402,F401

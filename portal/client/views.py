@@ -7,9 +7,8 @@ from portal.client import bp
 from portal.client.forms import NewTicketForm, ReplyForm
 from portal.extensions import db
 from portal.models import Ticket
+from portal.services.client_overview import client_dashboard
 from portal.services.errors import DomainError
-from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription
 from portal.services.ticket_queries import billing_states, client_tickets, ticket_entries
 from portal.services.tickets import add_reply, open_ticket
 from portal.web import apply_errors, page_args
@@ -25,10 +24,9 @@ def _own_ticket(ticket_id: int) -> Ticket:
 
 @bp.route("/")
 def dashboard():
-    """The client's home: plan and hours at a glance."""
-    client = current_user.client
-    subscription = active_subscription(client.id, business_today())
-    return render_template("client/dashboard.html", client=client, subscription=subscription)
+    """The client's home: this month's hours, the 80/100 % notices and a 12-month chart."""
+    overview = client_dashboard(current_user.client)
+    return render_template("client/dashboard.html", client=current_user.client, overview=overview)
 
 
 @bp.route("/tickets")

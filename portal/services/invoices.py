@@ -127,9 +127,10 @@ def _move(invoice: Invoice, status: str, actor) -> Invoice:
     if status not in TRANSITIONS[invoice.status]:
         raise InvalidTransition(invoice, status)
     before = {"status": invoice.status, "paid_date": invoice.paid_date}
+    today = business_today()  # read before changing the row: the query would autoflush it
     invoice.status = status
     if status == InvoiceStatus.PAID.value:
-        invoice.paid_date = business_today()
+        invoice.paid_date = today
     db.session.flush()
     audit.record(
         actor,

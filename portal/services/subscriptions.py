@@ -7,6 +7,8 @@ from portal.extensions import db
 from portal.models import Client, Plan, Subscription
 from portal.services import audit
 from portal.services.errors import DomainError
+from portal.services.periods import period_bounds, period_of
+from portal.services.settings import business_today
 
 
 def active_subscription(client_id: int, day: date) -> Subscription | None:
@@ -87,4 +89,92 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
             "included_minutes": subscription.included_minutes,
         },
     )
+    return subscription
+
+
+def _lock_subscription(subscription: Subscription) -> None:
+    """Lock the row and re-read it, so two concurrent changes cannot both pass the checks."""
+    query = db.select(Subscription.id).where(Subscription.id == subscription.id)
+    db.session.execute(query.with_for_update())
+    db.session.refresh(subscription)
+
+
+def cancel_subscription(subscription: Subscription, actor=None) -> Subscription:
+    """End the subscription on the last day of the current month (business time zone).
+
+    The month is still billed in full. A subscription that already ends, or that starts
+    after this month, is refused.
+    """
+    _lock_subscription(subscription)
+    if subscription.end_date is not None:
+        raise DomainError(
+            f"This subscription already ends on {subscription.end_date:%Y-%m-%d}.",
+            field="subscription",
+        )
+    month_end = period_bounds(period_of(business_today()))[1]
+    if subscription.start_date > month_end:
+        raise DomainError(
+            f"This subscription starts on {subscription.start_date:%Y-%m-%d}, after this month: "
+            "it cannot end at the end of this month.",
+            field="subscription",
+        )
+    subscription.end_date = month_end
+    db.session.flush()
+    audit.record(
+        actor,
+        "subscription.cancel",
+        "subscription",
+        subscription.id,
+        before={"end_date": None},
+        after={"end_date": month_end},
+    )
+    return subscription
+
+
+def _price_terms(subscription: Subscription) -> dict:
+    """The snapshot a re-price replaces."""
+    return {
+        "fee": subscription.fee,
+        "rate": subscription.rate,
+        "included_minutes": subscription.included_minutes,
+    }
+
+
+def reprice_subscription(subscription: Subscription, actor=None) -> Subscription:
+    """Re-snapshot fee, rate and included minutes from the plan's current price.
+
+    Only an admin's explicit request does this; it applies to every month not yet closed.
+    """
+    _lock_subscription(subscription)
+    plan, code = subscription.plan, subscription.currency.code
+    if subscription.end_date is not None and subscription.end_date < business_today():
+        raise DomainError(
+            f"This subscription ended on {subscription.end_date:%Y-%m-%d}: nothing to re-price.",
+            field="subscription",
+        )
+    if plan.model != subscription.model:
+        raise DomainError(
+            f"The plan “{plan.name}” is now {plan.model}, the subscription {subscription.model}: "
+            "assign the plan anew instead of re-pricing.",
+            field="subscription",
+        )
+    price = plan.price_for(subscription.currency_id)
+    if price is None:
+        raise DomainError(
+            f"The plan “{plan.name}” has no price in {code} any more: nothing to re-price from.",
+            field="subscription",
+        )
+    before = _price_terms(subscription)
+    package = plan.model == "package"
+    subscription.fee = price.fee if package else Decimal(0)
+    subscription.rate = price.rate
+    subscription.included_minutes = plan.included_minutes if package else 0
+    after = _price_terms(subscription)
+    if after == before:
+        raise DomainError(
+            f"The subscription already has the plan's current price in {code}.",
+            field="subscription",
+        )
+    db.session.flush()
+    audit.record(actor, "subscription.reprice", "subscription", subscription.id, before, after)
     return subscription

@@ -7,6 +7,15 @@ PAGES = {
     "/admin/": {"admin", "operator"},
     "/admin/users": {"admin"},
     "/admin/api-tokens": {"admin"},
+    "/admin/billing": {"admin"},
+    "/admin/plans": {"admin"},
+    "/admin/currencies": {"admin"},
+    "/admin/settings": {"admin"},
+    "/admin/clients": {"admin", "operator"},
+    "/admin/invoices": {"admin", "operator"},
+    "/admin/reports/hours": {"admin", "operator"},
+    "/client/usage": {"client"},
+    "/client/invoices": {"client"},
     "/client/": {"client"},
 }
 
@@ -29,13 +38,38 @@ def test_each_role_reaches_only_its_pages(client, auth, f, role, path):
         assert "Not allowed" in response.text
 
 
+ADMIN_ONLY = {
+    "/admin/api-tokens",
+    "/admin/users",
+    "/admin/settings",
+    "/admin/billing",
+    "/admin/billing/<period>/close",
+    "/admin/billing/<period>/preview",
+    "/admin/billing/invoice-waiting",
+    "/admin/currencies",
+    "/admin/currencies/new",
+    "/admin/currencies/<int:currency_id>/edit",
+    "/admin/plans",
+    "/admin/plans/new",
+    "/admin/plans/<int:plan_id>/edit",
+    "/admin/clients/new",
+    "/admin/clients/<int:client_id>/edit",
+    "/admin/clients/<int:client_id>/subscriptions",
+    "/admin/clients/<int:client_id>/subscriptions/<int:subscription_id>/<action>",
+    "/admin/clients/<int:client_id>/users",
+    "/admin/invoices/<int:invoice_id>/cancel",
+    "/admin/invoices/<int:invoice_id>/mark-paid",
+}
+
+
 def test_admin_only_pages_are_marked(app):
     marked = {
         rule.rule
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "admin_only", False)
     }
-    assert marked == {p for p, roles in PAGES.items() if roles == {"admin"}}
+    assert marked == ADMIN_ONLY
+    assert {p for p, roles in PAGES.items() if roles == {"admin"}} <= ADMIN_ONLY
 
 
 def test_staff_navigation_differs_by_role(client, auth, f):

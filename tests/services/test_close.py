@@ -403,3 +403,15 @@ def test_concurrent_closes_bill_once(acme, app):
     assert errors == []
     assert sorted(results) == [False, True, True, True, True, True]
     assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (1, 2, 1)
+
+
+def test_mark_paid_works_before_settings_are_read(acme, f):
+    from flask import g
+
+    admin = f.user("admin")
+    [invoice] = close_period("2026-09").invoices
+    db.session.commit()
+    g.pop("_portal_settings", None)  # as at the start of a request
+    mark_paid(invoice, admin)
+    db.session.commit()
+    assert invoice.status == "Paid" and invoice.paid_date is not None

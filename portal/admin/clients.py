@@ -1,0 +1,173 @@
+"""Client pages: staff see the list and each client; only admins change anything."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
+from portal.admin.forms import ConfirmForm
+from portal.extensions import db
+from portal.guards import admin_required
+from portal.models import Client, Currency, Subscription
+from portal.services import clients as service
+from portal.services.errors import DomainError
+from portal.services.subscriptions import cancel_subscription, reprice_subscription
+from portal.web import apply_errors, options, page_args
+
+
+def _get_client(client_id: int) -> Client:
+    """The client, or 404."""
+    return db.session.get(Client, client_id) or abort(404)
+
+
+@bp.route("/clients")
+def clients():
+    """Every client with its currency and today's plan (staff; read only for operators)."""
+    page, per_page = page_args()
+    return render_template(
+        "admin/clients/index.html", pagination=service.client_list(page, per_page)
+    )
+
+
+@bp.route("/clients/<int:client_id>")
+def client(client_id: int):
+    """One client: account, subscriptions, users, recent tickets (staff)."""
+    return _render(_get_client(client_id))
+
+
+def _render(client: Client, status: int = 200, **forms):
+    """The client page; admins get its forms, a failed one shown with its messages."""
+    if "assign_form" not in forms:
+        forms["assign_form"] = AssignPlanForm(
+            formdata=None, start_date=service.default_start(client)
+        )
+    forms.setdefault("user_form", ClientUserForm(formdata=None))
+    forms.setdefault("action_form", ConfirmForm(formdata=None))
+    _plan_choices(client, forms["assign_form"])
+    overview = service.client_overview(client)
+    page = render_template("admin/clients/show.html", client=client, **overview, **forms)
+    return page, status
+
+
+def _plan_choices(client: Client, form: AssignPlanForm) -> None:
+    """Offer the active plans priced in the client's currency."""
+    plans = service.assignable_plans(client)
+    form.plan.choices = options([("", "— choose a plan —")] + [(p.id, p.name) for p in plans])
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+@admin_required
+def client_new():
+    """Add a client account."""
+    return _client_form(None)
+
+
+@bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
+@admin_required
+def client_edit(client_id: int):
+    """Change a client's name, email, currency (until it has a subscription) or active flag."""
+    return _client_form(_get_client(client_id))
+
+
+def _client_form(client: Client | None):
+    """Show the form; on a valid submit save, commit and go to the client page."""
+    currencies = db.session.scalars(
+        db.select(Currency).order_by(Currency.is_default.desc(), Currency.code)
+    ).all()
+    default = next((c.id for c in currencies if c.is_default), None)
+    initial = (
+        {"name": client.name, "email": client.email, "active": client.active} if client else {}
+    )
+    form = ClientForm(data=initial | {"currency": client.currency_id if client else default})
+    form.currency.choices = options([("", "— choose —")] + [(c.id, c.code) for c in currencies])
+    if form.validate_on_submit():
+        data = service.ClientInput(
+            form.name.data or "", form.email.data or "", form.currency.data, form.active.data
+        )
+        try:
+            saved = service.save_client(client, data, current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"Client {saved.name} saved.", "success")
+            return redirect(url_for("admin.client", client_id=saved.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/clients/form.html", form=form, client=client), status
+
+
+@bp.post("/clients/<int:client_id>/users")
+@admin_required
+def client_user_add(client_id: int):
+    """Add a user who logs in to the client area for this account."""
+    client = _get_client(client_id)
+    form = ClientUserForm()
+    if form.validate_on_submit():
+        try:
+            user = service.add_client_user(
+                client,
+                form.name.data,
+                form.email.data or "",
+                form.password.data or "",
+                current_user,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"User {user.email} added to {client.name}.", "success")
+            return redirect(url_for("admin.client", client_id=client.id))
+    form.password.data = ""
+    return _render(client, 422, user_form=form)
+
+
+@bp.post("/clients/<int:client_id>/subscriptions")
+@admin_required
+def client_assign_plan(client_id: int):
+    """Assign a plan to the client from a start date."""
+    client = _get_client(client_id)
+    form = AssignPlanForm()
+    _plan_choices(client, form)
+    if form.validate_on_submit():
+        try:
+            sub = service.assign_client_plan(
+                client, form.plan.data, form.start_date.data, current_user
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"Plan {sub.plan.name} assigned from {sub.start_date:%Y-%m-%d}.", "success")
+            return redirect(url_for("admin.client", client_id=client.id))
+    return _render(client, 422, assign_form=form)
+
+
+@bp.post("/clients/<int:client_id>/subscriptions/<int:subscription_id>/<action>")
+@admin_required
+def client_subscription_action(client_id: int, subscription_id: int, action: str):
+    """Cancel a subscription at the end of this month, or re-price it from its plan."""
+    actions = {"cancel": cancel_subscription, "reprice": reprice_subscription}
+    client = _get_client(client_id)
+    sub = db.session.get(Subscription, subscription_id)
+    if sub is None or sub.client_id != client.id or action not in actions:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            actions[action](sub, current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            done = (
+                f"cancelled: it ends on {sub.end_date:%Y-%m-%d}"
+                if action == "cancel"
+                else "re-priced"
+            )
+            flash(f"Subscription to {sub.plan.name} {done}.", "success")
+            return redirect(url_for("admin.client", client_id=client.id))
+    return _render(client, 422, action_form=form)

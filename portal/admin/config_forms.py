@@ -1,0 +1,139 @@
+"""Forms of the admin configuration pages: currencies, plans, settings, clients."""
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Optional
+
+from portal.admin.forms import optional_int
+from portal.models import BillingModel
+from portal.services.catalog_input import INCLUDED_RULE
+from portal.services.settings_changes import FORMAT_RULE, timezone_names
+from portal.web import options
+
+DECIMALS_RULE = "Enter decimal places from 0 to 4 (JPY 0, most currencies 2)."
+DUE_DAYS_RULE = "Enter whole days from 0 to 365."
+_WHOLE = re.compile(r"\s*[0-9]{1,6}\s*", re.ASCII)
+
+
+class WholeNumberField(IntegerField):
+    """An integer typed in ASCII digits only: no sign, "1_000" or other scripts' digits."""
+
+    def process_formdata(self, valuelist):
+        """Refuse anything but plain digits, with the field's own message."""
+        if not valuelist:
+            return
+        self.data = None
+        if valuelist[0].strip() and not _WHOLE.fullmatch(valuelist[0]):
+            raise ValueError(self.invalid_value_message)
+        if valuelist[0].strip():
+            self.data = int(valuelist[0])
+
+
+class CurrencyForm(FlaskForm):
+    """Create or edit a currency."""
+
+    code = StringField("ISO 4217 code", description="Three letters, e.g. EUR, USD, PLN, JPY.")
+    decimals = WholeNumberField(
+        "Decimal places",
+        default=2,
+        validators=[InputRequired(DECIMALS_RULE)],
+        invalid_value_message=DECIMALS_RULE,
+    )
+    prefix = StringField("Prefix", description="Shown before amounts, e.g. € or $.")
+    suffix = StringField("Suffix", description="Shown after amounts, e.g. “ zł” (with a space).")
+    is_default = BooleanField("Default currency for new clients")
+    submit = SubmitField("Save")
+
+
+class PlanForm(FlaskForm):
+    """Create or edit a plan; price fields per currency are added by plan_form_class()."""
+
+    name = StringField("Name")
+    description = TextAreaField("Description", validators=[Optional()])
+    model = SelectField(
+        "Billing model",
+        choices=options(
+            [
+                (BillingModel.PACKAGE.value, "Package: monthly fee, included hours, overtime"),
+                (BillingModel.HOURLY.value, "Hourly: no fee, every hour at the rate"),
+            ]
+        ),
+    )
+    included_hours = StringField("Included hours a month (package only)", description=INCLUDED_RULE)
+    prorate = BooleanField("Prorate the first month (package only)", default=True)
+    active = BooleanField("Active: may be assigned to clients", default=True)
+    submit = SubmitField("Save")
+
+
+def price_field_names(code: str) -> tuple[str, str]:
+    """The form field names of a currency's fee and rate: price-EUR-fee, price-EUR-rate."""
+    return f"price-{code}-fee", f"price-{code}-rate"
+
+
+def plan_form_class(currencies) -> type[PlanForm]:
+    """A PlanForm with a fee and a rate field for every currency."""
+
+    class PricedPlanForm(PlanForm):
+        """PlanForm plus one price row per currency."""
+
+    for currency in currencies:
+        fee, rate = price_field_names(currency.code)
+        setattr(PricedPlanForm, fee, StringField(f"{currency.code} monthly fee"))
+        setattr(PricedPlanForm, rate, StringField(f"{currency.code} hourly / overtime rate"))
+    return PricedPlanForm
+
+
+class SettingsForm(FlaskForm):
+    """The business settings."""
+
+    business_timezone = SelectField(
+        "Business time zone",
+        choices=options((zone, zone) for zone in timezone_names()),
+        description="Months, “today” and work dates are counted in this time zone.",
+    )
+    invoice_on_close = BooleanField("Issue invoices when a month is closed")
+    due_days = WholeNumberField(
+        "Payment due after (days)",
+        validators=[InputRequired(DUE_DAYS_RULE)],
+        invalid_value_message=DUE_DAYS_RULE,
+    )
+    invoice_number_format = StringField("Invoice number format", description=FORMAT_RULE)
+    submit = SubmitField("Save settings")
+
+
+class ClientForm(FlaskForm):
+    """Create or edit a client account."""
+
+    name = StringField("Name")
+    email = StringField("Billing email")
+    currency = SelectField("Currency", coerce=optional_int)
+    active = BooleanField("Active", default=True)
+    submit = SubmitField("Save")
+
+
+class ClientUserForm(FlaskForm):
+    """Add a user to a client account."""
+
+    name = StringField("Name")
+    email = StringField("Email")
+    password = PasswordField("Password", description="At least 12 characters.")
+    submit = SubmitField("Add user")
+
+
+class AssignPlanForm(FlaskForm):
+    """Assign a plan to a client from a start date."""
+
+    plan = SelectField("Plan", coerce=optional_int)
+    start_date = DateField("Start date", validators=[Optional()])
+    submit = SubmitField("Assign plan")

@@ -1,0 +1,74 @@
+"""Staff invoice pages: list with filters, the invoice, mark paid and cancel (admin)."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import ConfirmForm
+from portal.extensions import db
+from portal.guards import admin_required
+from portal.models import Client, Invoice, InvoiceStatus
+from portal.services.billing_queries import invoice_list
+from portal.services.errors import DomainError
+from portal.services.invoices import cancel_invoice, mark_paid
+from portal.web import page_args
+
+
+@bp.get("/invoices")
+def invoices():
+    """Every invoice, newest first, filtered by client, period and status."""
+    status = request.args.get("status")
+    status = status if status in {s.value for s in InvoiceStatus} else None
+    period = request.args.get("period") or None
+    client_id = request.args.get("client_id", type=int)
+    page, per_page = page_args()
+    return render_template(
+        "admin/invoices/index.html",
+        pagination=invoice_list(client_id, period, status, page, per_page),
+        clients=db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all(),
+        statuses=[s.value for s in InvoiceStatus],
+        filters={"status": status, "period": period, "client_id": client_id},
+    )
+
+
+def _get_invoice(invoice_id: int) -> Invoice:
+    """The invoice, or 404."""
+    return db.session.get(Invoice, invoice_id) or abort(404)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+def invoice(invoice_id: int):
+    """One invoice, printable; admins can mark it paid or cancel it."""
+    return render_template(
+        "admin/invoices/show.html", invoice=_get_invoice(invoice_id), form=ConfirmForm()
+    )
+
+
+def _transition(invoice_id: int, action, done: str):
+    """Apply an invoice transition from a POST, with a message either way."""
+    invoice = _get_invoice(invoice_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "danger")
+    else:
+        try:
+            action(invoice, current_user)
+            db.session.commit()
+            flash(f"Invoice {invoice.number} {done}.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    return redirect(url_for("admin.invoice", invoice_id=invoice_id))
+
+
+@bp.post("/invoices/<int:invoice_id>/mark-paid")
+@admin_required
+def invoice_mark_paid(invoice_id: int):
+    """Unpaid -> Paid."""
+    return _transition(invoice_id, mark_paid, "marked paid")
+
+
+@bp.post("/invoices/<int:invoice_id>/cancel")
+@admin_required
+def invoice_cancel(invoice_id: int):
+    """Unpaid -> Cancelled."""
+    return _transition(invoice_id, cancel_invoice, "cancelled")

@@ -1,0 +1,91 @@
+"""Admin pages for plans and their price per currency: list, create, edit."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.config_forms import plan_form_class, price_field_names
+from portal.extensions import db
+from portal.guards import admin_required
+from portal.models import Currency, Plan
+from portal.money import format_hours
+from portal.services.catalog import save_plan
+from portal.services.catalog_input import PlanInput
+from portal.services.errors import DomainError
+from portal.web import apply_errors
+
+
+@bp.route("/plans")
+@admin_required
+def plans():
+    """Every plan with its prices; inactive ones last."""
+    rows = db.session.scalars(db.select(Plan).order_by(Plan.active.desc(), Plan.name)).all()
+    return render_template("admin/plans/index.html", plans=rows)
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@admin_required
+def plan_new():
+    """Add a plan."""
+    return _plan_form(None)
+
+
+@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@admin_required
+def plan_edit(plan_id: int):
+    """Change a plan; existing subscriptions keep the price they were given."""
+    return _plan_form(db.session.get(Plan, plan_id) or abort(404))
+
+
+def _initial(plan: Plan | None, currencies) -> dict | None:
+    """What the form shows before a submit: the plan's values and prices."""
+    if plan is None:
+        return None
+    data = {
+        "name": plan.name,
+        "description": plan.description,
+        "model": plan.model,
+        "included_hours": format_hours(plan.included_minutes) if plan.model == "package" else "",
+        "prorate": plan.prorate,
+        "active": plan.active,
+    }
+    for currency in currencies:
+        price = plan.price_for(currency.id)
+        if price is not None:
+            fee, rate = price_field_names(currency.code)
+            places = currency.decimals
+            data[fee] = f"{price.fee:.{places}f}" if plan.model == "package" else ""
+            data[rate] = f"{price.rate:.{places}f}"
+    return data
+
+
+def _plan_form(plan: Plan | None):
+    """Show the form; on a valid submit save the plan and prices, commit, back to the list."""
+    currencies = db.session.scalars(db.select(Currency).order_by(Currency.code)).all()
+    form = plan_form_class(currencies)(data=_initial(plan, currencies))
+    if form.validate_on_submit():
+        prices = {}
+        for currency in currencies:
+            fee, rate = (form[name].data or "" for name in price_field_names(currency.code))
+            prices[currency.code] = (fee, rate)
+        data = PlanInput(
+            name=form.name.data or "",
+            description=form.description.data or "",
+            model=form.model.data,
+            included_hours=form.included_hours.data or "",
+            prorate=form.prorate.data,
+            active=form.active.data,
+            prices=prices,
+        )
+        try:
+            saved = save_plan(plan, data, current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"Plan “{saved.name}” saved.", "success")
+            return redirect(url_for("admin.plans"))
+    status = 422 if form.is_submitted() else 200
+    page = render_template("admin/plans/form.html", form=form, plan=plan, currencies=currencies)
+    return page, status

@@ -1,0 +1,38 @@
+"""Admin page for the business settings."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.config_forms import SettingsForm
+from portal.extensions import db
+from portal.guards import admin_required
+from portal.services.errors import DomainError
+from portal.services.settings import get_settings
+from portal.services.settings_changes import change_settings
+from portal.web import apply_errors
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """Business time zone, invoicing on close, due days and the invoice number format."""
+    form = SettingsForm(data=get_settings())
+    if form.validate_on_submit():
+        values = {
+            "business_timezone": form.business_timezone.data,
+            "invoice_on_close": form.invoice_on_close.data,
+            "due_days": form.due_days.data,
+            "invoice_number_format": form.invoice_number_format.data,
+        }
+        try:
+            change_settings(values, current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("admin.settings"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/settings/edit.html", form=form), status

@@ -1,0 +1,29 @@
+"""Client invoices: the list and a printable invoice page; another client's invoice is a 404."""
+
+from flask import abort, render_template
+from flask_login import current_user
+
+from portal.client import bp
+from portal.services.billing import month_name
+from portal.services.invoice_queries import client_invoice, client_invoices
+from portal.web import page_args
+
+# The invoice partial is shared with the staff pages, so the filter is app-wide.
+bp.add_app_template_filter(month_name, "month_name")
+
+
+@bp.route("/invoices")
+def invoices():
+    """The account's invoices, newest first."""
+    page, per_page = page_args()
+    pagination = client_invoices(current_user.client_id, page, per_page)
+    return render_template("client/invoices/index.html", pagination=pagination)
+
+
+@bp.route("/invoices/<int:invoice_id>")
+def invoice(invoice_id: int):
+    """One of the account's invoices, laid out for printing."""
+    row = client_invoice(current_user.client_id, invoice_id)
+    if row is None:
+        abort(404)
+    return render_template("client/invoices/show.html", invoice=row)

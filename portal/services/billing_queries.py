@@ -1,0 +1,107 @@
+"""Read models for the billing pages: periods with counts and totals, invoice lists."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func
+
+from portal.extensions import db
+from portal.models import BillableItem, BillingPeriod, Client, Currency, Invoice
+from portal.services.billing import due_periods
+from portal.services.periods import period_of
+from portal.services.settings import business_today
+
+
+@dataclass
+class PeriodSummary:
+    """A month as the billing page lists it."""
+
+    period: str
+    status: str  # "open", "closed" or "current"
+    closed_at: datetime | None = None
+    items: int = 0
+    invoices: int = 0
+    uninvoiced: int = 0
+    totals: dict[str, Decimal] = field(default_factory=dict)  # currency code -> total
+    period_id: int | None = None
+
+
+def billing_periods() -> list[PeriodSummary]:
+    """Every closed month, every past month still open, and the current one; newest first."""
+    summaries = {
+        p.period: PeriodSummary(p.period, "closed", p.closed_at, period_id=p.id)
+        for p in db.session.scalars(db.select(BillingPeriod))
+    }
+    for period in due_periods():
+        summaries.setdefault(period, PeriodSummary(period, "open"))
+    current = period_of(business_today())
+    summaries.setdefault(current, PeriodSummary(current, "current"))
+    by_id = {s.period_id: s for s in summaries.values() if s.period_id}
+    rows = db.session.execute(
+        db.select(
+            BillableItem.period_id,
+            Currency.code,
+            func.count(BillableItem.id),
+            func.sum(BillableItem.amount),
+            func.count(BillableItem.id) - func.count(BillableItem.invoice_id),
+        )
+        .join(Currency, Currency.id == BillableItem.currency_id)
+        .group_by(BillableItem.period_id, Currency.code)
+    )
+    for period_id, code, count, total, uninvoiced in rows:
+        summary = by_id[period_id]
+        summary.items += count
+        summary.uninvoiced += uninvoiced
+        summary.totals[code] = total
+    for period_id, count in db.session.execute(
+        db.select(Invoice.period_id, func.count(Invoice.id))
+        .where(Invoice.period_id.is_not(None))
+        .group_by(Invoice.period_id)
+    ):
+        if period_id in by_id:
+            by_id[period_id].invoices = count
+    return sorted(summaries.values(), key=lambda s: s.period, reverse=True)
+
+
+def currencies_by_code() -> dict[str, Currency]:
+    """Currencies keyed by ISO code, for formatting totals."""
+    return {c.code: c for c in db.session.scalars(db.select(Currency))}
+
+
+def currencies_by_id() -> dict[int, Currency]:
+    """Currencies keyed by id, for formatting preview rows."""
+    return {c.id: c for c in db.session.scalars(db.select(Currency))}
+
+
+def client_names(ids) -> dict[int, str]:
+    """Client names for a set of ids."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(db.select(Client.id, Client.name).where(Client.id.in_(ids))).all()
+    )
+
+
+def invoice_list(client_id=None, period=None, status=None, page=1, per_page=25):
+    """A page of invoices, newest first, filtered by client, period and status."""
+    query = db.select(Invoice).order_by(Invoice.id.desc())
+    if client_id:
+        query = query.where(Invoice.client_id == client_id)
+    if period:
+        query = query.join(BillingPeriod, BillingPeriod.id == Invoice.period_id).where(
+            BillingPeriod.period == period
+        )
+    if status:
+        query = query.where(Invoice.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def totals_by_currency(invoices) -> dict[str, Decimal]:
+    """Sum invoice totals per currency code."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        totals[invoice.currency.code] += invoice.total
+    return dict(totals)

@@ -1,0 +1,183 @@
+"""What the shop sells: currencies, plans and their price per currency; every change audited."""
+
+import re
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import BillingModel, Client, Currency, Plan, PlanPrice
+from portal.money import round_money
+from portal.services import audit
+from portal.services.catalog_input import (
+    CurrencyInput,
+    IncludedHoursError,
+    PlanInput,
+    parse_included_hours,
+    parse_prices,
+)
+from portal.services.errors import ValidationFailed
+
+_CODE = re.compile(r"[A-Z]{3}", re.ASCII)
+AFFIX_MAX = 8
+NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+
+
+def flush_unique(field_name: str, message: str) -> None:
+    """Flush; a unique clash (a concurrent request won the race) becomes a field message."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise ValidationFailed({field_name: message}) from None
+
+
+def currency_in_use(currency: Currency) -> bool:
+    """True when a client is billed in the currency."""
+    query = db.select(Client.id).where(Client.currency_id == currency.id).limit(1)
+    return currency.id is not None and db.session.scalar(query) is not None
+
+
+def _prices_need_places(currency: Currency, places: int) -> bool:
+    """True when a plan price in the currency has more decimals than `places`."""
+    prices = db.session.scalars(db.select(PlanPrice).filter_by(currency_id=currency.id))
+    return any(round_money(amount, places) != amount for p in prices for amount in (p.fee, p.rate))
+
+
+def currency_snapshot(currency: Currency) -> dict:
+    """The currency's values for the audit log."""
+    keys = ("code", "decimals", "prefix", "suffix", "is_default")
+    return {key: getattr(currency, key) for key in keys}
+
+
+def _currency_errors(data: CurrencyInput, currency: Currency | None) -> dict[str, str]:
+    """Every rule a currency must meet, as field -> message."""
+    errors = {}
+    in_use = currency is not None and currency_in_use(currency)
+    taken = db.select(Currency.id).where(Currency.code == data.code)
+    if not _CODE.fullmatch(data.code):
+        errors["code"] = "Enter the ISO 4217 code: three letters such as EUR, USD or PLN."
+    elif currency is not None and in_use and data.code != currency.code:
+        errors["code"] = f"{currency.code} is used by clients: its code cannot change."
+    elif db.session.scalar(taken.where(Currency.id != (currency.id if currency else -1))):
+        errors["code"] = f"A currency with the code {data.code} already exists."
+    if data.decimals is None or not 0 <= data.decimals <= 4:
+        errors["decimals"] = "Enter decimal places from 0 to 4 (JPY 0, most currencies 2)."
+    elif in_use and data.decimals != currency.decimals:
+        errors["decimals"] = (
+            f"{currency.code} is used by clients: its decimal places cannot change "
+            f"(they stay {currency.decimals})."
+        )
+    elif currency is not None and _prices_need_places(currency, data.decimals):
+        errors["decimals"] = (
+            f"Plan prices in {currency.code} have more than {data.decimals} decimals: "
+            "change them first."
+        )
+    for name in ("prefix", "suffix"):
+        if len(getattr(data, name)) > AFFIX_MAX:
+            errors[name] = f"Keep the {name} to {AFFIX_MAX} characters or fewer."
+    if currency is not None and currency.is_default and not data.is_default:
+        errors["is_default"] = "One currency must be the default: make another one the default."
+    return errors
+
+
+def save_currency(currency: Currency | None, data: CurrencyInput, actor) -> Currency:
+    """Create (currency None) or update a currency; making it the default un-defaults the rest.
+
+    The first currency becomes the default whatever the form says: there is always one.
+    """
+    data.code = (data.code or "").strip().upper()
+    errors = _currency_errors(data, currency)
+    if errors:
+        raise ValidationFailed(errors)
+    before = currency_snapshot(currency) if currency else None
+    if currency is None:
+        currency = Currency(is_default=False)
+        db.session.add(currency)
+    currency.code, currency.decimals = data.code, data.decimals
+    currency.prefix, currency.suffix = data.prefix, data.suffix
+    flush_unique("code", f"A currency with the code {data.code} already exists.")
+    others = db.session.scalars(
+        db.select(Currency).where(Currency.is_default, Currency.id != currency.id)
+    ).all()
+    if data.is_default or not others:
+        _make_default(currency, others, actor)
+    action = "currency.update" if before else "currency.create"
+    audit.record(actor, action, "currency", currency.id, before, currency_snapshot(currency))
+    return currency
+
+
+def _make_default(currency: Currency, others: list[Currency], actor) -> None:
+    """Un-default the others first (the unique index allows one default), then this one."""
+    for other in others:
+        other.is_default = False
+        change = ({"is_default": True}, {"is_default": False})
+        audit.record(actor, "currency.update", "currency", other.id, *change)
+    db.session.flush()
+    currency.is_default = True
+    flush_unique("is_default", "Another currency was made the default meanwhile; try again.")
+
+
+def plan_snapshot(plan: Plan) -> dict:
+    """The plan's values and prices for the audit log."""
+    keys = ("name", "description", "model", "included_minutes", "prorate", "active")
+    values = {key: getattr(plan, key) for key in keys}
+    values["prices"] = {p.currency.code: {"fee": p.fee, "rate": p.rate} for p in plan.prices}
+    return values
+
+
+def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
+    """Check name, model and included hours into `errors`; return the included minutes."""
+    if not data.name:
+        errors["name"] = "Give the plan a name."
+    elif len(data.name) > NAME_MAX:
+        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+    else:
+        same = db.select(Plan.id).where(func.lower(Plan.name) == data.name.lower())
+        if db.session.scalar(same.where(Plan.id != (plan.id if plan else -1))):
+            errors["name"] = f"A plan named “{data.name}” already exists."
+    if len(data.description) > DESCRIPTION_MAX:
+        errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
+    if data.model not in {m.value for m in BillingModel}:
+        errors["model"] = "Choose package or hourly."
+        return 0
+    hours_text = data.included_hours.strip()
+    if data.model == BillingModel.HOURLY:
+        if hours_text and hours_text not in ("0", "0.00", "0:00"):
+            errors["included_hours"] = "Hourly plans include no hours: leave this blank."
+        return 0
+    try:
+        minutes = parse_included_hours(hours_text)
+    except IncludedHoursError as exc:
+        errors["included_hours"] = str(exc)
+        return 0
+    if minutes == 0:
+        errors["included_hours"] = "A package includes hours: enter more than 0, e.g. 10 or 7.5."
+    return minutes
+
+
+def save_plan(plan: Plan | None, data: PlanInput, actor) -> Plan:
+    """Create (plan None) or update a plan and its prices; subscriptions keep their snapshot."""
+    data.name, data.description = data.name.strip(), data.description.strip()
+    errors: dict[str, str] = {}
+    minutes = _plan_errors(plan, data, errors)
+    currencies = db.session.scalars(db.select(Currency).order_by(Currency.code))
+    prices = parse_prices(data, currencies, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    before = plan_snapshot(plan) if plan else None
+    if plan is None:
+        plan = Plan()
+        db.session.add(plan)
+    plan.name, plan.description, plan.model = data.name, data.description, data.model
+    plan.included_minutes, plan.prorate, plan.active = minutes, data.prorate, data.active
+    kept = []
+    for currency, (fee, rate) in prices.items():
+        row = plan.price_for(currency.id) or PlanPrice(currency=currency)
+        row.fee, row.rate = fee, rate
+        kept.append(row)
+    plan.prices = kept
+    flush_unique("name", f"A plan named “{data.name}” already exists.")
+    action = "plan.update" if before else "plan.create"
+    audit.record(actor, action, "plan", plan.id, before, plan_snapshot(plan))
+    return plan

@@ -1,0 +1,127 @@
+"""What admins type for the catalogue: input records, and parsing of amounts and included hours."""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from portal.models import BillingModel, Currency
+from portal.money import QUARTER, round_money
+
+MAX_AMOUNT_DIGITS = 9  # up to 999,999,999 in the currency's units
+MAX_INCLUDED_HOURS = 744  # a 31-day month, around the clock
+INCLUDED_RULE = (
+    f"Enter the hours included a month in quarter-hour steps up to {MAX_INCLUDED_HOURS}, "
+    "e.g. 10, 7.5, 7,5 or 7:30."
+)
+
+# ASCII digits only; no sign, exponent, NaN, inf or thousands separator.
+_AMOUNT = re.compile(rf"([0-9]{{1,{MAX_AMOUNT_DIGITS}}})(?:[.,]([0-9]{{1,8}}))?", re.ASCII)
+_DECIMAL_HOURS = re.compile(r"([0-9]{0,3})(?:[.,]([0-9]{1,2}))?", re.ASCII)
+_CLOCK_HOURS = re.compile(r"([0-9]{1,3}):([0-9]{2})", re.ASCII)
+
+
+@dataclass
+class CurrencyInput:
+    """A currency as typed on the form."""
+
+    code: str
+    decimals: int | None
+    prefix: str = ""
+    suffix: str = ""
+    is_default: bool = False
+
+
+@dataclass
+class PlanInput:
+    """A plan as typed on the form; prices map a currency code to (fee, rate) as typed."""
+
+    name: str
+    description: str = ""
+    model: str = BillingModel.PACKAGE.value
+    included_hours: str = ""
+    prorate: bool = True
+    active: bool = True
+    prices: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class AmountError(ValueError):
+    """An amount outside the rule; the message says what is allowed."""
+
+
+class IncludedHoursError(ValueError):
+    """Included hours outside the rule; the message says what is allowed."""
+
+    def __init__(self, message: str = INCLUDED_RULE):
+        super().__init__(message)
+
+
+def amount_rule(currency: Currency) -> str:
+    """What an amount in this currency may look like."""
+    places = currency.decimals
+    example = "2000" if not places else "199." + "9" * places
+    decimals = "whole units only" if not places else f"at most {places} decimals"
+    return (
+        f"Enter an amount in {currency.code} such as {example}: digits, {decimals}, "
+        f"no sign, up to {'9' * MAX_AMOUNT_DIGITS}."
+    )
+
+
+def parse_amount(raw: object, currency: Currency) -> Decimal:
+    """ "199.99" or "199,99" -> Decimal(199.99) in the currency's places; refuse anything else."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    match = _AMOUNT.fullmatch(text) if len(text) <= 20 else None
+    if not match or len(match.group(2) or "") > currency.decimals:
+        raise AmountError(amount_rule(currency))
+    return round_money(Decimal(f"{match.group(1)}.{match.group(2) or 0}"), currency.decimals)
+
+
+def parse_included_hours(raw: object) -> int:
+    """ "10", "7.5", "7,5" or "7:30" -> integer minutes, 0 allowed; raises IncludedHoursError."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    clock = _CLOCK_HOURS.fullmatch(text) if len(text) <= 8 else None
+    decimal = _DECIMAL_HOURS.fullmatch(text) if len(text) <= 8 else None
+    if clock:
+        if clock.group(2) not in ("00", "15", "30", "45"):
+            raise IncludedHoursError("Minutes after the colon must be 00, 15, 30 or 45.")
+        minutes = int(clock.group(1)) * 60 + int(clock.group(2))
+    elif decimal and (decimal.group(1) or decimal.group(2)):
+        exact = Decimal(f"{decimal.group(1) or 0}.{decimal.group(2) or 0}") * 60
+        if exact != exact.to_integral_value():
+            raise IncludedHoursError()
+        minutes = int(exact)
+    else:
+        raise IncludedHoursError()
+    if minutes % QUARTER or minutes > MAX_INCLUDED_HOURS * 60:
+        raise IncludedHoursError()
+    return minutes
+
+
+def parse_prices(
+    data: PlanInput, currencies, errors: dict
+) -> dict[Currency, tuple[Decimal, Decimal]]:
+    """Parse one (fee, rate) row per currency into `errors` or the result; a blank row: no price."""
+    hourly = data.model == BillingModel.HOURLY
+    prices = {}
+    for currency in currencies:
+        fee_text, rate_text = (s.strip() for s in data.prices.get(currency.code, ("", "")))
+        if not fee_text and not rate_text:
+            continue
+        key = f"price-{currency.code}-"
+        amounts = {}
+        for part, text in (("fee", fee_text), ("rate", rate_text)):
+            if not text and not (part == "fee" and hourly):
+                errors[key + part] = f"Enter the {part}, or leave the {currency.code} row blank."
+                continue
+            try:
+                amounts[part] = parse_amount(text or "0", currency)
+            except AmountError as exc:
+                errors[key + part] = str(exc)
+        if hourly and amounts.get("fee"):
+            errors[key + "fee"] = "Hourly plans have no monthly fee: leave it blank."
+        if hourly and amounts.get("rate") == 0:
+            errors[key + "rate"] = "An hourly plan needs an hourly rate above 0."
+        if len(amounts) == 2:
+            prices[currency] = (amounts["fee"], amounts["rate"])
+    if not prices and not any(k.startswith("price-") for k in errors):
+        errors["prices"] = "Give the plan a price in at least one currency."
+    return prices

@@ -1,0 +1,102 @@
+"""Read models of the client area: the dashboard and the usage history, built on usage.py."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, or_
+
+from portal.extensions import db
+from portal.models import Client, Subscription
+from portal.services.periods import period_bounds, period_of
+from portal.services.settings import business_today
+from portal.services.usage import MonthUsage, previous_periods, usage_history
+from portal.services.usage_chart import UsageChart, build_chart
+
+HISTORY_MONTHS = 12
+WARNING_SHARE = Decimal("0.8")
+
+
+@dataclass
+class Dashboard:
+    """What the client's home page shows for the current month and the last twelve."""
+
+    month: MonthUsage
+    subscription: Subscription | None
+    notice: str | None  # "full" at 100 % of included hours, "warning" at 80 %, else None
+    percent_used: int  # 0-100, for the progress bar
+    history: list[MonthUsage]
+    chart: UsageChart
+    show_chart: bool  # False until some month has a plan or usage
+
+
+def notice_level(month: MonthUsage) -> str | None:
+    """Which notice the used share calls for: "full" (>= 100 %), "warning" (>= 80 %) or None."""
+    share = month.used_share
+    if share is None:
+        return None
+    if share >= 1:
+        return "full"
+    if share >= WARNING_SHARE:
+        return "warning"
+    return None
+
+
+def month_subscription(client_id: int, period: str) -> Subscription | None:
+    """The latest of the client's subscriptions active in the period (the one usage reports)."""
+    first, last = period_bounds(period)
+    return db.session.scalar(
+        db.select(Subscription)
+        .where(
+            Subscription.client_id == client_id,
+            Subscription.start_date <= last,
+            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
+        )
+        .order_by(Subscription.start_date.desc())
+        .limit(1)
+    )
+
+
+def client_dashboard(client: Client) -> Dashboard:
+    """The current month's usage, its notice, and the chart of the last twelve months."""
+    current = period_of(business_today())
+    history = usage_history(client, previous_periods(current, HISTORY_MONTHS))
+    month = history[-1]
+    share = month.used_share
+    percent = int(min(share, Decimal(1)) * 100) if share is not None else 0
+    return Dashboard(
+        month=month,
+        subscription=month_subscription(client.id, current) if month.plan else None,
+        notice=notice_level(month),
+        percent_used=percent,
+        history=history,
+        chart=build_chart(history),
+        show_chart=any(m.plan or m.used_minutes for m in history),
+    )
+
+
+def month_status(month: MonthUsage) -> str:
+    """How a month stands for the client: open, its invoice's status, or why there is none."""
+    if not month.closed:
+        return "Open month"
+    if month.invoice_status:
+        return month.invoice_status
+    return "Not yet invoiced" if month.total > 0 else "No charge"
+
+
+def first_subscription_period(client_id: int) -> str | None:
+    """The month of the client's first subscription, or None when it never had one."""
+    start = db.session.scalar(
+        db.select(func.min(Subscription.start_date)).where(Subscription.client_id == client_id)
+    )
+    return period_of(start) if start else None
+
+
+def usage_rows(client: Client) -> list[tuple[MonthUsage, str]]:
+    """The last twelve months with a plan or usage, newest first, each with its status."""
+    first = first_subscription_period(client.id)
+    if first is None:
+        return []
+    current = period_of(business_today())
+    periods = [p for p in previous_periods(current, HISTORY_MONTHS) if p >= first]
+    months = usage_history(client, periods) if periods else []
+    return [(m, month_status(m)) for m in reversed(months) if m.plan or m.used_minutes]

@@ -1,0 +1,223 @@
+"""Client accounts: create and edit them, add their users, assign plans; reads for the pages."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import and_, or_
+
+from portal.extensions import db
+from portal.models import (
+    BillableItem,
+    BillingPeriod,
+    Client,
+    Currency,
+    Invoice,
+    Plan,
+    PlanPrice,
+    Role,
+    Subscription,
+    Ticket,
+    User,
+)
+from portal.services import audit
+from portal.services.errors import ValidationFailed
+from portal.services.periods import is_period_closed, period_bounds, period_of
+from portal.services.settings import business_today
+from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.ticket_queries import paginate_rows
+from portal.services.usage import previous_periods, usage_history
+from portal.services.users import create_user, normalise_email
+
+NAME_MAX = 200
+EMAIL_MAX = 254
+RECENT_TICKETS = 10
+START_WINDOW = timedelta(days=366)  # a plan starts at most about a year back or ahead
+
+
+@dataclass
+class ClientInput:
+    """A client account as typed on the form."""
+
+    name: str
+    email: str
+    currency_id: int | None
+    active: bool = True
+
+
+def client_snapshot(client: Client) -> dict:
+    """The client's values for the audit log."""
+    return {
+        "name": client.name,
+        "email": client.email,
+        "currency": client.currency.code if client.currency else None,
+        "active": client.active,
+    }
+
+
+def has_subscription(client: Client) -> bool:
+    """True once the client has ever had a subscription."""
+    query = db.select(Subscription.id).where(Subscription.client_id == client.id).limit(1)
+    return client.id is not None and db.session.scalar(query) is not None
+
+
+def _client_errors(client: Client | None, data: ClientInput) -> dict[str, str]:
+    """Every rule a client account must meet, as field -> message."""
+    errors = {}
+    if not data.name:
+        errors["name"] = "Enter the name of the client account."
+    elif len(data.name) > NAME_MAX:
+        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+    try:
+        if len(data.email) > EMAIL_MAX:
+            raise EmailNotValidError("too long")
+        validate_email(data.email, check_deliverability=False)
+    except EmailNotValidError:
+        errors["email"] = "Enter a valid email address, e.g. billing@example.com."
+    currency = db.session.get(Currency, data.currency_id) if data.currency_id else None
+    if currency is None:
+        errors["currency"] = "Choose the currency the client is billed in."
+    elif client is not None and currency.id != client.currency_id and has_subscription(client):
+        errors["currency"] = (
+            f"{client.name} already has a subscription in {client.currency.code}: "
+            "the currency cannot change."
+        )
+    return errors
+
+
+def save_client(client: Client | None, data: ClientInput, actor) -> Client:
+    """Create (client None) or update a client account."""
+    data.name, data.email = data.name.strip(), normalise_email(data.email)
+    errors = _client_errors(client, data)
+    if errors:
+        raise ValidationFailed(errors)
+    before = client_snapshot(client) if client else None
+    if client is None:
+        client = Client()
+        db.session.add(client)
+    client.name, client.email, client.active = data.name, data.email, data.active
+    client.currency = db.session.get(Currency, data.currency_id)
+    db.session.flush()
+    action = "client.update" if before else "client.create"
+    audit.record(actor, action, "client", client.id, before, client_snapshot(client))
+    return client
+
+
+def add_client_user(client: Client, name: str, email: str, password: str, actor) -> User:
+    """Give the client account a user who logs in to the client area."""
+    name = (name or "").strip()
+    errors = {}
+    if not name or len(name) > NAME_MAX:
+        errors["name"] = f"Enter the person's name (up to {NAME_MAX} characters)."
+    try:
+        user = create_user(email, password, Role.CLIENT.value, name=name, client_id=client.id)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    after = {"email": user.email, "name": user.name, "role": user.role, "client_id": client.id}
+    audit.record(actor, "user.create", "user", user.id, after=after)
+    return user
+
+
+def assignable_plans(client: Client) -> list[Plan]:
+    """Active plans priced in the client's currency."""
+    return list(
+        db.session.scalars(
+            db.select(Plan)
+            .join(PlanPrice)
+            .where(Plan.active, PlanPrice.currency_id == client.currency_id)
+            .order_by(Plan.name)
+        )
+    )
+
+
+def assign_client_plan(client: Client, plan_id: int | None, start_date: date | None, actor):
+    """Assign one of the offered plans from `start_date`, never in a closed month."""
+    errors = {}
+    plan = db.session.get(Plan, plan_id) if plan_id else None
+    if plan is None:
+        errors["plan"] = "Choose a plan."
+    today = business_today()
+    earliest, latest = today - START_WINDOW, today + START_WINDOW
+    if start_date is None:
+        errors["start_date"] = "Enter the start date as YYYY-MM-DD."
+    elif not earliest <= start_date <= latest:
+        errors["start_date"] = f"Choose a start date from {earliest} to {latest}."
+    elif is_period_closed(period_of(start_date)):
+        errors["start_date"] = f"{period_of(start_date)} is closed: a plan cannot start in it."
+    if errors:
+        raise ValidationFailed(errors)
+    return assign_plan(client, plan, start_date, actor)
+
+
+def default_start(client: Client) -> date:
+    """Where a new plan would start: the day after the current one ends, else today."""
+    today = business_today()
+    current = active_subscription(client.id, today)
+    return current.end_date + timedelta(days=1) if current and current.end_date else today
+
+
+def client_list(page: int, per_page: int):
+    """A page of clients by name: (client, name of today's plan or None)."""
+    today = business_today()
+    current = and_(
+        Subscription.client_id == Client.id,
+        Subscription.start_date <= today,
+        or_(Subscription.end_date.is_(None), Subscription.end_date >= today),
+    )
+    query = (
+        db.select(Client, Plan.name.label("plan_name"))
+        .outerjoin(Subscription, current)
+        .outerjoin(Plan, Plan.id == Subscription.plan_id)
+        .order_by(Client.name, Client.id)
+    )
+    return paginate_rows(query, page, per_page)
+
+
+def client_overview(client: Client) -> dict:
+    """Everything the client page shows: subscriptions, usage, bills, users, recent tickets."""
+    subscriptions = db.session.scalars(
+        db.select(Subscription)
+        .where(Subscription.client_id == client.id)
+        .order_by(Subscription.start_date.desc())
+    ).all()
+    users = db.session.scalars(
+        db.select(User).where(User.client_id == client.id).order_by(User.name)
+    ).all()
+    tickets = db.session.scalars(
+        db.select(Ticket)
+        .where(Ticket.client_id == client.id)
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(RECENT_TICKETS)
+    ).all()
+    today = business_today()
+    current = next((s for s in subscriptions if s.is_active_on(today)), None)
+    upcoming = [s for s in subscriptions if s.start_date > today]
+    history = usage_history(client, previous_periods(period_of(today), 12))
+    invoices = db.session.scalars(
+        db.select(Invoice)
+        .where(Invoice.client_id == client.id)
+        .order_by(Invoice.id.desc())
+        .limit(RECENT_TICKETS)
+    ).all()
+    items = db.session.execute(
+        db.select(BillableItem, BillingPeriod.period)
+        .join(BillingPeriod, BillingPeriod.id == BillableItem.period_id)
+        .where(BillableItem.client_id == client.id)
+        .order_by(BillableItem.id.desc())
+        .limit(RECENT_TICKETS)
+    ).all()
+    return {
+        "usage": history[-1],
+        "history": [month for month in reversed(history) if month.plan or month.used_minutes],
+        "invoices": invoices,
+        "items": items,
+        "today": today,
+        "month_end": period_bounds(period_of(today))[1],
+        "current": current,
+        "upcoming": upcoming,
+        "subscriptions": subscriptions,
+        "users": users,
+        "tickets": tickets,
+    }

@@ -1,0 +1,118 @@
+"""CSV exports: safe cells, streamed responses, and the rows of the client exports."""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from flask import Response, stream_with_context
+
+from portal.extensions import db
+from portal.models import Client, Ticket, TimeEntry, User
+from portal.money import format_hours, round_money
+from portal.services.client_overview import usage_rows
+
+# A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+TIME_ENTRY_HEADER = ["date", "ticket", "subject", "hours", "billable", "note", "operator"]
+USAGE_HEADER = [
+    "period",
+    "plan",
+    "included_hours",
+    "used_hours",
+    "overtime_hours",
+    "amount",
+    "currency",
+    "invoice",
+    "status",
+]
+
+
+def safe_cell(value: object) -> str:
+    """A cell as text, with a leading quote when a spreadsheet would run it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """The CSV text line by line (RFC 4180, CRLF), every cell made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: list) -> str:
+        """One row as CSV text."""
+        buffer.seek(0)
+        buffer.truncate(0)
+        writer.writerow([safe_cell(cell) for cell in cells])
+        return buffer.getvalue()
+
+    yield line(header)
+    for row in rows:
+        yield line(row)
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
+    """A streamed CSV download; the rows are produced while the response is sent."""
+    return Response(
+        stream_with_context(csv_lines(header, rows)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def time_entry_rows(client_id: int) -> Iterator[list]:
+    """Every time entry on the client's tickets, oldest first, fetched in batches.
+
+    "billable" says whether the entry counts towards the bill: a billable entry on a
+    ticket with tracking off is never charged, so it is exported as "no".
+    """
+    query = (
+        db.select(
+            TimeEntry.work_date,
+            Ticket.number,
+            Ticket.subject,
+            TimeEntry.minutes,
+            TimeEntry.billable,
+            Ticket.time_tracking,
+            TimeEntry.note,
+            User.name,
+        )
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .join(User, User.id == TimeEntry.operator_id)
+        .where(Ticket.client_id == client_id)
+        .order_by(TimeEntry.work_date, TimeEntry.id)
+        .execution_options(yield_per=500)
+    )
+    for day, number, subject, minutes, billable, tracked, note, operator in db.session.execute(
+        query
+    ):
+        yield [
+            day.isoformat(),
+            f"#{number}",
+            subject,
+            format_hours(minutes),
+            "yes" if billable and tracked else "no",
+            note,
+            operator,
+        ]
+
+
+def usage_csv_rows(client: Client) -> list[list]:
+    """The usage history page's rows as CSV rows with plain amounts (read before streaming)."""
+    code, places = client.currency.code, client.currency.decimals
+    return [
+        [
+            month.period,
+            month.plan or "",
+            format_hours(month.included_minutes),
+            format_hours(month.used_minutes),
+            format_hours(month.overtime_minutes),
+            str(round_money(month.total, places)),
+            code,
+            month.invoice_number or "",
+            status,
+        ]
+        for month, status in usage_rows(client)
+    ]

@@ -1,0 +1,101 @@
+"""The admin billing page: periods, preview, close (twice is harmless), waiting items."""
+
+from datetime import date
+
+import pytest
+
+from portal.extensions import db
+from portal.models import BillableItem, BillingPeriod, Invoice
+from portal.services.settings import save_settings
+from portal.services.time_entries import TimeInput, log_time
+from tests.conftest import submit
+from tests.helpers import count, this_month_start
+
+
+@pytest.fixture
+def acme(f):
+    """ACME on Standard since 2026-09-11 (Warsaw), 7.75 h billable in September."""
+    save_settings({"business_timezone": "Europe/Warsaw"})
+    client = f.client("ACME GmbH")
+    plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
+    f.subscription(client, plan, date(2026, 9, 11))
+    log_time(f.ticket(client), f.user("operator"), TimeInput(465, date(2026, 9, 14)))
+    db.session.commit()
+    return client
+
+
+@pytest.fixture
+def admin(auth, f):
+    """A logged-in admin."""
+    user = f.user("admin")
+    auth.login(user.email)
+    return user
+
+
+def test_billing_page_lists_open_closed_and_current_months(client, admin, acme):
+    page = client.get("/admin/billing").text
+    assert "September 2026" in page and "Open, ready to close" in page
+    assert "Current month" in page
+    assert 'action="/admin/billing/2026-09/close"' in page
+    current = this_month_start().strftime("%Y-%m")
+    assert f'action="/admin/billing/{current}/close"' not in page
+
+
+def test_preview_shows_items_and_writes_nothing(client, admin, acme):
+    response = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/preview")
+    assert response.status_code == 200
+    assert "Nothing has been written" in response.text
+    assert "€133.33" in response.text and "€60.00" in response.text
+    assert "prorated 20/30 days" in response.text and "ACME GmbH" in response.text
+    assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (0, 0, 0)
+
+
+def test_close_from_the_page_then_a_second_click_changes_nothing(client, admin, acme):
+    first = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    assert first.status_code == 302
+    assert "2026-09 closed: 2 items, 1 invoices." in client.get("/admin/billing").text
+    second = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    assert second.status_code == 302
+    assert "was already closed; nothing changed" in client.get("/admin/billing").text
+    assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (1, 2, 1)
+    page = client.get("/admin/billing").text
+    assert "€193.33" in page
+
+
+def test_current_month_close_is_refused_with_a_message(client, admin, acme):
+    current = this_month_start().strftime("%Y-%m")
+    submit(client, "/admin/billing", {}, post_url=f"/admin/billing/{current}/close")
+    assert "has not ended yet" in client.get("/admin/billing").text
+    assert count(BillingPeriod) == 0
+
+
+@pytest.mark.parametrize("period", ["2026-13", "junk", "2026-9"])
+def test_bad_period_is_a_message_not_a_500(client, admin, acme, period):
+    response = submit(client, "/admin/billing", {}, post_url=f"/admin/billing/{period}/close")
+    assert response.status_code == 302
+    assert "YYYY-MM" in client.get("/admin/billing").text
+
+
+def test_close_without_csrf_is_refused(client, admin, acme):
+    response = client.post("/admin/billing/2026-09/close")
+    assert response.status_code == 400
+    assert count(BillingPeriod) == 0
+
+
+def test_operators_cannot_bill(client, auth, f, acme):
+    auth.login(f.user("operator").email)
+    assert client.get("/admin/billing").status_code == 403
+    response = submit(client, "/admin/", {}, post_url="/admin/billing/2026-09/close")
+    assert response.status_code == 403
+    assert count(BillingPeriod) == 0
+
+
+def test_waiting_items_are_invoiced_on_request(client, admin, acme):
+    save_settings({"invoice_on_close": False})
+    db.session.commit()
+    submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    page = client.get("/admin/billing").text
+    assert "2 waiting" in page and "Invoice the waiting items" in page
+    submit(client, "/admin/billing", {}, post_url="/admin/billing/invoice-waiting")
+    assert count(Invoice) == 1
+    assert "waiting" not in client.get("/admin/billing").text.split("<tbody>")[1]

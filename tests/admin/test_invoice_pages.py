@@ -1,0 +1,101 @@
+"""Staff invoice pages: list with filters, the invoice, mark paid and cancel."""
+
+from datetime import date
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditLogEntry, Invoice
+from portal.services.billing import close_period
+from portal.services.settings import save_settings
+from portal.services.time_entries import TimeInput, log_time
+from tests.conftest import submit
+
+
+@pytest.fixture
+def invoices(f):
+    """Two clients closed for September 2026: ACME (193.33 EUR) and Beta (fee only)."""
+    save_settings({"business_timezone": "Europe/Warsaw"})
+    plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
+    acme, beta = f.client("ACME GmbH"), f.client("Beta Ltd")
+    f.subscription(acme, plan, date(2026, 9, 11))
+    f.subscription(beta, plan, date(2026, 9, 1))
+    log_time(f.ticket(acme), f.user("operator"), TimeInput(465, date(2026, 9, 14)))
+    result = close_period("2026-09")
+    db.session.commit()
+    return {inv.client.name: inv for inv in result.invoices}
+
+
+@pytest.fixture
+def admin(auth, f):
+    """A logged-in admin."""
+    user = f.user("admin")
+    auth.login(user.email)
+    return user
+
+
+def test_invoice_page_shows_lines_and_total(client, admin, invoices):
+    acme = invoices["ACME GmbH"]
+    page = client.get(f"/admin/invoices/{acme.id}").text
+    assert acme.number in page and "ACME GmbH" in page
+    assert "€133.33" in page and "€60.00" in page and "€193.33" in page
+    assert "Mark paid" in page and "Cancel invoice" in page
+
+
+def test_list_filters_by_client_status_and_period(client, admin, invoices):
+    acme, beta = invoices["ACME GmbH"], invoices["Beta Ltd"]
+    page = client.get(f"/admin/invoices?client_id={beta.client_id}").text
+    assert beta.number in page and acme.number not in page
+    assert acme.number in client.get("/admin/invoices?period=2026-09&status=Unpaid").text
+    assert acme.number not in client.get("/admin/invoices?status=Paid").text
+    assert "No invoices match" in client.get("/admin/invoices?period=2026-08").text
+
+
+def test_mark_paid_then_further_moves_are_refused(client, admin, invoices):
+    acme = invoices["ACME GmbH"]
+    url = f"/admin/invoices/{acme.id}"
+    response = submit(client, url, {}, post_url=f"{url}/mark-paid")
+    assert response.status_code == 302
+    page = client.get(url).text
+    assert f"Invoice {acme.number} marked paid." in page and "Mark paid" not in page
+    db.session.refresh(acme)
+    assert acme.status == "Paid" and acme.paid_date is not None
+    submit(client, url, {}, post_url=f"{url}/cancel")  # no button, but posted anyway
+    assert "it cannot become Cancelled" in client.get(url).text
+    db.session.refresh(acme)
+    assert acme.status == "Paid"
+    actions = set(db.session.scalars(db.select(AuditLogEntry.action)))
+    assert "invoice.paid" in actions
+
+
+def test_cancel_keeps_the_number(client, admin, invoices):
+    beta = invoices["Beta Ltd"]
+    url = f"/admin/invoices/{beta.id}"
+    submit(client, url, {}, post_url=f"{url}/cancel")
+    db.session.refresh(beta)
+    assert beta.status == "Cancelled"
+    assert db.session.scalar(db.select(Invoice.number).filter_by(id=beta.id)) == beta.number
+
+
+def test_operator_reads_invoices_but_cannot_change_them(client, auth, f, invoices):
+    auth.login(f.user("operator").email)
+    acme = invoices["ACME GmbH"]
+    url = f"/admin/invoices/{acme.id}"
+    page = client.get(url)
+    assert page.status_code == 200 and "Mark paid" not in page.text
+    assert submit(client, url, {}, post_url=f"{url}/mark-paid").status_code == 403
+    db.session.refresh(acme)
+    assert acme.status == "Unpaid"
+
+
+def test_unknown_invoice_is_404(client, admin):
+    assert client.get("/admin/invoices/999999").status_code == 404
+
+
+def test_client_page_shows_usage_history_items_and_invoices(client, admin, invoices):
+    acme = invoices["ACME GmbH"]
+    page = client.get(f"/admin/clients/{acme.client_id}").text
+    assert "Usage this month" in page and "Standard" in page
+    assert "2026-09" in page and "7.75" in page and "6.75" in page  # used, included
+    assert acme.number in page and "€193.33" in page
+    assert "overtime, September 2026" in page

@@ -1,0 +1,113 @@
+"""The settings page: business time zone, invoicing on close, due days, invoice number format."""
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Setting
+from portal.services.settings import DEFAULTS, get_settings
+from tests.conftest import csrf_token_from, submit
+from tests.helpers import audit_rows, field_error
+
+URL = "/admin/settings"
+
+
+@pytest.fixture
+def admin(auth, f):
+    """A logged-in admin."""
+    user = f.user("admin")
+    auth.login(user.email)
+    return user
+
+
+def form(**values) -> dict:
+    """Form data of the settings page; invoice_on_close=None leaves the box unticked."""
+    data = {
+        "business_timezone": "Europe/Warsaw",
+        "invoice_on_close": "y",
+        "due_days": "30",
+        "invoice_number_format": "INV-{YYYY}-{SEQ}",
+    }
+    return {k: v for k, v in (data | values).items() if v is not None}
+
+
+def stored() -> dict:
+    """The settings rows in the database."""
+    db.session.expire_all()
+    return {row.key: row.value for row in db.session.scalars(db.select(Setting))}
+
+
+def test_page_shows_the_defaults(client, admin):
+    page = client.get(URL).text
+    assert '<option selected value="UTC">UTC</option>' in page
+    assert 'value="14"' in page and 'value="{YYYY}/{MM}/{SEQ}"' in page
+    assert "localtime" not in page and "Europe/Warsaw" in page
+
+
+def test_admin_saves_settings_and_the_change_is_audited(client, admin):
+    response = submit(client, URL, form(invoice_on_close=None))
+    assert response.status_code == 302
+    expected = {
+        "business_timezone": "Europe/Warsaw",
+        "invoice_on_close": False,
+        "due_days": 30,
+        "invoice_number_format": "INV-{YYYY}-{SEQ}",
+    }
+    assert stored() == expected
+    assert get_settings() == expected
+    (row,) = audit_rows("settings.update")
+    assert row.user_id == admin.id
+    assert row.before == {k: DEFAULTS[k] for k in expected}
+    assert row.after == expected
+    assert "Settings saved." in client.get(URL).text
+
+
+def test_zero_due_days_is_allowed(client, admin):
+    assert submit(client, URL, form(due_days="0")).status_code == 302
+    assert stored()["due_days"] == 0
+
+
+BAD = [
+    ({"business_timezone": "Mars/Olympus_Mons"}, "business_timezone", "Not a valid choice"),
+    ({"business_timezone": "localtime"}, "business_timezone", "Not a valid choice"),
+    ({"due_days": ""}, "due_days", "from 0 to 365"),
+    ({"due_days": "-1"}, "due_days", "from 0 to 365"),
+    ({"due_days": "366"}, "due_days", "from 0 to 365"),
+    ({"due_days": "14.5"}, "due_days", "from 0 to 365"),
+    ({"due_days": "abc"}, "due_days", "from 0 to 365"),
+    ({"invoice_number_format": ""}, "invoice_number_format", "{SEQ} is required"),
+    ({"invoice_number_format": "INV-{YYYY}"}, "invoice_number_format", "{SEQ} is required"),
+    ({"invoice_number_format": "{SEQ}-{DD}"}, "invoice_number_format", "Unknown placeholder {DD}"),
+    ({"invoice_number_format": "{seq}{SEQ}"}, "invoice_number_format", "Unknown placeholder"),
+    ({"invoice_number_format": "{SEQ}}"}, "invoice_number_format", "Braces belong"),
+    ({"invoice_number_format": "{{SEQ}"}, "invoice_number_format", "Braces belong"),
+    ({"invoice_number_format": "A\tB{SEQ}"}, "invoice_number_format", "control characters"),
+    ({"invoice_number_format": "X" * 36 + "{SEQ}"}, "invoice_number_format", "at most 40"),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "message"), BAD, ids=[str(c)[:40] for c, *_ in BAD])
+def test_bad_input_shows_field_message_and_changes_nothing(client, admin, change, field, message):
+    response = submit(client, URL, form(**change))
+    assert response.status_code == 422
+    assert message in field_error(response.text, field)
+    assert stored() == {}
+    assert audit_rows("settings.update") == []
+
+
+def test_allowed_placeholders_are_named_in_the_message(client, admin):
+    response = submit(client, URL, form(invoice_number_format="{SEQ}/{DAY}"))
+    assert "{YYYY}, {MM} and {SEQ}" in field_error(response.text, "invoice_number_format")
+
+
+@pytest.mark.parametrize("role", ["operator", "client"])
+def test_other_roles_get_403(client, auth, f, role):
+    auth.login(f.user(role).email)
+    token = csrf_token_from(client.get("/admin/" if role == "operator" else "/client/").text)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, data=form() | {"csrf_token": token}).status_code == 403
+    assert stored() == {}
+
+
+def test_post_without_csrf_is_refused(client, admin):
+    assert client.post(URL, data=form()).status_code == 400
+    assert stored() == {}

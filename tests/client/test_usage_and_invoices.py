@@ -1,0 +1,127 @@
+"""Client usage history and invoices: rows after a close, paid status, printable invoice, 404s."""
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Invoice
+from portal.services.billing import close_period, month_name
+from portal.services.invoices import mark_paid
+from portal.services.periods import period_of
+from portal.services.time_entries import TimeInput, log_time
+from tests.helpers import last_month_day, last_month_start, today
+
+
+@pytest.fixture
+def acme_user(auth, f):
+    """A logged-in client user of ACME (EUR)."""
+    user = f.user("client", client=f.client("ACME GmbH", currency_code="EUR"))
+    auth.login(user.email)
+    return user
+
+
+def bill_last_month(f, client, minutes=660) -> Invoice:
+    """Standard (10 h, EUR 200/60) from last month's first day, time logged, last month closed."""
+    plan = f.plan(hours=10, prices={"EUR": ("200.00", "60.00")})
+    f.subscription(client, plan, last_month_start())
+    operator = f.user("operator", name="Olga")
+    log_time(f.ticket(client), operator, TimeInput(minutes, last_month_day(), "Migration"))
+    log_time(f.ticket(client), operator, TimeInput(30, today(), "Check"))
+    db.session.commit()
+    result = close_period(period_of(last_month_start()))
+    db.session.commit()
+    [invoice] = result.invoices
+    return invoice
+
+
+def row_of(page: str, period: str) -> str:
+    """The usage history row of one period."""
+    start = page.index(f'<tr data-period="{period}">')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_usage_history_after_a_close_shows_invoice_and_unpaid_then_paid(client, acme_user, f):
+    invoice = bill_last_month(f, acme_user.client)
+    last = period_of(last_month_start())
+    page = client.get("/client/usage").text
+    row = row_of(page, last)
+    assert month_name(last) in row
+    for text in ("10.00", "11.00", "1.00", "€260.00", invoice.number, "Unpaid"):
+        assert text in row
+    assert f'href="/client/invoices/{invoice.id}"' in row
+
+    mark_paid(invoice, f.user("admin"))
+    db.session.commit()
+    row = row_of(client.get("/client/usage").text, last)
+    assert "Paid" in row and "Unpaid" not in row
+
+
+def test_usage_history_open_month_and_no_months_before_the_first_subscription(client, acme_user, f):
+    bill_last_month(f, acme_user.client)
+    page = client.get("/client/usage").text
+    current = row_of(page, period_of(today()))
+    assert "Open month" in current and "0.50" in current
+    assert page.count("<tr data-period=") == 2  # this month and last month only
+    assert page.index(period_of(today())) < page.index(period_of(last_month_start()))
+
+
+def test_usage_history_without_plan_is_empty(client, acme_user):
+    page = client.get("/client/usage").text
+    assert "No usage yet" in page and "<tr data-period=" not in page
+
+
+def test_usage_page_links_to_both_exports(client, acme_user):
+    page = client.get("/client/usage").text
+    assert "/client/export/usage.csv" in page and "/client/export/time-entries.csv" in page
+
+
+def test_invoice_list_shows_number_period_dates_total_status(client, acme_user, f):
+    invoice = bill_last_month(f, acme_user.client)
+    page = client.get("/client/invoices").text
+    row = page[page.index(invoice.number) :]
+    row = row[: row.index("</tr>")]
+    for text in (
+        month_name(period_of(last_month_start())),
+        invoice.issue_date.isoformat(),
+        invoice.due_date.isoformat(),
+        "€260.00",
+        "Unpaid",
+    ):
+        assert text in row
+
+
+def test_invoice_page_shows_lines_and_total(client, acme_user, f):
+    invoice = bill_last_month(f, acme_user.client)
+    page = client.get(f"/client/invoices/{invoice.id}").text
+    assert f"Invoice {invoice.number}" in page and "Support Hours Portal" in page
+    assert "ACME GmbH" in page and acme_user.client.email in page
+    lines = page[page.index("<tbody>", page.index("invoice-lines")) : page.index("</tbody>")]
+    rows = lines.split("</tr>")[:-1]
+    assert len(rows) == 2
+    assert "support package" in rows[0] and "10.00" in rows[0] and rows[0].count("€200.00") == 2
+    assert "overtime" in rows[1] and "1.00" in rows[1] and rows[1].count("€60.00") == 2
+    assert 'class="num fw-bold invoice-total">€260.00<' in page
+
+
+def test_client_gets_404_for_another_clients_invoice(client, acme_user, f):
+    other = bill_last_month(f, f.client("Globex Secret Corp"))
+    response = client.get(f"/client/invoices/{other.id}")
+    assert response.status_code == 404
+    assert other.number not in response.text and "Globex Secret Corp" not in response.text
+    assert other.number not in client.get("/client/invoices").text
+    assert client.get("/client/invoices/999999").status_code == 404
+
+
+def test_invoice_page_is_printable(client, acme_user, f):
+    invoice = bill_last_month(f, acme_user.client)
+    page = client.get(f"/client/invoices/{invoice.id}").text
+    assert "no-print" in page and "<script" not in page
+    with client.get("/static/css/app.css") as response:
+        css = response.text
+    print_rules = css[css.rindex("@media print") :]
+    assert "nav" in print_rules and ".btn" in print_rules and "#fff" in print_rules
+
+
+def test_staff_cannot_use_client_pages(client, auth, f):
+    auth.login(f.user("operator").email)
+    for url in ("/client/usage", "/client/invoices", "/client/invoices/1"):
+        assert client.get(url).status_code == 403
