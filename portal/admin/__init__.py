@@ -8,6 +8,7 @@ bp = Blueprint("admin", __name__)
 bp.before_request(require_staff)
 
 from portal.admin import (  # noqa: E402,F401
+    api_tokens,
     billing,
     clients,
     currencies,

@@ -5,7 +5,7 @@ from flask import render_template, request
 from portal.admin import bp
 from portal.extensions import db
 from portal.guards import admin_required
-from portal.models import DEPARTMENTS, ApiToken, Client, TicketStatus, User
+from portal.models import DEPARTMENTS, Client, TicketStatus, User
 from portal.services.ticket_queries import QueueFilters, ticket_queue
 from portal.web import page_args
 
@@ -49,11 +49,3 @@ def users():
     rows = db.session.scalars(db.select(User).order_by(User.role, User.email)).all()
     clients = {c.id: c for c in db.session.scalars(db.select(Client))}
     return render_template("admin/users/index.html", users=rows, clients=clients)
-
-
-@bp.route("/api-tokens")
-@admin_required
-def api_tokens():
-    """API tokens (admin only)."""
-    rows = db.session.scalars(db.select(ApiToken).order_by(ApiToken.created_at.desc())).all()
-    return render_template("admin/api_tokens/index.html", tokens=rows)

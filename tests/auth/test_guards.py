@@ -40,6 +40,7 @@ def test_each_role_reaches_only_its_pages(client, auth, f, role, path):
 
 ADMIN_ONLY = {
     "/admin/api-tokens",
+    "/admin/api-tokens/<int:token_id>/revoke",
     "/admin/users",
     "/admin/settings",
     "/admin/billing",

@@ -1,0 +1,81 @@
+"""Admin page for API tokens: list, create (shown once), revoke."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from portal.admin import bp
+from portal.admin.forms import ConfirmForm, optional_int
+from portal.extensions import db
+from portal.guards import admin_required
+from portal.models import ApiToken, User
+from portal.services import audit
+from portal.services.tokens import create_api_token, revoke_api_token
+from portal.web import options
+
+
+class TokenForm(FlaskForm):
+    """Issue a token for a user."""
+
+    user = SelectField("User", coerce=optional_int, validators=[DataRequired("Choose a user.")])
+    name = StringField("Label", validators=[Length(max=100)], description="What it is for.")
+    submit = SubmitField("Create token")
+
+
+def _form() -> TokenForm:
+    """The form with the active users to choose from."""
+    form = TokenForm()
+    users = db.session.scalars(db.select(User).filter_by(active=True).order_by(User.email))
+    form.user.choices = options(
+        [("", "— choose a user —")] + [(u.id, f"{u.email} ({u.role})") for u in users]
+    )
+    return form
+
+
+def _render(form: TokenForm, plain: str | None = None, status: int = 200):
+    """The token list with the form; a new token is shown once."""
+    rows = db.session.scalars(db.select(ApiToken).order_by(ApiToken.created_at.desc())).all()
+    page = render_template(
+        "admin/api_tokens/index.html",
+        tokens=rows,
+        form=form,
+        confirm_form=ConfirmForm(),
+        plain=plain,
+    )
+    return page, status
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@admin_required
+def api_tokens():
+    """API tokens (admin only): list, and create one for a user."""
+    form = _form()
+    if form.validate_on_submit():
+        user = db.session.get(User, form.user.data)
+        token, plain = create_api_token(user, form.name.data or "")
+        audit.record(
+            current_user,
+            "api_token.create",
+            "api_token",
+            token.id,
+            after={"user": user.email, "name": token.name},
+        )
+        db.session.commit()
+        # Shown on this response only: it is not stored, so it cannot be shown again.
+        return _render(_form(), plain)
+    return _render(form, status=422 if form.is_submitted() else 200)
+
+
+@bp.post("/api-tokens/<int:token_id>/revoke")
+@admin_required
+def api_token_revoke(token_id: int):
+    """Revoke a token: requests with it get 401 from now on."""
+    token = db.session.get(ApiToken, token_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        revoke_api_token(token)
+        audit.record(current_user, "api_token.revoke", "api_token", token.id)
+        db.session.commit()
+        flash(f"Token {token.prefix}… revoked.", "success")
+    return redirect(url_for("admin.api_tokens"))

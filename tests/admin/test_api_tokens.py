@@ -1,0 +1,36 @@
+"""The admin API-token page: create (shown once), list, revoke."""
+
+import re
+
+from portal.extensions import db
+from portal.models import ApiToken
+from tests.conftest import submit
+
+
+def test_admin_creates_a_token_that_works_and_revokes_it(client, auth, f):
+    auth.login(f.user("admin").email)
+    operator = f.user("operator", email="op@example.com")
+    response = submit(client, "/admin/api-tokens", {"user": str(operator.id), "name": "helpdesk"})
+    assert response.status_code == 200
+    plain = re.search(r'id="new-token">([^<]+)<', response.text).group(1)
+    assert "cannot be shown again" in response.text
+    assert plain not in client.get("/admin/api-tokens").text  # shown once
+    api = {"Authorization": f"Bearer {plain}"}
+    assert client.get("/api/v1/me", headers=api).json["email"] == "op@example.com"
+    token = db.session.scalar(db.select(ApiToken))
+    assert token.token_hash != plain and token.name == "helpdesk"
+    submit(client, "/admin/api-tokens", {}, post_url=f"/admin/api-tokens/{token.id}/revoke")
+    assert client.get("/api/v1/me", headers=api).status_code == 401
+    assert "revoked" in client.get("/admin/api-tokens").text
+
+
+def test_token_form_needs_a_user(client, auth, f):
+    auth.login(f.user("admin").email)
+    response = submit(client, "/admin/api-tokens", {"user": ""})
+    assert response.status_code == 422 and "Choose a user." in response.text
+    assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 0
+
+
+def test_operators_cannot_manage_tokens(client, auth, f):
+    auth.login(f.user("operator").email)
+    assert client.get("/admin/api-tokens").status_code == 403
