@@ -4,6 +4,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from portal.extensions import db
 from portal.services.errors import DomainError, ValidationFailed
 
 
@@ -29,3 +30,19 @@ def page_args(default_per_page: int = 25, max_per_page: int = 200) -> tuple[int,
 def options(pairs) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def commit_or_errors(form: FlaskForm, action):
+    """Run one service call as the request's transaction.
+
+    On success commit and return its (non-None) result; when a rule refuses, roll back,
+    put the messages on the form and return None, so nothing of the request is saved.
+    """
+    try:
+        result = action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return None
+    return result

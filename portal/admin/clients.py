@@ -12,7 +12,7 @@ from portal.models import Client, Currency, Subscription
 from portal.services import clients as service
 from portal.services.errors import DomainError
 from portal.services.subscriptions import cancel_subscription, reprice_subscription
-from portal.web import apply_errors, options, page_args
+from portal.web import apply_errors, commit_or_errors, options, page_args
 
 
 def _get_client(client_id: int) -> Client:
@@ -84,13 +84,8 @@ def _client_form(client: Client | None):
         data = service.ClientInput(
             form.name.data or "", form.email.data or "", form.currency.data, form.active.data
         )
-        try:
-            saved = service.save_client(client, data, current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+        saved = commit_or_errors(form, lambda: service.save_client(client, data, current_user))
+        if saved is not None:
             flash(f"Client {saved.name} saved.", "success")
             return redirect(url_for("admin.client", client_id=saved.id))
     status = 422 if form.is_submitted() else 200
@@ -104,19 +99,17 @@ def client_user_add(client_id: int):
     client = _get_client(client_id)
     form = ClientUserForm()
     if form.validate_on_submit():
-        try:
-            user = service.add_client_user(
+        user = commit_or_errors(
+            form,
+            lambda: service.add_client_user(
                 client,
                 form.name.data,
                 form.email.data or "",
                 form.password.data or "",
                 current_user,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if user is not None:
             flash(f"User {user.email} added to {client.name}.", "success")
             return redirect(url_for("admin.client", client_id=client.id))
     form.password.data = ""
@@ -131,15 +124,13 @@ def client_assign_plan(client_id: int):
     form = AssignPlanForm()
     _plan_choices(client, form)
     if form.validate_on_submit():
-        try:
-            sub = service.assign_client_plan(
+        sub = commit_or_errors(
+            form,
+            lambda: service.assign_client_plan(
                 client, form.plan.data, form.start_date.data, current_user
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if sub is not None:
             flash(f"Plan {sub.plan.name} assigned from {sub.start_date:%Y-%m-%d}.", "success")
             return redirect(url_for("admin.client", client_id=client.id))
     return _render(client, 422, assign_form=form)

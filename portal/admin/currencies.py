@@ -12,8 +12,7 @@ from portal.guards import admin_required
 from portal.models import Currency
 from portal.services.catalog import currency_in_use, save_currency
 from portal.services.catalog_input import CurrencyInput
-from portal.services.errors import DomainError
-from portal.web import apply_errors
+from portal.web import commit_or_errors
 
 
 @bp.route("/currencies")
@@ -52,13 +51,8 @@ def _currency_form(currency: Currency | None):
             suffix=form.suffix.data or "",
             is_default=form.is_default.data,
         )
-        try:
-            saved = save_currency(currency, data, current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+        saved = commit_or_errors(form, lambda: save_currency(currency, data, current_user))
+        if saved is not None:
             flash(f"Currency {saved.code} saved.", "success")
             return redirect(url_for("admin.currencies"))
     status = 422 if form.is_submitted() else 200

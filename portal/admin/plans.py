@@ -11,8 +11,7 @@ from portal.models import Currency, Plan
 from portal.money import format_hours
 from portal.services.catalog import save_plan
 from portal.services.catalog_input import PlanInput
-from portal.services.errors import DomainError
-from portal.web import apply_errors
+from portal.web import commit_or_errors
 
 
 @bp.route("/plans")
@@ -77,13 +76,8 @@ def _plan_form(plan: Plan | None):
             active=form.active.data,
             prices=prices,
         )
-        try:
-            saved = save_plan(plan, data, current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+        saved = commit_or_errors(form, lambda: save_plan(plan, data, current_user))
+        if saved is not None:
             flash(f"Plan “{saved.name}” saved.", "success")
             return redirect(url_for("admin.plans"))
     status = 422 if form.is_submitted() else 200

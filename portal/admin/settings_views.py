@@ -5,12 +5,10 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.config_forms import SettingsForm
-from portal.extensions import db
 from portal.guards import admin_required
-from portal.services.errors import DomainError
 from portal.services.settings import get_settings
 from portal.services.settings_changes import change_settings
-from portal.web import apply_errors
+from portal.web import commit_or_errors
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -25,13 +23,7 @@ def settings():
             "due_days": form.due_days.data,
             "invoice_number_format": form.invoice_number_format.data,
         }
-        try:
-            change_settings(values, current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+        if commit_or_errors(form, lambda: change_settings(values, current_user)) is not None:
             flash("Settings saved.", "success")
             return redirect(url_for("admin.settings"))
     status = 422 if form.is_submitted() else 200

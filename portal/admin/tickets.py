@@ -21,7 +21,7 @@ from portal.services.tickets import (
     update_ticket,
 )
 from portal.services.time_entries import may_change
-from portal.web import apply_errors, options
+from portal.web import commit_or_errors, options
 
 
 def _get_ticket(ticket_id: int) -> Ticket:
@@ -81,13 +81,8 @@ def ticket_update(ticket_id: int):
             billable=form.billable.data,
             plan_id=form.plan.data,
         )
-        try:
-            result = update_ticket(ticket, current_user, change)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+        result = commit_or_errors(form, lambda: update_ticket(ticket, current_user, change))
+        if result is not None:
             flash(_saved_message(result), "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
     return _render(ticket, form, 422)
@@ -131,8 +126,9 @@ def ticket_new():
     form.client.choices = options([("", "— choose a client —")] + [(c.id, c.name) for c in clients])
     if form.validate_on_submit():
         client = db.session.get(Client, form.client.data)
-        try:
-            ticket = open_ticket(
+        ticket = commit_or_errors(
+            form,
+            lambda: open_ticket(
                 client,
                 current_user,
                 form.subject.data,
@@ -140,12 +136,9 @@ def ticket_new():
                 form.department.data,
                 form.priority.data,
                 form.time_tracking.data,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
     status = 422 if form.is_submitted() else 200

@@ -8,10 +8,9 @@ from portal.client.forms import NewTicketForm, ReplyForm
 from portal.extensions import db
 from portal.models import Ticket
 from portal.services.client_overview import client_dashboard
-from portal.services.errors import DomainError
 from portal.services.ticket_queries import billing_states, client_tickets, ticket_entries
 from portal.services.tickets import add_reply, open_ticket
-from portal.web import apply_errors, page_args
+from portal.web import commit_or_errors, page_args
 
 
 def _own_ticket(ticket_id: int) -> Ticket:
@@ -43,13 +42,10 @@ def ticket(ticket_id: int):
     ticket = _own_ticket(ticket_id)
     form = ReplyForm()
     if form.validate_on_submit():
-        try:
-            add_reply(ticket, current_user, form.message.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+        if (
+            commit_or_errors(form, lambda: add_reply(ticket, current_user, form.message.data))
+            is not None
+        ):
             flash("Reply sent.", "success")
             return redirect(url_for("client.ticket", ticket_id=ticket.id))
     entries = ticket_entries(ticket.id)
@@ -65,20 +61,18 @@ def ticket_new():
     """Open a ticket."""
     form = NewTicketForm()
     if form.validate_on_submit():
-        try:
-            ticket = open_ticket(
+        ticket = commit_or_errors(
+            form,
+            lambda: open_ticket(
                 current_user.client,
                 current_user,
                 form.subject.data,
                 form.message.data,
                 form.department.data,
                 form.priority.data,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened. We will answer here.", "success")
             return redirect(url_for("client.ticket", ticket_id=ticket.id))
     status = 422 if form.is_submitted() else 200
