@@ -11,7 +11,11 @@ from portal.guards import admin_required
 from portal.models import Client, Currency, Subscription
 from portal.services import clients as service
 from portal.services.errors import DomainError
-from portal.services.subscriptions import cancel_subscription, reprice_subscription
+from portal.services.subscriptions import (
+    assignable_plans,
+    cancel_subscription,
+    reprice_subscription,
+)
 from portal.web import apply_errors, commit_or_errors, options, page_args
 
 
@@ -51,7 +55,7 @@ def _render(client: Client, status: int = 200, **forms):
 
 def _plan_choices(client: Client, form: AssignPlanForm) -> None:
     """Offer the active plans priced in the client's currency."""
-    plans = service.assignable_plans(client)
+    plans = assignable_plans(client)
     form.plan.choices = options([("", "— choose a plan —")] + [(p.id, p.name) for p in plans])
 
 

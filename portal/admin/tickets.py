@@ -11,12 +11,12 @@ from portal.money import format_hours
 from portal.services.errors import DomainError
 from portal.services.periods import period_of
 from portal.services.settings import business_today
+from portal.services.subscriptions import assignable_plans
 from portal.services.ticket_queries import closed_periods, ticket_entries
 from portal.services.tickets import (
     TicketUpdate,
     needs_plan,
     open_ticket,
-    plan_choices,
     set_tracking,
     update_ticket,
 )
@@ -35,7 +35,8 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
     if form.work_date.data is None and not form.is_submitted():
         form.work_date.data = business_today()
     form.plan.choices = options(
-        [("", "— keep without a plan —")] + [(plan.id, plan.name) for plan in plan_choices(ticket)]
+        [("", "— keep without a plan —")]
+        + [(plan.id, plan.name) for plan in assignable_plans(ticket.client)]
     )
     return form
 

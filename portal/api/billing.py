@@ -3,7 +3,17 @@
 from flask import jsonify, request
 
 from portal.api import bp
-from portal.api.common import STAFF, BadRequest, hours, listing, money, page_params, roles, user
+from portal.api.common import (
+    STAFF,
+    BadRequest,
+    hours,
+    listing,
+    money,
+    page_params,
+    paged,
+    roles,
+    user,
+)
 from portal.api.serializers import invoice_json, item_json
 from portal.errors import api_error
 from portal.extensions import db
@@ -122,12 +132,10 @@ def items_list():
 @bp.get("/invoices")
 def invoices_list():
     """Invoices, filtered by client and period."""
-    page, per_page = page_params()
     query = _period_filter(
         _client_filter(db.select(Invoice), Invoice.client_id), Invoice.period_id
     ).order_by(Invoice.id)
-    pagination = db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
-    return listing([invoice_json(i) for i in pagination.items], pagination.total, page, per_page)
+    return paged(query, lambda invoices: [invoice_json(i) for i in invoices])
 
 
 def _visible_invoice(invoice_id: int) -> Invoice | None:

@@ -12,7 +12,7 @@ from portal.api.common import (
     day,
     integer,
     listing,
-    page_params,
+    paged,
     roles,
     text,
     user,
@@ -139,15 +139,7 @@ def _plan_input(data: dict, plan: Plan | None) -> PlanInput:
 @roles(*STAFF)
 def plans_list():
     """Plans."""
-    page, per_page = page_params()
-    pagination = db.paginate(
-        db.select(Plan).order_by(Plan.name),
-        page=page,
-        per_page=per_page,
-        max_per_page=200,
-        error_out=False,
-    )
-    return listing([plan_json(p) for p in pagination.items], pagination.total, page, per_page)
+    return paged(db.select(Plan).order_by(Plan.name), lambda plans: [plan_json(p) for p in plans])
 
 
 @bp.post("/plans")
@@ -194,15 +186,8 @@ def client_json(client: Client) -> dict:
 @roles(*STAFF)
 def clients_list():
     """Clients by name."""
-    page, per_page = page_params()
-    pagination = db.paginate(
-        db.select(Client).order_by(Client.name, Client.id),
-        page=page,
-        per_page=per_page,
-        max_per_page=200,
-        error_out=False,
-    )
-    return listing([client_json(c) for c in pagination.items], pagination.total, page, per_page)
+    query = db.select(Client).order_by(Client.name, Client.id)
+    return paged(query, lambda clients: [client_json(c) for c in clients])
 
 
 @bp.post("/clients")

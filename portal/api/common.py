@@ -9,6 +9,7 @@ from functools import wraps
 from flask import g, jsonify, request
 
 from portal.errors import api_error
+from portal.extensions import db
 from portal.money import format_hours, round_money
 from portal.services.errors import DomainError, ValidationFailed
 
@@ -167,3 +168,11 @@ def domain_error_response(exc: DomainError, aliases: dict | None = None):
         field = (aliases or {}).get(exc.field, exc.field)
         return jsonify(error="validation", fields={field: exc.message}), 400
     return api_error(exc.status, exc.message, exc.code)
+
+
+def paged(query, serialize):
+    """Answer a select as a page in the list envelope; `serialize` turns the page's rows
+    into JSON all at once (so it can load what they share in one query)."""
+    page, per_page = page_params()
+    pagination = db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
+    return listing(serialize(pagination.items), pagination.total, page, per_page)

@@ -12,8 +12,7 @@ from portal.api.common import (
     check,
     day,
     domain_error_response,
-    listing,
-    page_params,
+    paged,
     roles,
     text,
     user,
@@ -57,17 +56,19 @@ def not_found(what: str = "Ticket"):
     return api_error(404, f"{what} not found.", "not_found")
 
 
+def tickets_json(tickets: list[Ticket]) -> list[dict]:
+    """Tickets with their hours, in one query for the whole page."""
+    minutes = ticket_minutes(t.id for t in tickets)
+    return [ticket_json(t, minutes.get(t.id, 0)) for t in tickets]
+
+
 @bp.get("/tickets")
 def tickets_list():
     """Tickets, newest update first: all for staff, a client's own for a client token."""
-    page, per_page = page_params()
     query = db.select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     if user().role == "client":
         query = query.where(Ticket.client_id == user().client_id)
-    pagination = db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
-    minutes = ticket_minutes(t.id for t in pagination.items)
-    rows = [ticket_json(t, minutes.get(t.id, 0)) for t in pagination.items]
-    return listing(rows, pagination.total, page, per_page)
+    return paged(query, tickets_json)
 
 
 @bp.post("/tickets")
@@ -195,14 +196,12 @@ def entries_list(ticket_id: int):
     ticket = visible_ticket(ticket_id)
     if ticket is None:
         return not_found()
-    page, per_page = page_params()
     query = (
         db.select(TimeEntry)
         .filter_by(ticket_id=ticket.id)
         .order_by(TimeEntry.work_date, TimeEntry.id)
     )
-    pagination = db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
-    return listing([entry_json(e) for e in pagination.items], pagination.total, page, per_page)
+    return paged(query, lambda entries: [entry_json(e) for e in entries])
 
 
 @bp.post("/tickets/<int:ticket_id>/time-entries")

@@ -1,6 +1,5 @@
 """Read models for the billing pages: periods with counts and totals, invoice lists."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -97,11 +96,3 @@ def invoice_list(client_id=None, period=None, status=None, page=1, per_page=25):
     if status:
         query = query.where(Invoice.status == status)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
-
-
-def totals_by_currency(invoices) -> dict[str, Decimal]:
-    """Sum invoice totals per currency code."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in invoices:
-        totals[invoice.currency.code] += invoice.total
-    return dict(totals)

@@ -14,7 +14,6 @@ from portal.models import (
     Currency,
     Invoice,
     Plan,
-    PlanPrice,
     Role,
     Subscription,
     Ticket,
@@ -118,18 +117,6 @@ def add_client_user(client: Client, name: str, email: str, password: str, actor)
     after = {"email": user.email, "name": user.name, "role": user.role, "client_id": client.id}
     audit.record(actor, "user.create", "user", user.id, after=after)
     return user
-
-
-def assignable_plans(client: Client) -> list[Plan]:
-    """Active plans priced in the client's currency."""
-    return list(
-        db.session.scalars(
-            db.select(Plan)
-            .join(PlanPrice)
-            .where(Plan.active, PlanPrice.currency_id == client.currency_id)
-            .order_by(Plan.name)
-        )
-    )
 
 
 def assign_client_plan(client: Client, plan_id: int | None, start_date: date | None, actor):

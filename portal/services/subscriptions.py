@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import Client, Plan, Subscription
+from portal.models import Client, Plan, PlanPrice, Subscription
 from portal.services import audit
 from portal.services.errors import DomainError
 from portal.services.periods import period_bounds, period_of
@@ -18,6 +18,18 @@ def active_subscription(client_id: int, day: date) -> Subscription | None:
             Subscription.client_id == client_id,
             Subscription.start_date <= day,
             (Subscription.end_date.is_(None)) | (Subscription.end_date >= day),
+        )
+    )
+
+
+def assignable_plans(client: Client) -> list[Plan]:
+    """Active plans priced in the client's currency: what may be assigned to it."""
+    return list(
+        db.session.scalars(
+            db.select(Plan)
+            .join(PlanPrice)
+            .where(Plan.active, PlanPrice.currency_id == client.currency_id)
+            .order_by(Plan.name)
         )
     )
 

@@ -8,7 +8,6 @@ from portal.extensions import db
 from portal.models import (
     DEPARTMENTS,
     Plan,
-    PlanPrice,
     Priority,
     Ticket,
     TicketMessage,
@@ -22,7 +21,12 @@ from portal.services import audit
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.periods import is_period_closed, lock_period, period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan, overlap_error
+from portal.services.subscriptions import (
+    active_subscription,
+    assign_plan,
+    assignable_plans,
+    overlap_error,
+)
 from portal.services.time_entries import TimeInput, check_time, log_time
 
 SUBJECT_MAX = 200
@@ -172,18 +176,6 @@ class TicketUpdate:
     plan_id: int | None = None
 
 
-def plan_choices(ticket: Ticket) -> list[Plan]:
-    """Plans an operator may assign to the ticket's client on the spot (active, priced)."""
-    return list(
-        db.session.scalars(
-            db.select(Plan)
-            .join(PlanPrice)
-            .where(Plan.active, PlanPrice.currency_id == ticket.client.currency_id)
-            .order_by(Plan.name)
-        )
-    )
-
-
 def needs_plan(ticket: Ticket) -> bool:
     """True when the client has no subscription today: the form offers a plan selector."""
     return active_subscription(ticket.client_id, business_today()) is None
@@ -213,7 +205,7 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
     plan = None
     if change.plan_id is not None:
         plan = db.session.get(Plan, change.plan_id)
-        if plan is None or plan not in plan_choices(ticket):
+        if plan is None or plan not in assignable_plans(ticket.client):
             errors["plan"] = "Choose one of the listed plans."
         elif message := overlap_error(ticket.client, work_date):
             errors["plan"] = message
