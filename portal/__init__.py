@@ -46,10 +46,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
-    from portal import database
+    from portal import database, security
     from portal.services.users import init_password_hasher
 
     init_password_hasher(app)
+    security.init_app(app)
 
     with app.app_context():
         database.configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -38,6 +38,47 @@ def load_secret_key(instance_path: str) -> str:
     return candidate
 
 
+def _int(name: str, default: int) -> int:
+    """Read a non-negative integer environment variable; anything else is a startup error."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def engine_options(url: str) -> dict:
+    """Connection pool per process (PostgreSQL): each request thread holds one connection.
+
+    Keep workers × (DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW) below the server's
+    max_connections. pool_pre_ping replaces connections the server dropped. SQLite keeps
+    SQLAlchemy's defaults.
+    """
+    if not url.startswith("postgresql"):
+        return {}
+    return {
+        "pool_size": _int("DATABASE_POOL_SIZE", 5),
+        "max_overflow": _int("DATABASE_MAX_OVERFLOW", 10),
+        "pool_pre_ping": True,
+    }
+
+
+def https_cookies() -> dict:
+    """Cookie settings when the portal is served over HTTPS.
+
+    The ``__Host-`` prefix makes browsers accept the cookie only when it is Secure, has path
+    "/" and no Domain, so no sibling subdomain can plant or overwrite it.
+    """
+    return {
+        "SESSION_COOKIE_NAME": "__Host-session",
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_SECURE": True,
+    }
+
+
 def default_database_url(instance_path: str) -> str:
     """SQLite file in the instance folder: the embedded default."""
     return "sqlite:///" + str(Path(instance_path) / "portal.sqlite3")
@@ -54,16 +95,20 @@ def normalise_database_url(url: str) -> str:
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from environment variables."""
     https = _bool("PORTAL_HTTPS")
+    cookies = https_cookies() if https else {}
+    database_url = normalise_database_url(
+        os.environ.get("DATABASE_URL") or default_database_url(instance_path)
+    )
     return {
+        **cookies,
+        "HTTPS": https,
+        "SESSION_IDLE_MINUTES": _int("PORTAL_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_AGE_MINUTES": _int("PORTAL_SESSION_MAX_AGE_MINUTES", 12 * 60),
+        "PROXY_FIX_HOPS": _int("PORTAL_PROXY_HOPS", 0),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "SECRET_KEY": load_secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-            os.environ.get("DATABASE_URL") or default_database_url(instance_path)
-        ),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": https,
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": https,
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000")),
         # Only the single-process embedded set-up (`make run`) runs the close job in-process.
@@ -77,6 +122,18 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "HTTPS": False,
+    # ASVS level 2: log out after 30 idle minutes and 12 hours after login at the latest.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_AGE_MINUTES": 12 * 60,
+    "PROXY_FIX_HOPS": 0,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Failed logins allowed per client address and per email address.
+    "LOGIN_LIMITS": "10 per minute; 100 per hour",
+    "LOGIN_LIMITS_PER_ACCOUNT": "5 per minute; 30 per hour",
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "PAGE_SIZE": 25,
     # No form or API body of this portal comes near this; larger requests get 413.

@@ -4,9 +4,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 _write_intent: ContextVar[bool] = ContextVar("portal_sqlite_write_intent", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,6 +57,21 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _unmark_writer(_exc):
-        token = g.pop("_write_intent_token", None)
-        if token is not None:
-            _write_intent.reset(token)
+        _end_request_write_intent()
+
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+
+
+def _end_request_write_intent() -> None:
+    """The request's writes are over: later transactions begin as readers."""
+    token = g.pop("_write_intent_token", None)
+    if token is not None:
+        _write_intent.reset(token)
+
+
+def _after_commit(_session) -> None:
+    """A request is one write transaction: once it committed, what the request still reads
+    (an object to answer with, say) must not queue for the write lock again."""
+    if has_request_context():
+        _end_request_write_intent()

@@ -1,6 +1,7 @@
 """Error pages for people, JSON errors for the API."""
 
 from flask import jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -14,6 +15,7 @@ _API_CODES = {
     409: "conflict",
     413: "payload_too_large",
     429: "rate_limited",
+    503: "busy",
     500: "server_error",
 }
 
@@ -29,6 +31,21 @@ def api_error(status: int, message: str, code: str | None = None):
     return jsonify(body), status
 
 
+def is_database_busy(exc: Exception) -> bool:
+    """True for SQLite's "database is locked" after the busy timeout."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def busy_response():
+    """503 with Retry-After: the request changed nothing and may be sent again."""
+    message = "The database is busy; nothing was saved. Try again in a moment."
+    if wants_json():
+        response, status = api_error(503, message)
+    else:
+        response, status = render_template("errors/503.html", message=message), 503
+    return response, status, {"Retry-After": "1"}
+
+
 def register(app) -> None:
     """Install the handlers on the app."""
 
@@ -37,7 +54,9 @@ def register(app) -> None:
         """403/404/405 and friends."""
         if wants_json():
             return api_error(exc.code or 500, exc.description or exc.name)
-        template = f"errors/{exc.code}.html" if exc.code in (403, 404) else "errors/generic.html"
+        template = (
+            f"errors/{exc.code}.html" if exc.code in (403, 404, 429) else "errors/generic.html"
+        )
         return render_template(template, error=exc), exc.code
 
     @app.errorhandler(Exception)
@@ -46,6 +65,11 @@ def register(app) -> None:
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return handle_http(exc)
         db.session.rollback()
+        if is_database_busy(exc):
+            # SQLite's single writer was taken for longer than the busy timeout: nothing was
+            # saved, and trying again shortly will work.
+            app.logger.warning("database busy on %s %s", request.method, request.path)
+            return busy_response()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return api_error(500, "Internal server error.")

@@ -1,6 +1,8 @@
 """Unbound Flask extensions, bound to an app in create_app()."""
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# No default limits: only the login and password forms are limited (portal/auth/views.py).
+# Storage comes from RATELIMIT_STORAGE_URI (memory:// alone, redis://… for several processes).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

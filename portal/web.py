@@ -20,11 +20,22 @@ def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict | None = None)
             form.form_errors.append(message)
 
 
+# Larger ids and page numbers than any row or page can have; beyond them SQL integers overflow.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string (?client_id=7), or None when absent or not a possible id."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 1 <= value <= MAX_ID else None
+
+
 def page_args(default_per_page: int = 25, max_per_page: int = 200) -> tuple[int, int]:
     """?page= and ?per_page= from the query string, clamped to sane values."""
     page = request.args.get("page", 1, type=int) or 1
     per_page = request.args.get("per_page", default_per_page, type=int) or default_per_page
-    return max(page, 1), min(max(per_page, 1), max_per_page)
+    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), max_per_page)
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -76,5 +76,54 @@ def test_https_setting_makes_cookies_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k")
     values = config.from_environment(str(tmp_path))
     assert values["SESSION_COOKIE_SECURE"] is True
-    assert values["SESSION_COOKIE_HTTPONLY"] is True
-    assert values["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert values["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert values["SESSION_COOKIE_PATH"] == "/"
+    assert values["HTTPS"] is True
+
+
+def test_plain_http_keeps_the_default_cookie(tmp_path, monkeypatch):
+    monkeypatch.delenv("PORTAL_HTTPS", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "k")
+    values = config.from_environment(str(tmp_path))
+    assert "SESSION_COOKIE_NAME" not in values
+    assert values["HTTPS"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key", "expected"),
+    [
+        ("PORTAL_SESSION_IDLE_MINUTES", "45", "SESSION_IDLE_MINUTES", 45),
+        ("PORTAL_SESSION_MAX_AGE_MINUTES", "480", "SESSION_MAX_AGE_MINUTES", 480),
+        ("PORTAL_PROXY_HOPS", "1", "PROXY_FIX_HOPS", 1),
+        ("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0", "RATELIMIT_STORAGE_URI", None),
+    ],
+)
+def test_security_settings_come_from_the_environment(
+    tmp_path, monkeypatch, name, value, key, expected
+):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv(name, value)
+    values = config.from_environment(str(tmp_path))
+    assert values[key] == (value if expected is None else expected)
+
+
+def test_a_timeout_that_is_not_a_number_stops_the_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("PORTAL_SESSION_IDLE_MINUTES", "half an hour")
+    with pytest.raises(ValueError, match="PORTAL_SESSION_IDLE_MINUTES"):
+        config.from_environment(str(tmp_path))
+
+
+def test_postgresql_pool_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "20")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "0")
+    options = config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options == {"pool_size": 20, "max_overflow": 0, "pool_pre_ping": True}
+
+
+def test_sqlite_keeps_the_default_pool(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {}

@@ -9,6 +9,7 @@ bp.before_request(require_staff)
 
 from portal.admin import (  # noqa: E402,F401
     api_tokens,
+    audit_log,
     billing,
     clients,
     currencies,

@@ -8,10 +8,11 @@ from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, Invoice, InvoiceStatus
+from portal.services.billing import parse_period
 from portal.services.billing_queries import invoice_list
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, ValidationFailed
 from portal.services.invoices import cancel_invoice, mark_paid
-from portal.web import page_args
+from portal.web import id_arg, page_args
 
 
 @bp.get("/invoices")
@@ -20,7 +21,13 @@ def invoices():
     status = request.args.get("status")
     status = status if status in {s.value for s in InvoiceStatus} else None
     period = request.args.get("period") or None
-    client_id = request.args.get("client_id", type=int)
+    if period:
+        try:
+            period = parse_period(period)
+        except ValidationFailed:
+            flash("Give the month as YYYY-MM, e.g. 2026-09; showing every month.", "info")
+            period = None
+    client_id = id_arg("client_id")
     page, per_page = page_args()
     return render_template(
         "admin/invoices/index.html",

@@ -1,13 +1,17 @@
 """Staff pages: the ticket queue, users and API tokens."""
 
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from portal.admin import bp
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, TicketStatus, User
+from portal.services.errors import ValidationFailed
 from portal.services.ticket_queries import QueueFilters, ticket_queue
-from portal.web import page_args
+from portal.services.users import set_user_active
+from portal.web import id_arg, page_args
 
 
 def _queue_filters() -> QueueFilters:
@@ -18,7 +22,7 @@ def _queue_filters() -> QueueFilters:
     tracking = {"on": True, "off": False}.get(args.get("tracking", ""))
     return QueueFilters(
         status=status,
-        client_id=args.get("client_id", type=int),
+        client_id=id_arg("client_id"),
         department=department,
         tracking=tracking,
         sort=args.get("sort", "updated"),
@@ -48,4 +52,35 @@ def users():
     """Users and operators (admin only)."""
     rows = db.session.scalars(db.select(User).order_by(User.role, User.email)).all()
     clients = {c.id: c for c in db.session.scalars(db.select(Client))}
-    return render_template("admin/users/index.html", users=rows, clients=clients)
+    return render_template(
+        "admin/users/index.html", users=rows, clients=clients, button_form=FlaskForm()
+    )
+
+
+def _set_active(user_id: int, active: bool):
+    """Disable or enable a user from the users page (a POST with CSRF), then go back to it."""
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        set_user_active(current_user._get_current_object(), user, active)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(" ".join(exc.fields.values()), "error")
+        return redirect(url_for("admin.users"))
+    state = "enabled" if active else "disabled and logged out everywhere"
+    flash(f"{user.email} is {state}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@admin_required
+def user_disable(user_id: int):
+    """Disable a login: its sessions end and its API tokens stop working at once."""
+    return _set_active(user_id, False)
+
+
+@bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@admin_required
+def user_enable(user_id: int):
+    """Let a disabled user log in again."""
+    return _set_active(user_id, True)

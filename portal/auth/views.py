@@ -2,13 +2,20 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
-from portal.auth.forms import LoginForm, LogoutForm
-from portal.extensions import db, login_manager
-from portal.services.users import authenticate, load_session_user
+from portal.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
+from portal.extensions import db, limiter, login_manager
+from portal.security import start_session_clock
+from portal.services.users import (
+    authenticate,
+    change_password,
+    end_all_sessions,
+    load_session_user,
+)
+from portal.web import commit_or_errors
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -43,7 +50,41 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+def _login_limits() -> str:
+    """Failed logins allowed per client address (configurable: LOGIN_LIMITS)."""
+    return current_app.config["LOGIN_LIMITS"]
+
+
+def _account_limits() -> str:
+    """Failed logins allowed per email address (configurable: LOGIN_LIMITS_PER_ACCOUNT)."""
+    return current_app.config["LOGIN_LIMITS_PER_ACCOUNT"]
+
+
+def _typed_email() -> str:
+    """The email of a login attempt, so guessing one account from many addresses is limited."""
+    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _current_account() -> str:
+    """Wrong current passwords are counted per logged-in user."""
+    return f"password-change:{current_user.get_id()}"
+
+
+def _failed(response) -> bool:
+    """Only refused attempts count against the limits; a successful login redirects."""
+    return response.status_code != 302
+
+
+def start_session(user) -> None:
+    """A fresh session for `user`: nothing carried over, timeouts counted from now."""
+    session.clear()
+    login_user(user)
+    start_session_clock()
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limits, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limits, methods=["POST"], key_func=_typed_email, deduct_when=_failed)
 def login():
     """Show and process the login form."""
     if current_user.is_authenticated:
@@ -55,8 +96,7 @@ def login():
             form.password.errors.append("Email or password is incorrect.")
         else:
             db.session.commit()
-            session.clear()  # a fresh session at login: nothing carried over from before
-            login_user(user)
+            start_session(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else home_url_for(user))
     return render_template("auth/login.html", form=form)
@@ -68,10 +108,37 @@ def logout():
     """End the session (POST with CSRF, so no other site can log a user out)."""
     form = LogoutForm()
     if form.validate_on_submit():
+        # Logging out ends every session of the account, so a copied cookie is worthless too.
+        end_all_sessions(current_user)
+        db.session.commit()
         logout_user()
         session.clear()
         flash("You have been logged out.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"], endpoint="change_password")
+@login_required
+@limiter.limit(_account_limits, methods=["POST"], key_func=_current_account, deduct_when=_failed)
+def change_password_page():
+    """Change one's own password; every other session of the account ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        done = commit_or_errors(
+            form,
+            lambda: change_password(
+                user,
+                form.current_password.data,
+                form.new_password.data,
+                form.confirm_password.data,
+            ),
+        )
+        if done:
+            start_session(user)  # this browser stays logged in under the new session version
+            flash("Password changed. Your other sessions have been logged out.", "success")
+            return redirect(url_for("auth.change_password"))
+    return render_template("auth/change_password.html", form=form)
 
 
 @bp.app_context_processor

@@ -241,7 +241,7 @@ def close_period(period: str, actor=None) -> CloseResult:
         if rows
         else []
     )
-    invoices = issue_invoices(items, row.id) if get_settings()["invoice_on_close"] else []
+    invoices = issue_invoices(items, row.id, actor) if get_settings()["invoice_on_close"] else []
     audit.record(
         actor,
         "period.close",

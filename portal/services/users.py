@@ -4,13 +4,22 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from zxcvbn import zxcvbn
 
 from portal.extensions import db
 from portal.models import Client, Role, User
 from portal.models.types import utcnow
+from portal.services import audit
 from portal.services.errors import ValidationFailed
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+# zxcvbn's guess estimate: 3 means "safely unguessable" (about 10^8 guesses or more). It
+# refuses common passwords, keyboard patterns, repeats and the user's own details; it sets no
+# composition rules. zxcvbn looks at the first 72 characters only.
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
+PRODUCT_WORDS = ("support", "hours", "portal", "supporthours", "supporthoursportal")
 
 
 def init_password_hasher(app) -> None:
@@ -40,6 +49,27 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+    """Why this password may not be used, or None when it is fine.
+
+    At least 12 characters, no composition rules, and not a common or guessable password
+    (OWASP ASVS 2.1; NIST SP 800-63B 5.1.1.2).
+    """
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    user_inputs = [word for word in (email, email.partition("@")[0], name) if word]
+    estimate = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[*user_inputs, *PRODUCT_WORDS])
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        return (
+            "This password is too easy to guess: it is a common password, a pattern or "
+            "contains your own details. A phrase of several unrelated words works well."
+        )
+    return None
+
+
 def normalise_email(email: str) -> str:
     """Trimmed and lower-cased, so lookups do not depend on how it was typed."""
     return (email or "").strip().lower()
@@ -62,8 +92,9 @@ def create_user(
         errors["email"] = "Enter a valid email address."
     if not errors and db.session.scalar(db.select(User.id).filter_by(email=email)):
         errors["email"] = "A user with this email already exists."
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    problem = password_problem(password, email=email, name=name or "")
+    if problem:
+        errors["password"] = problem
     if role not in {r.value for r in Role}:
         errors["role"] = "Role must be admin, operator or client."
     elif role == Role.CLIENT:
@@ -107,4 +138,44 @@ def load_session_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_version != int(version):
         return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Every browser session of this user stops working at its next request."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> User:
+    """Check the current password and the new one, store its hash, end the other sessions."""
+    errors: dict[str, str] = {}
+    if not verify_password(user.password_hash, current or ""):
+        errors["current_password"] = "This is not your current password."  # noqa: S105
+    problem = password_problem(new, email=user.email, name=user.name)
+    if problem:
+        errors["new_password"] = problem
+    elif new == current:
+        errors["new_password"] = "Choose a password you have not used here just now."  # noqa: S105
+    if not errors and new != confirm:
+        errors["confirm_password"] = "The two new passwords differ."  # noqa: S105
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(new)
+    end_all_sessions(user)
+    audit.record(user, "user.password_change", "user", user.id)
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> User:
+    """Disable or enable a login; disabling ends the user's sessions and API access at once."""
+    if user.id == actor.id and not active:
+        raise ValidationFailed({"active": "You cannot disable your own account."})
+    if user.active == active:
+        return user
+    before = {"active": user.active}
+    user.active = active
+    end_all_sessions(user)
+    action = "user.enable" if active else "user.disable"
+    audit.record(actor, action, "user", user.id, before, {"active": active})
     return user

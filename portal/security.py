@@ -1,0 +1,100 @@
+"""Defences every request passes through: response headers, session timeouts, proxy headers
+and login rate limits (see docs/RELIABILITY.md, "Security")."""
+
+import time
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.extensions import limiter
+
+# Everything is served by the app itself: no inline script, no outside host. Bootstrap's CSS
+# draws some icons with data: URIs, hence img-src data:.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HSTS = "max-age=31536000; includeSubDomains"
+STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+
+# Session keys: when the user logged in and when the session was last used (epoch seconds).
+AUTH_AT = "auth_at"
+SEEN_AT = "seen_at"
+# The idle clock is written back at most this often, so not every response sets a cookie.
+SEEN_RESOLUTION_SECONDS = 60
+
+
+def init_app(app: Flask) -> None:
+    """Install the proxy fix, the rate limiter and the per-request hooks."""
+    hops = app.config.get("PROXY_FIX_HOPS", 0)
+    if hops:
+        # Behind N trusted proxies: client address, scheme and host come from X-Forwarded-*.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    limiter.init_app(app)
+    app.before_request(enforce_session_timeouts)
+    app.after_request(add_security_headers)
+
+
+def start_session_clock() -> None:
+    """Called right after login: the absolute and idle timeouts count from now."""
+    now = int(time.time())
+    session[AUTH_AT] = now
+    session[SEEN_AT] = now
+
+
+def session_expired(now: int, config) -> bool:
+    """True when the session is older than the absolute limit or idle longer than allowed."""
+    auth_at = session.get(AUTH_AT)
+    seen_at = session.get(SEEN_AT)
+    if not isinstance(auth_at, int) or not isinstance(seen_at, int):
+        return True
+    return (
+        now - auth_at > config["SESSION_MAX_AGE_MINUTES"] * 60
+        or now - seen_at > config["SESSION_IDLE_MINUTES"] * 60
+    )
+
+
+def enforce_session_timeouts():
+    """Log a browser session out once it is idle or old; otherwise note that it was used."""
+    if request.endpoint in STATIC_ENDPOINTS or request.blueprint == "api":
+        return None
+    if not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    if session_expired(now, current_app.config):
+        logout_user()
+        session.clear()
+        flash("Your session has expired. Please log in again.", "info")
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
+    if now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION_SECONDS:
+        session[SEEN_AT] = now
+    return None
+
+
+def add_security_headers(response):
+    """CSP, framing, sniffing and referrer rules on every response; HSTS over HTTPS."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure or current_app.config.get("HTTPS"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint not in STATIC_ENDPOINTS and (
+        request.blueprint == "api" or current_user.is_authenticated
+    ):
+        # Tickets, hours and invoices are private: no browser or proxy may keep a copy.
+        headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,389 @@
+"""Read the audit log: filters from the query string, pages, object links, change summaries, CSV."""
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import AuditLogEntry, BillingPeriod, Client, Invoice, Subscription, Ticket, User
+from portal.services.settings import business_tz, to_business_time
+
+ACTION_LABELS = {
+    "time_entry.create": "Time logged",
+    "time_entry.update": "Time edited",
+    "time_entry.delete": "Time deleted",
+    "subscription.assign": "Plan assigned",
+    "subscription.cancel": "Subscription cancelled",
+    "subscription.reprice": "Subscription re-priced",
+    "period.close": "Period closed",
+    "invoice.issue": "Invoice issued",
+    "invoice.paid": "Invoice marked paid",
+    "invoice.cancelled": "Invoice cancelled",
+    "ticket.status": "Ticket status changed",
+    "ticket.tracking": "Time tracking switched",
+    "client.create": "Client added",
+    "client.update": "Client edited",
+    "user.create": "User added",
+    "user.update": "User edited",
+    "user.disable": "User disabled",
+    "user.enable": "User enabled",
+    "user.password_change": "Password changed",
+    "plan.create": "Plan added",
+    "plan.update": "Plan edited",
+    "currency.create": "Currency added",
+    "currency.update": "Currency edited",
+    "settings.update": "Settings changed",
+    "api_token.create": "API token created",
+    "api_token.revoke": "API token revoked",
+}
+OBJECT_LABELS = {
+    "time_entry": "Time entry",
+    "ticket": "Ticket",
+    "subscription": "Subscription",
+    "billing_period": "Period",
+    "invoice": "Invoice",
+    "client": "Client",
+    "user": "User",
+    "plan": "Plan",
+    "currency": "Currency",
+    "setting": "Settings",
+    "api_token": "API token",
+}
+# Objects whose page is reached through their own id: type -> (endpoint, argument name).
+OWN_PAGES = {
+    "ticket": ("admin.ticket", "ticket_id"),
+    "invoice": ("admin.invoice", "invoice_id"),
+    "client": ("admin.client", "client_id"),
+    "plan": ("admin.plan_edit", "plan_id"),
+    "currency": ("admin.currency_edit", "currency_id"),
+}
+# Objects shown on a list page of their kind.
+LIST_PAGES = {
+    "billing_period": "admin.billing",
+    "setting": "admin.settings",
+    "api_token": "admin.api_tokens",
+    "user": "admin.users",
+}
+SYSTEM = "system"
+CSV_HEADER = [
+    "id",
+    "at_utc",
+    "at_local",
+    "user_id",
+    "user",
+    "action",
+    "action_label",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+]
+MAX_CHANGES = 8
+MAX_VALUE_CHARS = 60
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID = re.compile(r"[0-9]{1,9}")
+MIN_YEAR, MAX_YEAR = 1900, 2999
+DATE_MESSAGE = "Enter a date as YYYY-MM-DD (years 1900 to 2999); this filter was ignored."
+
+
+def action_label(action: str) -> str:
+    """A person's words for an action: "time_entry.create" -> "Time logged"."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    kind, _, verb = action.partition(".")
+    return (
+        f"{OBJECT_LABELS.get(kind, kind.replace('_', ' ').capitalize())} {verb.replace('_', ' ')}"
+    )
+
+
+def object_label(object_type: str) -> str:
+    """ "time_entry" -> "Time entry"."""
+    return OBJECT_LABELS.get(object_type, object_type.replace("_", " ").capitalize())
+
+
+@dataclass
+class AuditFilters:
+    """Checked filters; None means "any"."""
+
+    user_id: int | None = None
+    system: bool = False  # only rows with no user (the scheduler, the CLI)
+    action: str | None = None
+    object_type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as query-string arguments (for the CSV link and the pager)."""
+        args = {
+            "user": SYSTEM if self.system else (str(self.user_id) if self.user_id else ""),
+            "action": self.action or "",
+            "object_type": self.object_type or "",
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+@dataclass
+class FilterChoices:
+    """What the filter selects offer: the users, actions and object types in the log."""
+
+    users: list[tuple[int, str, str]] = field(default_factory=list)  # id, name, email
+    actions: list[str] = field(default_factory=list)
+    object_types: list[str] = field(default_factory=list)
+
+
+def filter_choices() -> FilterChoices:
+    """Users who acted, and the actions and object types present, from the log itself."""
+    acted = db.select(AuditLogEntry.user_id).where(AuditLogEntry.user_id.is_not(None)).distinct()
+    users = db.session.execute(
+        db.select(User.id, User.name, User.email)
+        .where(User.id.in_(acted))
+        .order_by(User.name, User.email)
+    ).all()
+    actions = db.session.scalars(db.select(AuditLogEntry.action).distinct()).all()
+    types = db.session.scalars(db.select(AuditLogEntry.object_type).distinct()).all()
+    return FilterChoices(
+        [tuple(row) for row in users],
+        sorted(actions, key=lambda a: (action_label(a), a)),
+        sorted(types, key=lambda t: (object_label(t), t)),
+    )
+
+
+def _parse_date(text: str) -> date | None:
+    """A strict YYYY-MM-DD date in the years we accept, or None."""
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def parse_filters(args: Mapping, choices: FilterChoices) -> tuple[AuditFilters, dict[str, str]]:
+    """Read the filters; a bad value is left out and explained under its field name.
+
+    Input is checked against the log's own values in Python, so nothing a visitor types
+    reaches SQL except as a validated integer or date.
+    """
+    filters, errors = AuditFilters(), {}
+    user = str(args.get("user") or "").strip()
+    if user == SYSTEM:
+        filters.system = True
+    elif user:
+        known = {row[0] for row in choices.users}
+        if _ID.fullmatch(user) and int(user) in known:
+            filters.user_id = int(user)
+        else:
+            errors["user"] = "No such user in the log; showing everyone."
+    action = str(args.get("action") or "").strip()
+    if action:
+        if action in choices.actions:
+            filters.action = action
+        else:
+            errors["action"] = "Choose one of the listed actions; showing all actions."
+    object_type = str(args.get("object_type") or "").strip()
+    if object_type:
+        if object_type in choices.object_types:
+            filters.object_type = object_type
+        else:
+            errors["object_type"] = "Choose one of the listed types; showing all types."
+    for name in ("date_from", "date_to"):
+        text = str(args.get(name) or "").strip()
+        if text:
+            day = _parse_date(text)
+            if day is None:
+                errors[name] = DATE_MESSAGE
+            setattr(filters, name, day)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        errors["date_to"] = "The end date is before the start date; the dates were ignored."
+        filters.date_from = filters.date_to = None
+    return filters, errors
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight at the start of a business day, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=business_tz()).astimezone(UTC)
+
+
+def _filtered(query, filters: AuditFilters):
+    """Apply the filters to a query over the audit log."""
+    if filters.system:
+        query = query.where(AuditLogEntry.user_id.is_(None))
+    elif filters.user_id is not None:
+        query = query.where(AuditLogEntry.user_id == filters.user_id)
+    if filters.action:
+        query = query.where(AuditLogEntry.action == filters.action)
+    if filters.object_type:
+        query = query.where(AuditLogEntry.object_type == filters.object_type)
+    if filters.date_from:
+        query = query.where(AuditLogEntry.at >= _day_start(filters.date_from))
+    if filters.date_to:
+        query = query.where(AuditLogEntry.at < _day_start(filters.date_to + timedelta(days=1)))
+    return query
+
+
+def audit_page(filters: AuditFilters, page: int, per_page: int):
+    """A page of matching rows, newest first, with their users."""
+    query = _filtered(
+        db.select(AuditLogEntry).options(joinedload(AuditLogEntry.user)), filters
+    ).order_by(AuditLogEntry.at.desc(), AuditLogEntry.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
+
+
+@dataclass
+class ObjectRef:
+    """What a row acted on, as shown: a label, and the page to open when there is one."""
+
+    label: str
+    endpoint: str | None = None
+    args: dict = field(default_factory=dict)
+
+
+def _snapshot_value(entry: AuditLogEntry, key: str):
+    """A value from the row's after (or before) snapshot."""
+    for snapshot in (entry.after, entry.before):
+        if isinstance(snapshot, dict) and snapshot.get(key) is not None:
+            return snapshot[key]
+    return None
+
+
+def _lookup(columns, ids) -> dict:
+    """id -> value for the given ids, in one query (nothing when there are no ids)."""
+    ids = {i for i in ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    key, value = columns
+    return dict(db.session.execute(db.select(key, value).where(key.in_(ids))).all())
+
+
+def object_refs(entries: list[AuditLogEntry]) -> dict[int, ObjectRef]:
+    """Label and link for each row's object: a time entry links to its ticket, and so on."""
+
+    def ids(*types):
+        """Object ids of rows of these types."""
+        return [e.object_id for e in entries if e.object_type in types]
+
+    entry_tickets = {
+        e.id: _snapshot_value(e, "ticket_id") for e in entries if e.object_type == "time_entry"
+    }
+    tickets = _lookup((Ticket.id, Ticket.number), [*ids("ticket"), *entry_tickets.values()])
+    invoices = _lookup((Invoice.id, Invoice.number), ids("invoice"))
+    sub_clients = _lookup((Subscription.id, Subscription.client_id), ids("subscription"))
+    clients = _lookup((Client.id, Client.name), [*ids("client"), *sub_clients.values()])
+    periods = _lookup((BillingPeriod.id, BillingPeriod.period), ids("billing_period"))
+    refs = {}
+    for e in entries:
+        name = object_label(e.object_type)
+        label = f"{name} {e.object_id}" if e.object_id is not None else name
+        ref = ObjectRef(label)
+        if e.object_type == "time_entry" and entry_tickets[e.id] in tickets:
+            ticket_id = entry_tickets[e.id]
+            ref.label += f" on ticket #{tickets[ticket_id]}"
+            ref.endpoint, ref.args = "admin.ticket", {"ticket_id": ticket_id}
+        elif e.object_type == "subscription" and e.object_id in sub_clients:
+            client_id = sub_clients[e.object_id]
+            ref.label += f" of {clients.get(client_id, 'client ' + str(client_id))}"
+            ref.endpoint, ref.args = "admin.client", {"client_id": client_id}
+        elif e.object_type in OWN_PAGES and e.object_id is not None:
+            known = {"ticket": tickets, "invoice": invoices, "client": clients}.get(e.object_type)
+            if known is None or e.object_id in known:
+                endpoint, arg = OWN_PAGES[e.object_type]
+                ref.endpoint, ref.args = endpoint, {arg: e.object_id}
+            if known and e.object_id in known:
+                shown = (
+                    f"#{known[e.object_id]}" if e.object_type == "ticket" else known[e.object_id]
+                )
+                ref.label = f"{name} {shown}"
+        elif e.object_type in LIST_PAGES:
+            ref.endpoint = LIST_PAGES[e.object_type]
+            if e.object_id in periods:
+                ref.label = f"{name} {periods[e.object_id]}"
+        refs[e.id] = ref
+    return refs
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key of a row's snapshots: its value before and after ("" when absent)."""
+
+    key: str
+    before: str
+    after: str
+
+
+def _short(value) -> str:
+    """A snapshot value as compact text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def changes(entry: AuditLogEntry) -> tuple[list[Change], int]:
+    """The keys whose values differ between before and after, and how many were left out.
+
+    A create or a delete lists all its keys; at most MAX_CHANGES are returned.
+    """
+    before = entry.before if isinstance(entry.before, dict) else {}
+    after = entry.after if isinstance(entry.after, dict) else {}
+    keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    rows = [Change(str(k), _short(before.get(k)), _short(after.get(k))) for k in keys]
+    return rows[:MAX_CHANGES], max(0, len(rows) - MAX_CHANGES)
+
+
+def who(user_name: str | None, user_email: str | None, user_id: int | None) -> str:
+    """ "Name <email>", or "system" for rows written without a person."""
+    if user_id is None:
+        return SYSTEM
+    if user_name is None:
+        return f"user {user_id}"
+    return f"{user_name} <{user_email}>"
+
+
+def _json_text(value) -> str:
+    """A snapshot as JSON text with sorted keys ("" when there is none)."""
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def audit_csv_rows(filters: AuditFilters) -> Iterator[list]:
+    """Every matching row, newest first, fetched in batches while the response streams."""
+    query = _filtered(
+        db.select(
+            AuditLogEntry.id,
+            AuditLogEntry.at,
+            AuditLogEntry.user_id,
+            User.name,
+            User.email,
+            AuditLogEntry.action,
+            AuditLogEntry.object_type,
+            AuditLogEntry.object_id,
+            AuditLogEntry.before,
+            AuditLogEntry.after,
+        ).outerjoin(User, User.id == AuditLogEntry.user_id),
+        filters,
+    ).order_by(AuditLogEntry.at.desc(), AuditLogEntry.id.desc())
+    rows = db.session.execute(query.execution_options(yield_per=500))
+    for row_id, at, user_id, name, email, action, obj_type, obj_id, before, after in rows:
+        yield [
+            row_id,
+            at.astimezone(UTC).isoformat(),
+            to_business_time(at).isoformat(),
+            user_id if user_id is not None else "",
+            who(name, email, user_id),
+            action,
+            action_label(action),
+            obj_type,
+            obj_id if obj_id is not None else "",
+            _json_text(before),
+            _json_text(after),
+        ]
