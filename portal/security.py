@@ -93,7 +93,7 @@ def add_security_headers(response):
     if request.is_secure or current_app.config.get("HTTPS"):
         headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint not in STATIC_ENDPOINTS and (
-        request.blueprint == "api" or current_user.is_authenticated
+        request.path.startswith("/api/") or current_user.is_authenticated
     ):
         # Tickets, hours and invoices are private: no browser or proxy may keep a copy.
         headers["Cache-Control"] = "no-store"

@@ -2,9 +2,9 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from portal.admin import bp
+from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, TicketStatus, User
@@ -53,19 +53,21 @@ def users():
     rows = db.session.scalars(db.select(User).order_by(User.role, User.email)).all()
     clients = {c.id: c for c in db.session.scalars(db.select(Client))}
     return render_template(
-        "admin/users/index.html", users=rows, clients=clients, button_form=FlaskForm()
+        "admin/users/index.html", users=rows, clients=clients, button_form=ConfirmForm()
     )
 
 
 def _set_active(user_id: int, active: bool):
     """Disable or enable a user from the users page (a POST with CSRF), then go back to it."""
     user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form has expired; reload the page and try again.")
     try:
         set_user_active(current_user._get_current_object(), user, active)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        flash(" ".join(exc.fields.values()), "error")
+        flash(" ".join(exc.fields.values()), "danger")
         return redirect(url_for("admin.users"))
     state = "enabled" if active else "disabled and logged out everywhere"
     flash(f"{user.email} is {state}.", "success")
