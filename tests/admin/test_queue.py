@@ -95,3 +95,19 @@ def test_out_of_range_list_filters_show_the_list(client, auth, f, path, query):
     f.user("admin", email="admin@example.com")
     auth.login("admin@example.com")
     assert client.get(f"{path}?{query}").status_code == 200
+
+
+def test_column_headers_sort_the_queue_and_keep_the_filters(client, auth, f):
+    f.user("operator", email="op@example.com")
+    acme = f.client("ACME")
+    f.ticket(acme, subject="First")
+    f.ticket(acme, subject="Second")
+    auth.login("op@example.com")
+
+    page = client.get(f"/admin/?client_id={acme.id}&status=Open&endpoint=x&_external=1").text
+
+    assert f'href="/admin/?status=Open&amp;client_id={acme.id}&amp;sort=number"' in page
+    assert 'aria-sort="descending"' in page  # "Updated", the default sort
+    assert f"/admin/?status=Open&amp;client_id={acme.id}&amp;sort=oldest" in page
+    flipped = client.get(f"/admin/?client_id={acme.id}&sort=oldest").text
+    assert 'aria-sort="ascending"' in flipped

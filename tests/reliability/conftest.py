@@ -4,15 +4,15 @@ refusal for a closed month looks like."""
 
 import http.client
 import json
-import threading
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import make_config
+from tests.live import serving
 
 
 def is_postgres(database_url: str) -> bool:
@@ -36,13 +36,6 @@ def is_closed_refusal(status: int, body: object, period: str) -> bool:
         and set(body.get("fields", {})) == {"work_date"}
         and body["fields"]["work_date"].startswith(f"{period} is closed")
     )
-
-
-class QuietHandler(WSGIRequestHandler):
-    """The development server's handler without one log line per request."""
-
-    def log_request(self, code="-", size="-") -> None:
-        """Thousands of requests would only flood the captured log."""
 
 
 @dataclass(frozen=True)
@@ -91,22 +84,19 @@ def live_server(app, database_url):
 
     Call it with the pool the concurrency needs: each request thread holds one connection.
     """
-    started = []
+    with ExitStack() as servers:
 
-    def start(pool_size: int = 5, max_overflow: int = 5) -> LiveServer:
-        """Build an app with that pool on the run's database and serve it on a free port."""
-        engine_options = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": 30}
-        live_app = create_app(make_config(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options))
-        server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
-        started.append((server, thread, live_app))
-        return LiveServer("127.0.0.1", server.server_port, live_app)
+        def start(pool_size: int = 5, max_overflow: int = 5) -> LiveServer:
+            """Build an app with that pool on the run's database and serve it on a free port."""
+            engine_options = {
+                "pool_size": pool_size,
+                "max_overflow": max_overflow,
+                "pool_timeout": 30,
+            }
+            live_app = create_app(
+                make_config(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+            )
+            port = servers.enter_context(serving(live_app))
+            return LiveServer("127.0.0.1", port, live_app)
 
-    yield start
-    for server, thread, live_app in started:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-        with live_app.app_context():
-            db.engine.dispose()
+        yield start

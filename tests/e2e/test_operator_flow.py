@@ -1,0 +1,73 @@
+"""The operator's day in a real browser: the inline update form on a ticket."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import OPERATOR, SCREENSHOTS, log_in
+
+
+def open_ticket_of(page: Page, base: str, client_name: str) -> None:
+    """From the queue, filtered to one client's tracked tickets, open the first."""
+    page.goto(base + "/admin/")
+    page.get_by_label("Client").select_option(label=client_name)
+    page.get_by_label("Tracking").select_option(label="Tracked")
+    page.get_by_role("button", name="Filter").click()
+    page.locator("table tbody tr").first.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Update ticket")).to_be_visible()
+
+
+def choose_plan(page: Page, name: str) -> None:
+    """Pick the plan whose option starts with `name` in the inline form."""
+    select = page.get_by_label("Assign a plan")
+    select.select_option(select.locator("option", has_text=name).first.get_attribute("value"))
+
+
+def test_operator_replies_and_logs_time_with_a_plan_chosen_on_the_spot(page: Page, live_url):
+    log_in(page, live_url, *OPERATOR)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "ticket-queue.png", full_page=True)
+    open_ticket_of(page, live_url, "Hooli Labs")
+    expect(page.get_by_text("Hooli Labs has no support plan")).to_be_visible()
+
+    page.get_by_label("Reply to the client").fill("Restarted the mail server; it is fine now.")
+    page.get_by_label("Time spent (hours)").fill("1:30")
+    choose_plan(page, "Standard")
+    page.screenshot(path=SCREENSHOTS / "ticket-inline-form.png", full_page=True)
+    page.get_by_role("button", name="Update ticket").click()
+
+    expect(page.get_by_text(re.compile("plan Standard assigned, 1.50 h logged"))).to_be_visible()
+    time_table = page.locator("section[aria-labelledby=time-title]")
+    expect(time_table).to_contain_text("1.50")
+    expect(page.get_by_text("Restarted the mail server; it is fine now.")).to_be_visible()
+
+
+def test_a_bad_hours_value_shows_the_field_message_and_saves_nothing(page: Page, live_url):
+    log_in(page, live_url, *OPERATOR)
+    open_ticket_of(page, live_url, "Hooli Labs")
+    page.get_by_label("Reply to the client").fill("Looking into it.")
+    page.get_by_label("Time spent (hours)").fill("2:20")
+    choose_plan(page, "Standard")
+    page.get_by_role("button", name="Update ticket").click()
+
+    hours = page.get_by_label("Time spent (hours)")
+    expect(hours).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#hours-error")).to_contain_text("0.25")
+    expect(hours).to_be_focused()  # focus lands on the first field in error
+    expect(page.get_by_label("Reply to the client")).to_have_value("Looking into it.")
+    expect(page.get_by_text("Hooli Labs has no support plan")).to_be_visible()  # no plan saved
+    expect(page.get_by_text("Looking into it.", exact=True)).to_have_count(1)  # only the textarea
+
+
+def test_the_inline_form_works_with_the_keyboard_alone(page: Page, live_url):
+    log_in(page, live_url, *OPERATOR)
+    open_ticket_of(page, live_url, "ACME GmbH")
+    page.get_by_label("Reply to the client").focus()
+    page.keyboard.type("Done from the keyboard.")
+    page.keyboard.press("Tab")  # status
+    page.keyboard.press("Tab")  # hours
+    page.keyboard.type("0.75")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text(re.compile("0.75 h logged"))).to_be_visible()
+    expect(page.get_by_text("Done from the keyboard.")).to_be_visible()
