@@ -141,6 +141,12 @@ def change_password_page():
     return render_template("auth/change_password.html", form=form)
 
 
+@bp.get("/healthz")
+def healthz():
+    """For load balancers and uptime checks: the process answers. Touches no database."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.app_context_processor
 def inject_logout_form():
     """Every page's navbar carries a logout button, which needs a CSRF token."""

@@ -99,6 +99,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
         "POST": roles(LOGIN, LOGGED_OUT, LOGGED_OUT, LOGGED_OUT, LOGGED_OUT),
     },
     "auth.change_password": {"GET": USER_PAGE, "POST": USER_FORM},
+    "auth.healthz": {"GET": roles(OK, OK, OK, OK, OK), "POST": NO_SUCH_METHOD},
     # admin: staff pages
     "admin.index": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.clients": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
