@@ -37,8 +37,15 @@ def format_datetime_local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_business_time(moment).strftime(fmt)
 
 
+def link_args(args) -> dict:
+    """A query string's values for url_for(): url_for's own keywords ("endpoint",
+    "_external", "_anchor", …) are left out, so a crafted query cannot steer the link."""
+    return {k: v for k, v in args.to_dict().items() if k != "endpoint" and not k.startswith("_")}
+
+
 def register(app) -> None:
     """Add the filters to Jinja."""
+    app.add_template_filter(link_args, "link_args")
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_hours, "hours")
     app.add_template_filter(format_datetime_local, "localtime")

@@ -31,6 +31,12 @@ def id_arg(name: str) -> int | None:
     return value if value is not None and 1 <= value <= MAX_ID else None
 
 
+def text_arg(name: str, max_length: int = 100) -> str | None:
+    """A short free-text filter from the query string, trimmed; None when empty or unusable."""
+    value = (request.args.get(name) or "").strip()[:max_length]
+    return value if value and "\x00" not in value else None
+
+
 def page_args(default_per_page: int = 25, max_per_page: int = 200) -> tuple[int, int]:
     """?page= and ?per_page= from the query string, clamped to sane values."""
     page = request.args.get("page", 1, type=int) or 1

@@ -12,7 +12,7 @@ from portal.services.billing import parse_period
 from portal.services.billing_queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.invoices import cancel_invoice, mark_paid
-from portal.web import id_arg, page_args
+from portal.web import id_arg, page_args, text_arg
 
 
 @bp.get("/invoices")
@@ -28,13 +28,19 @@ def invoices():
             flash("Give the month as YYYY-MM, e.g. 2026-09; showing every month.", "info")
             period = None
     client_id = id_arg("client_id")
+    client_name = text_arg("client")
     page, per_page = page_args()
     return render_template(
         "admin/invoices/index.html",
-        pagination=invoice_list(client_id, period, status, page, per_page),
-        clients=db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all(),
+        pagination=invoice_list(client_id, period, status, page, per_page, client_name),
+        chosen_client=db.session.get(Client, client_id) if client_id else None,
         statuses=[s.value for s in InvoiceStatus],
-        filters={"status": status, "period": period, "client_id": client_id},
+        filters={
+            "status": status,
+            "period": period,
+            "client_id": client_id,
+            "client_name": client_name,
+        },
     )
 
 

@@ -11,7 +11,7 @@ from portal.models import DEPARTMENTS, Client, TicketStatus, User
 from portal.services.errors import ValidationFailed
 from portal.services.ticket_queries import QueueFilters, ticket_queue
 from portal.services.users import set_user_active
-from portal.web import id_arg, page_args
+from portal.web import id_arg, page_args, text_arg
 
 
 def _queue_filters() -> QueueFilters:
@@ -23,6 +23,7 @@ def _queue_filters() -> QueueFilters:
     return QueueFilters(
         status=status,
         client_id=id_arg("client_id"),
+        client_name=text_arg("client"),
         department=department,
         tracking=tracking,
         sort=args.get("sort", "updated"),
@@ -35,12 +36,11 @@ def index():
     filters = _queue_filters()
     page, per_page = page_args()
     pagination = ticket_queue(filters, page, per_page)
-    clients = db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all()
     return render_template(
         "admin/tickets/index.html",
         pagination=pagination,
         filters=filters,
-        clients=clients,
+        chosen_client=db.session.get(Client, filters.client_id) if filters.client_id else None,
         statuses=[s.value for s in TicketStatus],
         departments=DEPARTMENTS,
     )

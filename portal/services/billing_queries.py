@@ -5,12 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Client, Currency, Invoice
 from portal.services.billing import due_periods
 from portal.services.periods import period_of
 from portal.services.settings import business_today
+from portal.services.ticket_queries import clients_named
 
 
 @dataclass
@@ -84,11 +86,22 @@ def client_names(ids) -> dict[int, str]:
     )
 
 
-def invoice_list(client_id=None, period=None, status=None, page=1, per_page=25):
-    """A page of invoices, newest first, filtered by client, period and status."""
-    query = db.select(Invoice).order_by(Invoice.id.desc())
+def invoice_list(client_id=None, period=None, status=None, page=1, per_page=25, client_name=None):
+    """A page of invoices, newest first, filtered by client, period and status.
+
+    Client, period and currency come in the same statement: the list shows all three.
+    """
+    query = (
+        db.select(Invoice)
+        .options(
+            joinedload(Invoice.client), joinedload(Invoice.period), joinedload(Invoice.currency)
+        )
+        .order_by(Invoice.id.desc())
+    )
     if client_id:
         query = query.where(Invoice.client_id == client_id)
+    if client_name:
+        query = query.where(Invoice.client_id.in_(clients_named(client_name)))
     if period:
         query = query.join(BillingPeriod, BillingPeriod.id == Invoice.period_id).where(
             BillingPeriod.period == period

@@ -3,11 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_
-
-from portal.extensions import db
 from portal.models import Client, Subscription
-from portal.services.periods import period_bounds, period_of
+from portal.services.periods import period_of
 from portal.services.settings import business_today
 from portal.services.usage import MonthUsage, previous_periods, usage_history
 from portal.services.usage_chart import UsageChart, build_chart
@@ -41,21 +38,6 @@ def notice_level(month: MonthUsage) -> str | None:
     return None
 
 
-def month_subscription(client_id: int, period: str) -> Subscription | None:
-    """The latest of the client's subscriptions active in the period (the one usage reports)."""
-    first, last = period_bounds(period)
-    return db.session.scalar(
-        db.select(Subscription)
-        .where(
-            Subscription.client_id == client_id,
-            Subscription.start_date <= last,
-            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
-        )
-        .order_by(Subscription.start_date.desc())
-        .limit(1)
-    )
-
-
 def client_dashboard(client: Client) -> Dashboard:
     """The current month's usage, its notice, and the chart of the last twelve months."""
     current = period_of(business_today())
@@ -65,7 +47,7 @@ def client_dashboard(client: Client) -> Dashboard:
     percent = int(min(share, Decimal(1)) * 100) if share is not None else 0
     return Dashboard(
         month=month,
-        subscription=month_subscription(client.id, current) if month.plan else None,
+        subscription=month.subscription if month.plan else None,
         notice=notice_level(month),
         percent_used=percent,
         history=history,
@@ -83,20 +65,9 @@ def month_status(month: MonthUsage) -> str:
     return "Not yet invoiced" if month.total > 0 else "No charge"
 
 
-def first_subscription_period(client_id: int) -> str | None:
-    """The month of the client's first subscription, or None when it never had one."""
-    start = db.session.scalar(
-        db.select(func.min(Subscription.start_date)).where(Subscription.client_id == client_id)
-    )
-    return period_of(start) if start else None
-
-
 def usage_rows(client: Client) -> list[tuple[MonthUsage, str]]:
     """The last twelve months with a plan or usage, newest first, each with its status."""
-    first = first_subscription_period(client.id)
-    if first is None:
-        return []
-    current = period_of(business_today())
-    periods = [p for p in previous_periods(current, HISTORY_MONTHS) if p >= first]
-    months = usage_history(client, periods) if periods else []
+    # Months before the first subscription have neither plan nor usage: the filter below
+    # drops them, so they need no query of their own.
+    months = usage_history(client, previous_periods(period_of(business_today()), HISTORY_MONTHS))
     return [(m, month_status(m)) for m in reversed(months) if m.plan or m.used_minutes]

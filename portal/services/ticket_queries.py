@@ -56,13 +56,22 @@ class QueueFilters:
 
     status: str | None = None
     client_id: int | None = None
+    client_name: str | None = None  # part of the name, any case
     department: str | None = None
     tracking: bool | None = None
     sort: str = "updated"
 
 
-def _minutes_per_ticket(month_start: date):
-    """Subquery: per ticket, minutes logged this month and in total."""
+def clients_named(text: str):
+    """Subquery: ids of the clients whose name contains `text`, ignoring case (ASCII case
+    on SQLite); % and _ are matched literally."""
+    return db.select(Client.id).where(
+        func.lower(Client.name).contains(text.lower(), autoescape=True)
+    )
+
+
+def _minutes_of(ids: list[int], month_start: date):
+    """Subquery: minutes logged this month and in total on the given tickets (one page)."""
     return (
         db.select(
             TimeEntry.ticket_id.label("ticket_id"),
@@ -71,61 +80,104 @@ def _minutes_per_ticket(month_start: date):
                 "month"
             ),
         )
+        .where(TimeEntry.ticket_id.in_(ids))
         .group_by(TimeEntry.ticket_id)
         .subquery()
     )
 
 
-def ticket_queue(filters: QueueFilters, page: int, per_page: int):
-    """A page of the staff queue: (ticket, client name, plan name, minutes month, minutes total)."""
+def _queue_rows(tickets: list[Ticket]) -> list[tuple]:
+    """The queue's columns for a page of tickets, in one statement for the whole page."""
+    if not tickets:
+        return []
     today = business_today()
-    month_start = period_bounds(period_of(today))[0]
-    minutes = _minutes_per_ticket(month_start)
+    ids = [ticket.id for ticket in tickets]
+    minutes = _minutes_of(ids, period_bounds(period_of(today))[0])
     current = and_(
         Subscription.client_id == Ticket.client_id,
         Subscription.start_date <= today,
         or_(Subscription.end_date.is_(None), Subscription.end_date >= today),
     )
-    query = (
-        db.select(
-            Ticket,
-            Client.name.label("client_name"),
-            Plan.name.label("plan_name"),
-            func.coalesce(minutes.c.month, 0).label("minutes_month"),
-            func.coalesce(minutes.c.total, 0).label("minutes_total"),
+    details = {
+        ticket_id: rest
+        for ticket_id, *rest in db.session.execute(
+            db.select(
+                Ticket.id,
+                Client.name,
+                Plan.name,
+                func.coalesce(minutes.c.month, 0),
+                func.coalesce(minutes.c.total, 0),
+            )
+            .join(Client, Client.id == Ticket.client_id)
+            .outerjoin(Subscription, current)
+            .outerjoin(Plan, Plan.id == Subscription.plan_id)
+            .outerjoin(minutes, minutes.c.ticket_id == Ticket.id)
+            .where(Ticket.id.in_(ids))
         )
-        .join(Client, Client.id == Ticket.client_id)
-        .outerjoin(Subscription, current)
-        .outerjoin(Plan, Plan.id == Subscription.plan_id)
-        .outerjoin(minutes, minutes.c.ticket_id == Ticket.id)
-    )
+    }
+    return [(ticket, *details[ticket.id]) for ticket in tickets]
+
+
+def ticket_queue(filters: QueueFilters, page: int, per_page: int):
+    """A page of the staff queue: (ticket, client name, plan name, minutes month, minutes total).
+
+    The page of tickets is chosen first, from the ticket table alone; names and hours are
+    then fetched for that page only, so neither grows with the number of tickets or entries.
+    """
+    query = db.select(Ticket)
     if filters.status:
         query = query.where(Ticket.status == filters.status)
     if filters.client_id:
         query = query.where(Ticket.client_id == filters.client_id)
+    if filters.client_name:
+        query = query.where(Ticket.client_id.in_(clients_named(filters.client_name)))
     if filters.department:
         query = query.where(Ticket.department == filters.department)
     if filters.tracking is not None:
         query = query.where(Ticket.time_tracking == filters.tracking)
     query = query.order_by(SORTS.get(filters.sort, SORTS["updated"]), Ticket.id.desc())
-    return paginate_rows(query, page, per_page)
+    pagination = paginate_rows(query, page, per_page)
+    pagination.items = _queue_rows([row[0] for row in pagination.items])
+    return pagination
 
 
 def client_tickets(client_id: int, page: int, per_page: int):
-    """A page of one client's tickets: (ticket, minutes total, billing state)."""
-    minutes = _minutes_per_ticket(period_bounds(period_of(business_today()))[0])
+    """A page of one client's tickets: (ticket, minutes total), and their billing states."""
     query = (
-        db.select(Ticket, func.coalesce(minutes.c.total, 0).label("minutes_total"))
-        .outerjoin(minutes, minutes.c.ticket_id == Ticket.id)
+        db.select(Ticket)
         .where(Ticket.client_id == client_id)
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     )
     pagination = paginate_rows(query, page, per_page)
-    return pagination, billing_states([row[0] for row in pagination.items])
+    tickets = [row[0] for row in pagination.items]
+    days = _entry_days(tickets)
+    totals: dict[int, int] = {}
+    for ticket_id, _day, _billable, minutes in days:
+        totals[ticket_id] = totals.get(ticket_id, 0) + int(minutes)
+    pagination.items = [(ticket, totals.get(ticket.id, 0)) for ticket in tickets]
+    return pagination, billing_states(tickets, days)
 
 
-def billing_states(tickets: list[Ticket]) -> dict[int, str]:
+def _entry_days(tickets: list[Ticket]) -> list[tuple]:
+    """(ticket id, work date, billable, minutes) for the tickets' time, one row per kind of day."""
+    if not tickets:
+        return []
+    return db.session.execute(
+        db.select(
+            TimeEntry.ticket_id,
+            TimeEntry.work_date,
+            TimeEntry.billable,
+            func.sum(TimeEntry.minutes),
+        )
+        .where(TimeEntry.ticket_id.in_([t.id for t in tickets]))
+        .group_by(TimeEntry.ticket_id, TimeEntry.work_date, TimeEntry.billable)
+    ).all()
+
+
+def billing_states(tickets: list[Ticket], days: list[tuple] | None = None) -> dict[int, str]:
     """Each ticket's billing state as clients see it, in three queries for the whole page.
+
+    `days` are the tickets' _entry_days when the caller has them already (then two queries).
 
     "Not tracked" when tracking is off; "No time logged"; "Not billable" when all its time
     is non-billable; "Open month" while any billable time is in a month not yet closed.
@@ -137,15 +189,10 @@ def billing_states(tickets: list[Ticket]) -> dict[int, str]:
     billable: set[int] = set()
     in_open_month: set[int] = set()
     latest_closed: dict[int, str] = {}
-    ids = [t.id for t in tickets]
-    if ids:
-        days = db.session.execute(
-            db.select(TimeEntry.ticket_id, TimeEntry.work_date, TimeEntry.billable)
-            .where(TimeEntry.ticket_id.in_(ids))
-            .group_by(TimeEntry.ticket_id, TimeEntry.work_date, TimeEntry.billable)
-        ).all()
-        closed = closed_periods({period_of(day) for _t, day, _b in days})
-        for ticket_id, day, is_billable in days:
+    days = _entry_days(tickets) if days is None else days
+    if days:
+        closed = closed_periods({period_of(day) for _t, day, _b, _m in days})
+        for ticket_id, day, is_billable, _minutes in days:
             logged.add(ticket_id)
             if is_billable:
                 billable.add(ticket_id)

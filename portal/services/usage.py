@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import func, or_
+
 from portal.extensions import db
 from portal.models import (
     BillableItem,
@@ -11,10 +13,12 @@ from portal.models import (
     Invoice,
     Plan,
     Subscription,
+    Ticket,
+    TimeEntry,
     UsageRecord,
 )
-from portal.services.billing import bills_for
-from portal.services.periods import period_of
+from portal.services.billing_rules import Terms, bill_subscription
+from portal.services.periods import period_bounds, period_of
 from portal.services.settings import business_today
 
 
@@ -35,6 +39,7 @@ class MonthUsage:
     invoice_number: str | None = None
     invoice_status: str | None = None
     invoice_id: int | None = None
+    subscription: Subscription | None = None  # open months: the one that speaks for the month
 
     @property
     def remaining_minutes(self) -> int:
@@ -59,26 +64,89 @@ def previous_periods(period: str, count: int) -> list[str]:
     return periods[::-1]
 
 
-def _open_month(client, period: str) -> MonthUsage:
-    """Usage of a month not yet closed, computed from the time entries as they stand."""
-    months = bills_for(period, client_id=client.id)
-    if not months:
-        return MonthUsage(period, False, None, None, client.currency)
-    month = months[-1]  # subscriptions never overlap; the latest one speaks for the month
-    bill = month.bill
-    model = db.session.scalar(db.select(Subscription.model).filter_by(id=month.subscription_id))
-    charged = bill.amount_of("overtime") + bill.amount_of("hourly")
-    return MonthUsage(
-        period,
-        False,
-        month.plan_name,
-        model,
-        client.currency,
-        bill.included_minutes,
-        sum(m.bill.used_minutes for m in months),
-        bill.overtime_minutes,
-        charged,
-        bill.total,
+def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
+    """Usage of months not yet closed, live from the time entries, in two queries for all.
+
+    Billed as the close would bill them (billing_rules.bill_subscription): per month, every
+    subscription active on one of its days; the latest one speaks for the month, and the used
+    minutes of all of them add up (subscriptions never overlap).
+    """
+    if not periods:
+        return {}
+    bounds = {period: period_bounds(period) for period in periods}
+    first = min(start for start, _end in bounds.values())
+    last = max(end for _start, end in bounds.values())
+    subscriptions = db.session.execute(
+        db.select(Subscription, Plan.name, Currency.decimals)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .join(Currency, Currency.id == Subscription.currency_id)
+        .where(
+            Subscription.client_id == client.id,
+            Subscription.start_date <= last,
+            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
+        )
+        .order_by(Subscription.start_date)
+    ).all()
+    used: dict[tuple[int, str], int] = {}
+    if subscriptions:
+        # Per subscription and day, summed into months here: dates group the same in every
+        # database, and a year has at most 366 of them.
+        for subscription_id, day, minutes in db.session.execute(
+            db.select(TimeEntry.subscription_id, TimeEntry.work_date, func.sum(TimeEntry.minutes))
+            .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+            .where(
+                TimeEntry.subscription_id.in_([sub.id for sub, _name, _places in subscriptions]),
+                TimeEntry.billable,
+                Ticket.time_tracking,
+                TimeEntry.work_date >= first,
+                TimeEntry.work_date <= last,
+            )
+            .group_by(TimeEntry.subscription_id, TimeEntry.work_date)
+        ):
+            key = (subscription_id, period_of(day))
+            used[key] = used.get(key, 0) + int(minutes)
+    months = {}
+    for period, (start, end) in bounds.items():
+        active = [
+            (sub, name, places)
+            for sub, name, places in subscriptions
+            if sub.start_date <= end and (sub.end_date is None or sub.end_date >= start)
+        ]
+        if not active:
+            months[period] = MonthUsage(period, False, None, None, client.currency)
+            continue
+        bills = [
+            bill_subscription(_terms(sub), period, used.get((sub.id, period), 0), places)
+            for sub, _name, places in active
+        ]
+        sub, name, _places = active[-1]
+        bill = bills[-1]
+        months[period] = MonthUsage(
+            period,
+            False,
+            name,
+            sub.model,
+            client.currency,
+            bill.included_minutes,
+            sum(b.used_minutes for b in bills),
+            bill.overtime_minutes,
+            bill.amount_of("overtime") + bill.amount_of("hourly"),
+            bill.total,
+            subscription=sub,
+        )
+    return months
+
+
+def _terms(sub: Subscription) -> Terms:
+    """The billing terms a subscription froze when it was created."""
+    return Terms(
+        sub.model,
+        sub.fee,
+        sub.rate,
+        sub.included_minutes,
+        sub.prorate,
+        sub.start_date,
+        sub.end_date,
     )
 
 
@@ -122,10 +190,11 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
             )
         )
     }
+    open_months = _open_months(client, [p for p in periods if p not in closed])
     history = []
     for period in periods:
         if period not in closed:
-            history.append(_open_month(client, period))
+            history.append(open_months[period])
             continue
         period_id = closed[period]
         included, used, overtime, plan, model = records.get(period_id, (0, 0, 0, None, None))

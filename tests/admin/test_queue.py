@@ -111,3 +111,33 @@ def test_column_headers_sort_the_queue_and_keep_the_filters(client, auth, f):
     assert f"/admin/?status=Open&amp;client_id={acme.id}&amp;sort=oldest" in page
     flipped = client.get(f"/admin/?client_id={acme.id}&sort=oldest").text
     assert 'aria-sort="ascending"' in flipped
+
+
+def test_the_client_filter_searches_names_and_keeps_one_chosen_client(client, auth, f):
+    f.user("operator", email="op@example.com")
+    acme, globex = f.client("ACME GmbH"), f.client("Globex 100%")
+    f.ticket(acme, subject="Acme printer")
+    f.ticket(globex, subject="Globex mail")
+    auth.login("op@example.com")
+
+    by_name = client.get("/admin/?client=acme").text
+    literal = client.get("/admin/?client=100%25").text
+    wildcard = client.get("/admin/?client=%25").text
+    chosen = client.get(f"/admin/?client_id={globex.id}").text
+
+    assert "Acme printer" in by_name and "Globex mail" not in by_name
+    assert "Globex mail" in literal and "Acme printer" not in literal
+    assert "Acme printer" not in wildcard  # % is a character, not a wildcard
+    assert "Only Globex 100%." in chosen and "Acme printer" not in chosen
+    assert f'name="client_id" value="{globex.id}"' in chosen
+
+
+def test_pager_links_ignore_url_for_keywords_in_the_query(client, auth, f):
+    f.user("operator", email="op@example.com")
+    acme = f.client("ACME")
+    for n in range(3):
+        f.ticket(acme, subject=f"Ticket {n}")
+    auth.login("op@example.com")
+    page = client.get("/admin/?per_page=1&endpoint=x&_external=1&_anchor=y")
+    assert page.status_code == 200
+    assert 'href="/admin/?per_page=1&amp;page=2"' in page.text

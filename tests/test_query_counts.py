@@ -1,0 +1,157 @@
+"""SQL statements per page: the same count for a small world and one ten times larger, at 25
+and at 200 rows a page, and never more than ten (no N+1 on the list and overview pages)."""
+
+from datetime import timedelta
+
+import pytest
+from flask import has_request_context
+from sqlalchemy import event
+
+from portal import create_app
+from portal.database import write_intent
+from portal.extensions import db
+from portal.services.billing import close_period
+from portal.services.time_entries import TimeInput, log_time
+from tests import factories
+from tests.conftest import AuthActions, FreshContextClient, _empty_all_tables, make_config
+from tests.helpers import this_month_start, today
+
+MAX_STATEMENTS = 10
+# Bookkeeping statements that are not queries of the page.
+_IGNORED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+
+class StatementCounter:
+    """Counts the SQL statements that requests execute, through a SQLAlchemy engine event."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        """Start listening."""
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        """Stop listening."""
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, _params, _context, _many):
+        """Keep a request's statement, leaving out transaction and pragma bookkeeping."""
+        if has_request_context() and not statement.lstrip().upper().startswith(_IGNORED):
+            self.statements.append(statement)
+
+    def count_get(self, client, url: str) -> int:
+        """GET a page (it must answer 200) and return how many statements it ran."""
+        self.statements.clear()
+        response = client.get(url)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        return len(self.statements)
+
+
+def _months_back(count: int) -> list:
+    """A day in each of the last `count` whole months, oldest first."""
+    days, first = [], this_month_start()
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+        days.append(first + timedelta(days=9))
+    return days[::-1]
+
+
+def build_world(f, scale: int) -> dict:
+    """Clients with plans, tickets, billable and other time, closed months and invoices.
+
+    `scale` multiplies every dimension: clients, tickets per client, months of history
+    (all closed and invoiced), and entries per ticket.
+    """
+    plan = f.plan("Standard", hours=1, prices={"EUR": ("200.00", "60.00")})
+    hourly = f.plan("Hourly", model="hourly", prices={"EUR": ("0", "80.00")})
+    operator = f.user("operator", name="Olga")
+    months = _months_back(min(1 + scale, 13) if scale > 1 else 1)
+    clients = []
+    for n in range(2 * scale):
+        client = f.client(f"World client {n:03d}")
+        f.subscription(client, hourly if n % 2 else plan, months[0].replace(day=1))
+        clients.append(client)
+    big = clients[0]
+    for client in clients:
+        tickets = 4 * scale if client is big else 1 + scale // 5
+        for t in range(tickets):
+            ticket = f.ticket(client, subject=f"Ticket {t}", tracking=t % 7 != 6)
+            if not ticket.time_tracking:
+                continue
+            for day in [*months, today()]:
+                log_time(ticket, operator, TimeInput(90, day, "work", t % 5 != 4))
+        db.session.commit()
+    for day in months:
+        close_period(day.strftime("%Y-%m"))
+        db.session.commit()
+    return {"big": big, "admin": f.user("admin"), "client_user": f.user("client", client=big)}
+
+
+# Every list or overview page, with the role that sees it.
+PAGES = [
+    ("admin", "/admin/"),
+    ("admin", "/admin/invoices"),
+    ("admin", "/admin/billing"),
+    ("client_user", "/client/tickets"),
+    ("client_user", "/client/"),
+    ("client_user", "/client/usage"),
+    ("client_user", "/client/invoices"),
+]
+PAGE_SIZES = (25, 200)
+
+
+def measure(app, f, scale: int) -> dict:
+    """Build a world at `scale` and count each page's statements at both page sizes."""
+    world = build_world(f, scale)
+    client = app.test_client()
+    auth = AuthActions(client)
+    counts = {}
+    with StatementCounter(db.engine) as counter:
+        for role in ("admin", "client_user"):
+            auth.login(world[role].email)
+            for who, url in PAGES:
+                if who == role:
+                    for per_page in PAGE_SIZES:
+                        counts[url, per_page] = counter.count_get(
+                            client, f"{url}?per_page={per_page}"
+                        )
+            auth.logout()
+    return counts
+
+
+@pytest.fixture(scope="module")
+def counts(_schema, database_url):
+    """Statement counts of every page in a small world and in one ten times larger."""
+    app = create_app(make_config(database_url))
+    app.test_client_class = FreshContextClient
+    result = {}
+    with app.app_context(), write_intent():
+        for name, scale in (("small", 1), ("large", 10)):
+            _empty_all_tables()
+            result[name] = measure(app, factories, scale)
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+    print("\nstatements per request (small world / 10x world):")
+    for _who, url in PAGES:
+        row = "  ".join(
+            f"per_page={size}: {result['small'][url, size]}/{result['large'][url, size]}"
+            for size in PAGE_SIZES
+        )
+        print(f"  {url:<18} {row}")
+    return result
+
+
+@pytest.mark.parametrize(("who", "url"), PAGES)
+def test_statements_per_page_are_constant_in_rows_and_page_size(counts, who, url):
+    observed = {(world, size): counts[world][url, size] for world in counts for size in PAGE_SIZES}
+    assert len(set(observed.values())) == 1, f"{url} ({who}) grows: {observed}"
+
+
+@pytest.mark.parametrize(("who", "url"), PAGES)
+def test_statements_per_page_are_at_most_ten(counts, who, url):
+    worst = max(counts[world][url, size] for world in counts for size in PAGE_SIZES)
+    assert worst <= MAX_STATEMENTS, f"{url} ({who}) runs {worst} statements"
