@@ -5,6 +5,7 @@ import os
 from flask import Flask
 
 from portal import config as config_module
+from portal import web
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config_module.from_environment(app.instance_path))
         app.config.update(config or {})
     register_extensions(app)
+    app.url_map.converters["int"] = web.IdConverter
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)

@@ -3,7 +3,7 @@ and login rate limits (see docs/RELIABILITY.md, "Security")."""
 
 import time
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -41,8 +41,27 @@ def init_app(app: Flask) -> None:
         # Behind N trusted proxies: client address, scheme and host come from X-Forwarded-*.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     limiter.init_app(app)
+    app.before_request(refuse_nul_in_forms)
     app.before_request(enforce_session_timeouts)
     app.after_request(add_security_headers)
+
+
+def refuse_nul_in_forms():
+    """No text of this portal may hold a NUL character (PostgreSQL cannot store one, and
+    no keyboard types one): a form post carrying one is refused whole, before any view."""
+    if (
+        request.method == "POST"
+        and request.blueprint != "api"
+        and request.mimetype
+        in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
+    ):
+        values = (value for _key, values in request.form.lists() for value in values)
+        if any("\x00" in value for value in values):
+            abort(400, "Text may not contain NUL characters; nothing was saved.")
+    return None
 
 
 def start_session_clock() -> None:

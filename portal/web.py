@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
 from portal.extensions import db
@@ -23,6 +24,16 @@ def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict | None = None)
 # Larger ids and page numbers than any row or page can have; beyond them SQL integers overflow.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs: ids from 1 to MAX_ID; anything larger is no route (404) rather
+    than an integer the database cannot hold."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def id_arg(name: str) -> int | None:

@@ -59,3 +59,24 @@ def test_no_page_uses_inline_styles_or_scripts(client, auth, f):
         html = client.get(path).text
         assert " style=" not in html, path
         assert "<script>" not in html and "<style" not in html, path
+
+
+def test_a_form_post_with_a_nul_character_is_refused_whole(client, auth, f):
+    from portal.models import Client
+    from tests.conftest import submit
+    from tests.helpers import count
+
+    f.user("admin", email="admin@example.com")
+    f.currency("EUR")
+    auth.login("admin@example.com")
+    before = count(Client)
+
+    response = submit(
+        client,
+        "/admin/clients/new",
+        {"name": "Nul\x00Corp", "email": "nul@example.com", "currency": "EUR"},
+    )
+
+    assert response.status_code == 400
+    assert "NUL characters" in response.text
+    assert count(Client) == before

@@ -13,6 +13,7 @@ from portal.api.common import (
     paged,
     roles,
     user,
+    whole_number,
 )
 from portal.api.serializers import invoice_json, item_json
 from portal.errors import api_error
@@ -34,9 +35,10 @@ def _client_filter(query, column):
         return query.where(column == user().client_id)
     raw = request.args.get("client_id")
     if raw is not None:
-        if not raw.isdigit():
-            raise BadRequest({"client_id": "Must be an integer."})
-        query = query.where(column == int(raw))
+        client_id = whole_number(raw)
+        if client_id is None:
+            raise BadRequest({"client_id": "Must be a whole number from 1 to 2147483647."})
+        query = query.where(column == client_id)
     return query
 
 

@@ -12,6 +12,7 @@ from portal.errors import api_error
 from portal.extensions import db
 from portal.money import format_hours, round_money
 from portal.services.errors import DomainError, ValidationFailed
+from portal.web import MAX_ID
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
@@ -48,7 +49,7 @@ def body(allowed: set[str]) -> dict:
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw or b"null", parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise BadRequest({"body": "Send a JSON object (Content-Type: application/json)."}) from None
     if not isinstance(data, dict):
         raise BadRequest({"body": "Send a JSON object."})
@@ -75,6 +76,13 @@ def text(data: dict, key: str, errors: dict, *, required=False, max_len=None, de
         return default
     if required and not value.strip():
         errors[key] = "Must not be empty."
+    if "\x00" in value:
+        errors[key] = "Must not contain NUL characters."
+    elif not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is no character at all
+            errors[key] = "Must be valid Unicode text."
     if max_len is not None and len(value) > max_len:
         errors[key] = f"At most {max_len} characters."
     return value
@@ -83,7 +91,7 @@ def text(data: dict, key: str, errors: dict, *, required=False, max_len=None, de
 def boolean(data: dict, key: str, errors: dict, default=None):
     """A true/false field."""
     value = data.get(key, default)
-    if value is not None and not isinstance(value, bool):
+    if (key in data and value is None) or (value is not None and not isinstance(value, bool)):
         errors[key] = "Must be true or false."
         return default
     return value
@@ -98,6 +106,9 @@ def integer(data: dict, key: str, errors: dict, *, required=False, minimum=None,
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, int):
         errors[key] = "Must be an integer."
+        return None
+    if abs(value) > MAX_ID:  # beyond what a database integer holds
+        errors[key] = "Out of range."
         return None
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         errors[key] = f"Must be between {minimum} and {maximum}."
@@ -142,6 +153,17 @@ def listing(rows, total: int, page: int, per_page: int):
     return jsonify(items=rows, page=page, per_page=per_page, total=total)
 
 
+_WHOLE = re.compile(r"[0-9]{1,10}")
+
+
+def whole_number(raw: str, top: int = MAX_ID) -> int | None:
+    """A query-string number from 1 to `top` (ASCII digits only), or None."""
+    if not _WHOLE.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= top else None
+
+
 def page_params() -> tuple[int, int]:
     """?page= and ?per_page= (1..200); bad values are a 400."""
     errors: dict[str, str] = {}
@@ -150,8 +172,8 @@ def page_params() -> tuple[int, int]:
         raw = request.args.get(key)
         if raw is None:
             values.append(default)
-        elif raw.isdigit() and 1 <= int(raw) <= top:
-            values.append(int(raw))
+        elif (value := whole_number(raw, top)) is not None:
+            values.append(value)
         else:
             errors[key] = f"Must be a whole number from 1 to {top}."
     check(errors)

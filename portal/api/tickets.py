@@ -12,6 +12,7 @@ from portal.api.common import (
     check,
     day,
     domain_error_response,
+    integer,
     paged,
     roles,
     text,
@@ -26,6 +27,7 @@ from portal.services.errors import DomainError
 from portal.services.settings import business_today
 from portal.services.tickets import add_reply, change_status, open_ticket, set_tracking
 from portal.services.time_entries import TimeInput, delete_time_entry, edit_time_entry, log_time
+from portal.web import MAX_ID
 
 ENTRY_ALIASES = {"plan": "assign_plan_id"}
 
@@ -82,9 +84,7 @@ def tickets_create():
             return not_found("Client")
         tracking = True
     else:
-        client_id = data.get("client_id")
-        if isinstance(client_id, bool) or not isinstance(client_id, int):
-            errors["client_id"] = "This field is required: an integer."
+        client_id = integer(data, "client_id", errors, required=True, minimum=1, maximum=MAX_ID)
         tracking = boolean(data, "time_tracking", errors, default=True)
     fields = {
         k: text(data, k, errors, default=d)

@@ -151,5 +151,7 @@ def healthz():
 def inject_logout_form():
     """Every page's navbar carries a logout button, which needs a CSRF token."""
     if current_user.is_authenticated:
-        return {"logout_form": LogoutForm()}
+        # formdata=None: the button needs only a token, and reading the request's form here
+        # would raise again on the page that reports a too-large request.
+        return {"logout_form": LogoutForm(formdata=None)}
     return {}
