@@ -1,9 +1,10 @@
-"""Flask CLI commands: users, API tokens, the demo shop."""
+"""Flask CLI commands: users, API tokens, the demo shop, the load generator."""
 
 import functools
 import os
 import sqlite3
 import tempfile
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -136,6 +137,47 @@ def scheduler_command():
         scheduler.shutdown(wait=False)
 
 
+@click.command("seed-load")
+@click.option("--clients", type=click.IntRange(min=1), required=True, help="Client accounts.")
+@click.option("--tickets", type=click.IntRange(min=0), required=True, help="Tickets in all.")
+@click.option("--entries", type=click.IntRange(min=0), required=True, help="Time entries.")
+@click.option("--period", required=True, help="The past month the time falls in, YYYY-MM.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same rows.")
+@click.option(
+    "--big-client-tickets",
+    type=click.IntRange(min=0),
+    default=0,
+    help='Tickets of the first client, "Load client 00001".',
+)
+@writes
+def seed_load_command(clients, tickets, entries, period, seed, big_client_tickets):
+    """Fill the database with a load for benchmarks: bulk inserts, deterministic per seed."""
+    from portal.loadgen import LoadError, seed_load
+
+    started = time.perf_counter()
+    try:
+        figures = seed_load(
+            clients=clients,
+            tickets=tickets,
+            entries=entries,
+            period=period,
+            seed=seed,
+            big_client_tickets=big_client_tickets,
+        )
+    except LoadError as exc:
+        db.session.rollback()
+        _refuse(str(exc))
+    db.session.commit()
+    rows = ", ".join(f"{count:,} {table}" for table, count in figures["rows"].items())
+    click.echo(f"Load {seed} for {figures['period']}: {rows}.")
+    logins = figures["logins"]
+    click.echo(
+        f"Logins ({logins['password']}): {logins['admin']}, {logins['operator']}, "
+        f"{logins['client']} (client {figures['big_client_id']})."
+    )
+    click.echo(f"Took {time.perf_counter() - started:.1f} s (commit included).")
+
+
 # Tables whose row counts `flask backup` prints, to show at a glance what the copy holds.
 BACKUP_TABLES = (
     "client",
@@ -228,5 +270,6 @@ def register(app) -> None:
         close_month_command,
         scheduler_command,
         backup_command,
+        seed_load_command,
     ):
         app.cli.add_command(command)

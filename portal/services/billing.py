@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -22,7 +22,7 @@ from portal.models import (
 from portal.services import audit
 from portal.services.billing_rules import Bill, Terms, bill_subscription
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.invoices import issue_invoices
+from portal.services.invoices import bulk_insert, issue_invoices
 from portal.services.periods import lock_period, period_bounds, period_of
 from portal.services.settings import business_today, get_settings
 
@@ -94,8 +94,21 @@ def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMon
     """Every subscription active on at least one day of the period, billed (nothing written)."""
     first, last = period_bounds(period)
     places = dict(db.session.execute(db.select(Currency.id, Currency.decimals)).all())
+    # Columns, not entities: no ORM object per subscription.
     query = (
-        db.select(Subscription, Plan.name)
+        db.select(
+            Subscription.id,
+            Subscription.client_id,
+            Subscription.currency_id,
+            Subscription.model,
+            Subscription.fee,
+            Subscription.rate,
+            Subscription.included_minutes,
+            Subscription.prorate,
+            Subscription.start_date,
+            Subscription.end_date,
+            Plan.name,
+        )
         .join(Plan, Plan.id == Subscription.plan_id)
         .where(
             Subscription.start_date <= last,
@@ -107,18 +120,11 @@ def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMon
         query = query.where(Subscription.client_id == client_id)
     used = used_minutes_by_subscription(first, last)
     months = []
-    for sub, plan_name in db.session.execute(query):
-        terms = Terms(
-            sub.model,
-            sub.fee,
-            sub.rate,
-            sub.included_minutes,
-            sub.prorate,
-            sub.start_date,
-            sub.end_date,
-        )
-        bill = bill_subscription(terms, period, used.get(sub.id, 0), places[sub.currency_id])
-        months.append(SubscriptionMonth(sub.id, sub.client_id, sub.currency_id, plan_name, bill))
+    # The columns after the ids are Terms' fields, in order.
+    for sub_id, client, currency, *snapshot, plan in db.session.execute(query):
+        terms = Terms(*snapshot)
+        bill = bill_subscription(terms, period, used.get(sub_id, 0), places[currency])
+        months.append(SubscriptionMonth(sub_id, client, currency, plan, bill))
     return months
 
 
@@ -216,9 +222,10 @@ def close_period(period: str, actor=None) -> CloseResult:
         return _already_closed(db.session.scalar(db.select(BillingPeriod).filter_by(period=period)))
 
     months = bills_for(period)
+    # Bulk inserts, then one read back: no ORM object flushed per row.
     if months:
-        db.session.execute(
-            insert(UsageRecord),
+        bulk_insert(
+            UsageRecord,
             [
                 {
                     "client_id": m.client_id,
@@ -232,15 +239,9 @@ def close_period(period: str, actor=None) -> CloseResult:
             ],
         )
     rows = [item for month in months for item in item_rows(month, row.id)]
-    items = (
-        list(
-            db.session.scalars(
-                insert(BillableItem).returning(BillableItem, sort_by_parameter_order=True), rows
-            )
-        )
-        if rows
-        else []
-    )
+    bulk_insert(BillableItem, rows)
+    # Read back once, in insertion order (client, then the bill's line order).
+    items = period_items(row.id) if rows else []
     invoices = issue_invoices(items, row.id, actor) if get_settings()["invoice_on_close"] else []
     audit.record(
         actor,

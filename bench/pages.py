@@ -1,0 +1,213 @@
+"""Page benchmark: p50/p95 and SQL statements per request of the busiest pages, in process.
+
+    python bench/pages.py --entries 1000000 --db sqlite|postgresql [--requests 200]
+
+Builds a scratch database (bench/common.py), loads it with `seed_load` (10,000 clients,
+40,000 tickets of which 2,000 belong to one client, the entries in last month) plus a few
+entries of the big client in the current month, logs in through the real login form (an
+operator, an admin, the big client's user) and requests each page with Flask's test client.
+Ends with one line: `pages: worst p95 X ms, max statements N`.
+"""
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import bench_app, build_schema, drop_database, make_database  # noqa: E402
+from flask import has_request_context  # noqa: E402
+from sqlalchemy import event, insert, select  # noqa: E402
+
+from portal.extensions import db  # noqa: E402
+from portal.loadgen import PASSWORD, load_emails, seed_load  # noqa: E402
+from portal.models import Subscription, Ticket, TimeEntry, User  # noqa: E402
+from portal.models.types import utcnow  # noqa: E402
+from portal.services.periods import period_of  # noqa: E402
+from portal.services.settings import business_today  # noqa: E402
+
+GOAL_P95_MS = 60
+GOAL_STATEMENTS = 10
+PAGE_SIZES = (25, 200)
+# (name, url, who, paginated)
+PAGES = [
+    ("ticket queue", "/admin/", "operator", True),
+    ("client ticket history", "/client/tickets", "client", True),
+    ("client dashboard", "/client/", "client", False),
+    ("usage history", "/client/usage", "client", False),
+    ("billing", "/admin/billing", "admin", False),
+]
+_IGNORED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000, help="entries in last month")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--tickets", type=int, default=40_000)
+    parser.add_argument("--big-client-tickets", type=int, default=2_000)
+    parser.add_argument("--current-entries", type=int, default=2_000, help="big client, now")
+    parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    return parser.parse_args(argv)
+
+
+def last_month() -> str:
+    """The month before the current one, in the business time zone."""
+    return period_of(business_today().replace(day=1) - timedelta(days=1))
+
+
+def add_current_entries(big_client_id: int, count: int, seed: int = 1) -> int:
+    """Entries of the big client in the current month so far, so the dashboard has data."""
+    if count <= 0:
+        return 0
+    rng = random.Random(seed)
+    today = business_today()
+    days = [today.replace(day=d) for d in range(1, today.day + 1)]
+    tickets = list(db.session.scalars(select(Ticket.id).where(Ticket.client_id == big_client_id)))
+    subscription_id = db.session.scalar(
+        select(Subscription.id).where(Subscription.client_id == big_client_id)
+    )
+    operator_id = db.session.scalar(select(User.id).filter_by(email=load_emails(seed)["operator"]))
+    now = utcnow()
+    rows = [
+        {
+            "ticket_id": rng.choice(tickets),
+            "subscription_id": subscription_id,
+            "operator_id": operator_id,
+            "minutes": 15 * rng.randint(1, 16),
+            "work_date": rng.choice(days),
+            "billable": rng.random() >= 0.1,
+            "note": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for _ in range(count)
+    ]
+    db.session.execute(insert(TimeEntry), rows)
+    return count
+
+
+def seed(app, args) -> dict:
+    """Load the database; returns seed_load's summary."""
+    with app.app_context():
+        started = time.perf_counter()
+        summary = seed_load(
+            clients=args.clients,
+            tickets=args.tickets,
+            entries=args.entries,
+            period=last_month(),
+            big_client_tickets=args.big_client_tickets,
+        )
+        add_current_entries(summary["big_client_id"], args.current_entries)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        summary["load_seconds"] = round(time.perf_counter() - started, 1)
+        return summary
+
+
+def login(app, email: str):
+    """A test client logged in through the real login form (CSRF token and all)."""
+    client = app.test_client()
+    page = client.get("/login")
+    token = _CSRF.search(page.text).group(1)
+    response = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
+    if response.status_code != 302:
+        raise SystemExit(f"login of {email} failed: {response.status_code}")
+    return client
+
+
+class Counter:
+    """SQL statements executed inside requests (transaction bookkeeping left out)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, _conn, _cursor, statement, _params, _context, _many):
+        """before_cursor_execute listener."""
+        if has_request_context() and not statement.lstrip().upper().startswith(_IGNORED):
+            self.count += 1
+
+
+def measure(client, url: str, requests: int, counter: Counter) -> tuple[float, float, set]:
+    """p50 and p95 in ms over `requests` timed GETs (after a warm-up), and statement counts."""
+    for _ in range(5):
+        assert client.get(url).status_code == 200, url
+    times, statements = [], set()
+    for _ in range(requests):
+        counter.count = 0
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        statements.add(counter.count)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    return statistics.median(times), p95, statements
+
+
+def main(argv=None) -> int:
+    """Build, load, measure, print; drop the database unless --keep."""
+    args = parse_args(argv)
+    url = make_database(args.db)
+    try:
+        build_schema(url)
+        app = bench_app(url)
+        summary = seed(app, args)
+        print(
+            f"db {args.db}: {args.clients:,} clients, {args.tickets:,} tickets "
+            f"({args.big_client_tickets:,} of the big client), {args.entries:,} entries in "
+            f"{summary['period']} + {args.current_entries:,} this month; "
+            f"loaded in {summary['load_seconds']} s"
+        )
+        emails = load_emails(1)
+        clients = {who: login(app, emails[who]) for who in ("operator", "admin", "client")}
+        counter = Counter()
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        print(f"{'page':<24}{'per_page':>9}{'p50 ms':>9}{'p95 ms':>9}{'statements':>12}")
+        worst_p95, max_statements, constant = 0.0, 0, True
+        for name, path, who, paginated in PAGES:
+            seen = set()
+            for size in PAGE_SIZES if paginated else (None,):
+                target = f"{path}?per_page={size}" if size else path
+                p50, p95, statements = measure(clients[who], target, args.requests, counter)
+                seen |= statements
+                worst_p95 = max(worst_p95, p95)
+                max_statements = max(max_statements, *statements)
+                shown = "/".join(str(n) for n in sorted(statements))
+                print(f"{name:<24}{size or '-':>9}{p50:>9.1f}{p95:>9.1f}{shown:>12}")
+            constant = constant and len(seen) == 1
+        event.remove(engine, "before_cursor_execute", counter)
+        print(
+            f"goals: p95 < {GOAL_P95_MS} ms, <= {GOAL_STATEMENTS} statements, constant in page "
+            f"size: {'yes' if constant else 'NO'}"
+        )
+        if args.keep:
+            print(f"database kept: {url}")
+        print(f"pages: worst p95 {worst_p95:.1f} ms, max statements {max_statements}")
+    finally:
+        if not args.keep:
+            drop_database(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
