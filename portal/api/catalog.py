@@ -28,6 +28,7 @@ from portal.services.clients import ClientInput, assign_client_plan, save_client
 from portal.services.settings import business_today, get_settings
 from portal.services.settings_changes import change_settings
 from portal.services.subscriptions import active_subscription, cancel_subscription
+from portal.web import MAX_ID
 
 SETTING_KEYS = {"business_timezone", "invoice_on_close", "due_days", "invoice_number_format"}
 PLAN_KEYS = {"name", "description", "model", "included_hours", "prorate", "active", "prices"}
@@ -245,7 +246,7 @@ def subscriptions_create(client_id: int):
         return api_error(404, "Client not found.", "not_found")
     data = body({"plan_id", "start_date"})
     errors: dict[str, str] = {}
-    plan_id = integer(data, "plan_id", errors, required=True, minimum=1, maximum=2**31)
+    plan_id = integer(data, "plan_id", errors, required=True, minimum=1, maximum=MAX_ID)
     start = day(data, "start_date", errors)
     check(errors)
     subscription = assign_client_plan(client, plan_id, start or business_today(), user())

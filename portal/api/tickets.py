@@ -180,12 +180,9 @@ def _time_input(data: dict, defaults: TimeEntry | None) -> tuple[TimeInput, Plan
     note = text(data, "note", errors, max_len=500, default=defaults.note if defaults else "")
     billable = boolean(data, "billable", errors, default=defaults.billable if defaults else True)
     plan = None
-    if "assign_plan_id" in data and data["assign_plan_id"] is not None:
-        plan_id = data["assign_plan_id"]
-        if isinstance(plan_id, bool) or not isinstance(plan_id, int):
-            errors["assign_plan_id"] = "Must be an integer."
-        elif (plan := db.session.get(Plan, plan_id)) is None:
-            errors["assign_plan_id"] = "No such plan."
+    plan_id = integer(data, "assign_plan_id", errors, minimum=1, maximum=MAX_ID)
+    if plan_id is not None and (plan := db.session.get(Plan, plan_id)) is None:
+        errors["assign_plan_id"] = "No such plan."
     check(errors)
     return TimeInput(minutes, work_date, note, billable), plan
 
