@@ -95,7 +95,7 @@ def _schema(database_url, instance_path):
     return True
 
 
-def _empty_all_tables() -> None:
+def empty_all_tables() -> None:
     """Remove every row, children first, so each test starts from an empty database."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
@@ -130,10 +130,29 @@ def app(_schema, database_url):
     app.test_client_class = FreshContextClient
     # The test's own session writes too (factories), so its transactions begin as writers.
     with app.app_context(), write_intent():
-        _empty_all_tables()
+        empty_all_tables()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(_schema, database_url):
+    """Build more apps on the run's database with other settings (a second process, HTTPS,
+    short timeouts); their connection pools are closed after the test."""
+    made = []
+
+    def build(**overrides):
+        """An app with these settings over the test configuration."""
+        new = create_app(make_config(database_url, **overrides))
+        new.test_client_class = FreshContextClient
+        made.append(new)
+        return new
+
+    yield build
+    for new in made:
+        with new.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

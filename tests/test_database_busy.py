@@ -8,10 +8,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import TimeEntry
-from tests.conftest import FreshContextClient, make_config
 from tests.helpers import count, today
 
 
@@ -61,14 +59,13 @@ def test_a_write_request_takes_the_write_lock_once(app, f, sqlite_only):
 
 
 def test_a_writer_that_cannot_get_the_lock_gets_503_and_saves_nothing(
-    database_url, _schema, app, f, sqlite_only
+    app, f, sqlite_only, make_app
 ):
     token, ticket = _world(f)
     url = f"/api/v1/tickets/{ticket.id}/time-entries"
     body = {"hours": "1:30", "work_date": today().isoformat()}
     db.session.commit()
-    impatient = create_app(make_config(database_url, SQLITE_BUSY_TIMEOUT_MS=50))
-    impatient.test_client_class = FreshContextClient
+    impatient = make_app(SQLITE_BUSY_TIMEOUT_MS=50)
     holder = sqlite3.connect(sqlite_only, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a long write
     try:

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.services.billing import close_period
 from portal.services.time_entries import TimeInput, log_time
 from tests import factories
-from tests.conftest import AuthActions, FreshContextClient, _empty_all_tables, make_config
+from tests.conftest import AuthActions, FreshContextClient, empty_all_tables, make_config
 from tests.helpers import this_month_start, today
 
 MAX_STATEMENTS = 10
@@ -130,9 +130,9 @@ def counts(_schema, database_url):
     result = {}
     with app.app_context(), write_intent():
         for name, scale in (("small", 1), ("large", 10)):
-            _empty_all_tables()
+            empty_all_tables()
             result[name] = measure(app, factories, scale)
-        _empty_all_tables()
+        empty_all_tables()
         db.session.remove()
         db.engine.dispose()
     print("\nstatements per request (small world / 10x world):")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import create_app, csrf_token_from, make_config
+from tests.conftest import create_app, csrf_token_from
 
 
 @pytest.mark.parametrize(
@@ -121,9 +121,9 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, auth, f):
     assert not cookie.secure
 
 
-def test_session_cookie_is_secure_when_configured_for_https(database_url, _schema, f, app):
+def test_session_cookie_is_secure_when_configured_for_https(f, make_app):
     user = f.user("admin")
-    secure_app = create_app(make_config(database_url, SESSION_COOKIE_SECURE=True))
+    secure_app = make_app(SESSION_COOKIE_SECURE=True)
     secure_client = secure_app.test_client()
     page = secure_client.get("/login", base_url="https://localhost")
     secure_client.post(

@@ -6,10 +6,9 @@ import secrets
 
 import pytest
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import FreshContextClient, csrf_token_from, make_config
+from tests.conftest import csrf_token_from
 
 
 def attempt(client, email, password="wrong-password-guess", address="198.51.100.7", headers=None):
@@ -91,12 +90,9 @@ def test_forwarded_addresses_are_ignored_without_a_configured_proxy(app, client,
     )
 
 
-def test_behind_a_configured_proxy_the_forwarded_address_is_the_client(
-    database_url, _schema, f, app
-):
+def test_behind_a_configured_proxy_the_forwarded_address_is_the_client(f, make_app):
     f.user("operator", email="op@example.com")
-    proxied = create_app(make_config(database_url, PROXY_FIX_HOPS=1))
-    proxied.test_client_class = FreshContextClient
+    proxied = make_app(PROXY_FIX_HOPS=1)
     browser = proxied.test_client()
     for n in range(10):
         attempt(browser, f"guess{n}@example.com", headers={"X-Forwarded-For": "198.51.100.1"})
@@ -123,7 +119,7 @@ def _redis_url() -> str:
     return url
 
 
-def test_processes_share_the_count_through_redis(database_url, _schema, f, app):
+def test_processes_share_the_count_through_redis(f, make_app):
     """A second app instance (as a second gunicorn worker) sees the first one's failures."""
     url = _redis_url()
     import redis
@@ -133,11 +129,7 @@ def test_processes_share_the_count_through_redis(database_url, _schema, f, app):
 
     def worker():
         """A new app with its own limiter storage client, as a new process would have."""
-        new = create_app(
-            make_config(database_url, RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=prefix)
-        )
-        new.test_client_class = FreshContextClient
-        return new
+        return make_app(RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=prefix)
 
     first = worker()
     for n in range(5):
@@ -154,11 +146,11 @@ def test_processes_share_the_count_through_redis(database_url, _schema, f, app):
             store.delete(key)
 
 
-def test_memory_storage_is_per_process(database_url, _schema, f, app):
+def test_memory_storage_is_per_process(f, make_app):
     """The counter-check of the Redis test: without Redis, a new process starts from zero."""
     f.user("operator", email="op@example.com")
-    first = create_app(make_config(database_url))
+    first = make_app()
     for n in range(10):
         attempt(first.test_client(), f"guess{n}@example.com")
-    second = create_app(make_config(database_url))
+    second = make_app()
     assert attempt(second.test_client(), "op@example.com", f.PASSWORD).status_code == 302

@@ -5,12 +5,11 @@ import time
 
 import pytest
 
-from portal import create_app
 from portal.config import https_cookies
 from portal.extensions import db
 from portal.models import User
 from portal.security import AUTH_AT, SEEN_AT
-from tests.conftest import AuthActions, FreshContextClient, csrf_token_from, make_config, submit
+from tests.conftest import AuthActions, csrf_token_from, submit
 from tests.helpers import audit_rows
 
 NEW_PASSWORD = "lantern orchard velvet compass"
@@ -186,10 +185,9 @@ def test_sessions_expire_when_idle_or_old(app, client, auth, f, idle_minutes, ag
             assert time.time() - sess[SEEN_AT] < 5  # the idle clock starts again
 
 
-def test_timeouts_are_configurable(database_url, _schema, f, app):
+def test_timeouts_are_configurable(f, make_app):
     f.user("operator", email="op@example.com")
-    short = create_app(make_config(database_url, SESSION_IDLE_MINUTES=1))
-    short.test_client_class = FreshContextClient
+    short = make_app(SESSION_IDLE_MINUTES=1)
     browser = short.test_client()
     AuthActions(browser).login("op@example.com")
     _age_session(browser, idle_seconds=90, age_seconds=90)
@@ -207,12 +205,9 @@ def test_cookie_flags_over_plain_http(app, client, auth, f):
     assert "Strict-Transport-Security" not in response.headers
 
 
-def test_over_https_the_cookie_is_secure_host_prefixed_and_hsts_is_sent(
-    database_url, _schema, f, app
-):
+def test_over_https_the_cookie_is_secure_host_prefixed_and_hsts_is_sent(f, make_app):
     f.user("operator", email="op@example.com")
-    secure = create_app(make_config(database_url, HTTPS=True, **https_cookies()))
-    secure.test_client_class = FreshContextClient
+    secure = make_app(HTTPS=True, **https_cookies())
     browser = secure.test_client()
     page = browser.get("/login", base_url="https://portal.example")
     response = browser.post(

@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import Client, Subscription, Ticket, TicketMessage, TimeEntry, User
 from portal.services.billing import close_period
 from portal.services.periods import period_bounds, period_of
-from tests.conftest import _empty_all_tables
+from tests.conftest import empty_all_tables
 from tests.helpers import count, last_month_start, this_month_start
 
 SIZES = ["--clients", "12", "--tickets", "60", "--entries", "400", "--big-client-tickets", "25"]
@@ -61,10 +61,10 @@ def test_seed_load_makes_exactly_the_rows_asked_for(runner):
 def test_same_seed_same_rows_other_seed_other_rows(runner):
     assert seed(runner, "--seed", "7").exit_code == 0
     first = digest()
-    _empty_all_tables()
+    empty_all_tables()
     assert seed(runner, "--seed", "7").exit_code == 0
     assert digest() == first
-    _empty_all_tables()
+    empty_all_tables()
     assert seed(runner, "--seed", "8").exit_code == 0
     assert digest() != first
 

@@ -35,7 +35,7 @@ from portal.services.billing import close_period
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
 from tests import factories
-from tests.conftest import FreshContextClient, _empty_all_tables, make_config
+from tests.conftest import FreshContextClient, empty_all_tables, make_config
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
 # --- Hypothesis settings ------------------------------------------------------------------
@@ -272,7 +272,7 @@ def fuzz_app(_schema, database_url):
     app = create_app(make_config(database_url))
     app.test_client_class = FreshContextClient
     with app.app_context(), write_intent():
-        _empty_all_tables()
+        empty_all_tables()
         yield app
         db.session.remove()
         db.engine.dispose()

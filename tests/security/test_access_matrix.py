@@ -19,7 +19,7 @@ from portal import create_app
 from portal.database import write_intent
 from portal.extensions import db
 from tests import factories
-from tests.conftest import FreshContextClient, _empty_all_tables, make_config
+from tests.conftest import FreshContextClient, empty_all_tables, make_config
 from tests.security import RoleSession, World, database_digest, seed_world
 from tests.security.routes import (
     LOGGED_OUT,
@@ -122,7 +122,7 @@ class Walk:
 
     def fresh(self, role: str) -> tuple[World, RoleSession]:
         """An emptied database, a newly seeded world, and the role logged in to it."""
-        _empty_all_tables()
+        empty_all_tables()
         world = seed_world(factories)
         return world, RoleSession(self.app, world, role)
 
@@ -217,7 +217,7 @@ def walk(_schema, database_url) -> Findings:
         try:
             return Walk(app).run()
         finally:
-            _empty_all_tables()
+            empty_all_tables()
             db.session.remove()
             db.engine.dispose()
 

@@ -10,7 +10,7 @@ with the session's own token does go through, so the refusals are down to the to
 import pytest
 
 from tests import factories
-from tests.conftest import _empty_all_tables
+from tests.conftest import empty_all_tables
 from tests.helpers import today
 from tests.security import RoleSession, World, database_digest, seed_world
 from tests.security.routes import ROLES, TABLE, checked_methods, is_api
@@ -161,7 +161,7 @@ def test_form_posts_with_another_sessions_token_are_refused(app, world):
 def test_the_same_posts_with_their_own_token_go_through(app, f):
     problems, proven = [], 0
     for rule in form_posts(app):
-        _empty_all_tables()
+        empty_all_tables()
         world = seed_world(f)
         role = allowed_role(rule.endpoint)
         session, url = RoleSession(app, world, role), url_for_a(app, world, rule)
