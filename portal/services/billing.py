@@ -90,6 +90,23 @@ def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
     return {subscription_id: int(minutes) for subscription_id, minutes in rows}
 
 
+# A subscription's snapshot, in the order of billing_rules.Terms' fields.
+TERMS_COLUMNS = (
+    Subscription.model,
+    Subscription.fee,
+    Subscription.rate,
+    Subscription.included_minutes,
+    Subscription.prorate,
+    Subscription.start_date,
+    Subscription.end_date,
+)
+
+
+def terms_of(subscription: Subscription) -> Terms:
+    """The billing terms a subscription froze when it was created."""
+    return Terms(*(getattr(subscription, column.key) for column in TERMS_COLUMNS))
+
+
 def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMonth]:
     """Every subscription active on at least one day of the period, billed (nothing written)."""
     first, last = period_bounds(period)
@@ -100,13 +117,7 @@ def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMon
             Subscription.id,
             Subscription.client_id,
             Subscription.currency_id,
-            Subscription.model,
-            Subscription.fee,
-            Subscription.rate,
-            Subscription.included_minutes,
-            Subscription.prorate,
-            Subscription.start_date,
-            Subscription.end_date,
+            *TERMS_COLUMNS,
             Plan.name,
         )
         .join(Plan, Plan.id == Subscription.plan_id)

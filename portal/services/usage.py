@@ -17,7 +17,8 @@ from portal.models import (
     TimeEntry,
     UsageRecord,
 )
-from portal.services.billing_rules import Terms, bill_subscription
+from portal.services.billing import terms_of
+from portal.services.billing_rules import bill_subscription
 from portal.services.periods import period_bounds, period_of
 from portal.services.settings import business_today
 
@@ -116,7 +117,7 @@ def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
             months[period] = MonthUsage(period, False, None, None, client.currency)
             continue
         bills = [
-            bill_subscription(_terms(sub), period, used.get((sub.id, period), 0), places)
+            bill_subscription(terms_of(sub), period, used.get((sub.id, period), 0), places)
             for sub, _name, places in active
         ]
         sub, name, _places = active[-1]
@@ -135,19 +136,6 @@ def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
             subscription=sub,
         )
     return months
-
-
-def _terms(sub: Subscription) -> Terms:
-    """The billing terms a subscription froze when it was created."""
-    return Terms(
-        sub.model,
-        sub.fee,
-        sub.rate,
-        sub.included_minutes,
-        sub.prorate,
-        sub.start_date,
-        sub.end_date,
-    )
 
 
 def usage_history(client, periods: list[str]) -> list[MonthUsage]:
