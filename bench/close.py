@@ -123,8 +123,8 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
                 "close_s": round(close, 3),
                 "floor_s": round(floor, 3),
                 "ratio": round(close / floor, 2),
-                "items": len(result.items),
-                "invoices": len(result.invoices),
+                "items": result.item_count,
+                "invoices": result.invoice_count,
                 "rss_after_seed_mb": round(rss_seeded, 1),
                 "peak_rss_mb": round(peak_rss_mb(), 1),
             }

@@ -108,7 +108,7 @@ def close_month_command(period, dry_run):
             db.session.commit()
             rows = [item_row(item) for item in result.items]
             state = "was already closed" if result.already_closed else "closed"
-            click.echo(f"{period} {state}: {len(rows)} item(s), {len(result.invoices)} invoice(s).")
+            click.echo(f"{period} {state}: {len(rows)} item(s), {result.invoice_count} invoice(s).")
     except DomainError as exc:
         db.session.rollback()
         click.echo(exc.message, err=True)

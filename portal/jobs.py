@@ -35,8 +35,8 @@ def close_past_months(app: Flask) -> list[str]:
                 log.info(
                     "closed %s: %d items, %d invoices",
                     period,
-                    len(result.items),
-                    len(result.invoices),
+                    result.item_count,
+                    result.invoice_count,
                 )
     return closed
 

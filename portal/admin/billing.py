@@ -75,7 +75,7 @@ def billing_close(period: str):
             flash(f"{period} was already closed; nothing changed.", "info")
         else:
             flash(
-                f"{period} closed: {len(result.items)} items, {len(result.invoices)} invoices.",
+                f"{period} closed: {result.item_count} items, {result.invoice_count} invoices.",
                 "success",
             )
     return redirect(url_for("admin.billing"))

@@ -1,8 +1,9 @@
 """The monthly close: bill every subscription of a past month, exactly once, all or nothing."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +22,9 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.billing_rules import Bill, Terms, bill_subscription
+from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.invoices import bulk_insert, issue_invoices
+from portal.services.invoices import item_row, plan_invoices
 from portal.services.periods import lock_period, period_bounds, period_of
 from portal.services.settings import business_today, get_settings
 
@@ -43,12 +45,31 @@ class PeriodNotEnded(DomainError):
 
 @dataclass
 class CloseResult:
-    """What a close did, or found already done."""
+    """What a close did, or found already done.
+
+    The counts come free; `items` and `invoices` are loaded on first use, so the scheduled
+    close, which only logs the counts, never builds an object per row.
+    """
 
     period: str
+    period_id: int
     already_closed: bool
-    items: list[BillableItem] = field(default_factory=list)
-    invoices: list[Invoice] = field(default_factory=list)
+    item_count: int
+    invoice_count: int
+
+    @cached_property
+    def items(self) -> list[BillableItem]:
+        """The period's billable items, by client."""
+        return period_items(self.period_id)
+
+    @cached_property
+    def invoices(self) -> list[Invoice]:
+        """The period's invoices, by number."""
+        return list(
+            db.session.scalars(
+                db.select(Invoice).filter_by(period_id=self.period_id).order_by(Invoice.number)
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -185,22 +206,6 @@ def item_rows(month: SubscriptionMonth, period_id: int | None) -> list[dict]:
     ]
 
 
-def item_row(item: BillableItem) -> dict:
-    """An existing item as the same kind of row a preview gives."""
-    keys = (
-        "client_id",
-        "subscription_id",
-        "period_id",
-        "kind",
-        "description",
-        "minutes",
-        "unit_rate",
-        "amount",
-        "currency_id",
-    )
-    return {key: getattr(item, key) for key in keys}
-
-
 def period_items(period_id: int) -> list[BillableItem]:
     """A closed period's items, by client."""
     return list(
@@ -233,44 +238,53 @@ def close_period(period: str, actor=None) -> CloseResult:
         return _already_closed(db.session.scalar(db.select(BillingPeriod).filter_by(period=period)))
 
     months = bills_for(period)
-    # Bulk inserts, then one read back: no ORM object flushed per row.
-    if months:
-        bulk_insert(
-            UsageRecord,
-            [
-                {
-                    "client_id": m.client_id,
-                    "subscription_id": m.subscription_id,
-                    "period_id": row.id,
-                    "included_minutes": m.bill.included_minutes,
-                    "used_minutes": m.bill.used_minutes,
-                    "overtime_minutes": m.bill.overtime_minutes,
-                }
-                for m in months
-            ],
-        )
-    rows = [item for month in months for item in item_rows(month, row.id)]
-    bulk_insert(BillableItem, rows)
-    # Read back once, in insertion order (client, then the bill's line order).
-    items = period_items(row.id) if rows else []
-    invoices = issue_invoices(items, row.id, actor) if get_settings()["invoice_on_close"] else []
+    # Every row is computed here, ids included, and each table gets one bulk insert:
+    # no ORM object per row, no read-back, no UPDATE afterwards.
+    bulk_insert(
+        UsageRecord,
+        [
+            {
+                "client_id": m.client_id,
+                "subscription_id": m.subscription_id,
+                "period_id": row.id,
+                "included_minutes": m.bill.included_minutes,
+                "used_minutes": m.bill.used_minutes,
+                "overtime_minutes": m.bill.overtime_minutes,
+            }
+            for m in months
+        ],
+    )
+    items = [item for month in months for item in item_rows(month, row.id)]
+    for item, item_id in zip(items, reserve_ids(BillableItem, len(items)), strict=True):
+        item["id"] = item_id
+    if get_settings()["invoice_on_close"]:
+        batch = plan_invoices(items, row.id, actor)
+        for item in items:
+            item["invoice_id"] = batch.invoice_of[item["id"]]
+        batch.insert(items)
+        invoice_count = len(batch.invoices)
+    else:
+        bulk_insert(BillableItem, items)
+        invoice_count = 0
     audit.record(
         actor,
         "period.close",
         "billing_period",
         row.id,
-        after={"period": period, "items": len(items), "invoices": len(invoices)},
+        after={"period": period, "items": len(items), "invoices": invoice_count},
     )
-    return CloseResult(period, False, items, invoices)
+    return CloseResult(period, row.id, False, len(items), invoice_count)
 
 
 def _already_closed(row: BillingPeriod) -> CloseResult:
     """The result of closing a month that was closed before."""
-    items = period_items(row.id)
-    invoices = list(
-        db.session.scalars(db.select(Invoice).filter_by(period_id=row.id).order_by(Invoice.number))
+    items = db.session.scalar(
+        db.select(func.count()).select_from(BillableItem).filter_by(period_id=row.id)
     )
-    return CloseResult(row.period, True, items, invoices)
+    invoices = db.session.scalar(
+        db.select(func.count()).select_from(Invoice).filter_by(period_id=row.id)
+    )
+    return CloseResult(row.period, row.id, True, items, invoices)
 
 
 def due_periods() -> list[str]:

@@ -4,7 +4,6 @@ No database access here: the close, the preview, the client dashboard and the us
 all call `bill_subscription`, so there is one copy of every rule.
 """
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -79,7 +78,7 @@ def bill_subscription(terms: Terms, period: str, used_minutes: int, places: int)
     day; otherwise 1 — a subscription that ends inside the month is billed in full.
     """
     first, last = period_bounds(period)
-    days = calendar.monthrange(first.year, first.month)[1]
+    days = last.day
     active_days = days
     fraction = Decimal(1)
     if terms.model == "package" and terms.prorate and first < terms.start_date <= last:

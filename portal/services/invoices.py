@@ -1,10 +1,11 @@
 """Invoices: gapless numbers, one invoice per client and period, paid/cancelled transitions."""
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, bindparam, insert, text, update
+from sqlalchemy import Integer, bindparam, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,9 +22,21 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.services import audit
+from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError
 from portal.services.settings import business_today, get_settings
 
+ITEM_FIELDS = (
+    "client_id",
+    "subscription_id",
+    "period_id",
+    "kind",
+    "description",
+    "minutes",
+    "unit_rate",
+    "amount",
+    "currency_id",
+)
 KIND_ORDER = {"package_fee": 0, "overtime": 1, "hourly": 2}
 COUNTER = "invoice"
 # Allowed moves between invoice states; anything else is refused.
@@ -59,42 +72,6 @@ def next_sequence_numbers(count: int) -> range:
     return range(first, first + count)
 
 
-def bulk_insert(model, rows: list[dict]) -> None:
-    """Insert many rows at once, without building ORM objects.
-
-    SQLite: executemany, one fast C loop. PostgreSQL: COPY (psycopg 3's executemany would
-    send one INSERT per row); Python-side column defaults are filled in first, since COPY
-    knows nothing of them, and every value goes through its column type as in an INSERT.
-    """
-    if not rows:
-        return
-    table = model.__table__
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    defaults = {
-        c.name: c.default.arg(None) if c.default.is_callable else c.default.arg
-        for c in table.columns
-        if c.default is not None and c.default.is_scalar | c.default.is_callable
-    }
-    names = list(dict.fromkeys([*rows[0], *(name for name in defaults if name not in rows[0])]))
-    processors = [
-        table.c[name].type._cached_bind_processor(connection.dialect) or (lambda v: v)
-        for name in names
-    ]
-    cursor = connection.connection.driver_connection.cursor()
-    columns = ", ".join(f'"{name}"' for name in names)
-    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    process(row[name] if name in row else defaults[name])
-                    for name, process in zip(names, processors, strict=True)
-                ]
-            )
-
-
 def link_items(links: list[tuple[int, int]]) -> None:
     """Set invoice_id on items from (item id, invoice id) pairs.
 
@@ -122,82 +99,102 @@ def link_items(links: list[tuple[int, int]]) -> None:
     db.session.execute(statement, [{"item_id": i, "new_invoice_id": v} for i, v in links])
 
 
-def issue_invoices(items: list[BillableItem], period_id: int | None, actor=None) -> list[Invoice]:
-    """One Unpaid invoice per client for the given uninvoiced items of one period.
+def item_row(item: BillableItem) -> dict:
+    """An existing item as the same kind of row a preview gives."""
+    return {key: getattr(item, key) for key in ITEM_FIELDS}
 
-    Set-based: invoices, lines and audit rows go in as bulk inserts, the items are linked by
-    one UPDATE per 5,000, and the invoices are read back once; no ORM object is flushed.
+
+@dataclass
+class InvoiceBatch:
+    """Invoices for some billable items, as rows ready to insert (ids already reserved)."""
+
+    invoices: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)
+    invoice_of: dict[int, int] = field(default_factory=dict)  # item id -> invoice id
+
+    def insert(self, items: list[dict] | None = None) -> None:
+        """Write the batch; `items` (new item rows) go in between invoices and lines.
+
+        Without `items`, the billable items exist already and are linked by one UPDATE.
+        """
+        bulk_insert(Invoice, self.invoices)
+        if items is None:
+            link_items(list(self.invoice_of.items()))
+        else:
+            bulk_insert(BillableItem, items)
+        bulk_insert(InvoiceLine, self.lines)
+        bulk_insert(AuditLogEntry, self.audit)
+
+
+def plan_invoices(items: list[dict], period_id: int | None, actor=None) -> InvoiceBatch:
+    """One Unpaid invoice per client for billable items of one period, as rows.
+
+    `items` are item rows with their ids (new or existing). The invoice numbers are
+    reserved in this transaction (gapless); nothing else is written until `insert`.
     """
-    by_client: dict[int, list[BillableItem]] = defaultdict(list)
+    by_client: dict[int, list[dict]] = defaultdict(list)
     for item in items:
-        by_client[item.client_id].append(item)
+        by_client[item["client_id"]].append(item)
+    batch = InvoiceBatch()
     if not by_client:
-        return []
+        return batch
     settings = get_settings()
     issue = business_today()
     due = issue + timedelta(days=int(settings["due_days"]))
     clients = sorted(by_client)
     numbers = next_sequence_numbers(len(clients))
-    rows = []
-    for client_id, seq in zip(clients, numbers, strict=True):
-        lines = by_client[client_id]
-        rows.append(
-            {
-                "number": format_number(settings["invoice_number_format"], issue, seq),
-                "client_id": client_id,
-                "period_id": period_id,
-                "currency_id": lines[0].currency_id,
-                "status": InvoiceStatus.UNPAID.value,
-                "issue_date": issue,
-                "due_date": due,
-                "total": sum((line.amount for line in lines), Decimal(0)),
-            }
-        )
-    bulk_insert(Invoice, rows)
-    invoices = _read_back([row["number"] for row in rows])
-    line_rows, links = [], []
-    for invoice in invoices:
-        ordered = sorted(by_client[invoice.client_id], key=lambda i: (KIND_ORDER[i.kind], i.id))
-        for position, item in enumerate(ordered, start=1):
-            line_rows.append(
+    ids = reserve_ids(Invoice, len(clients))
+    now, actor_id = utcnow(), getattr(actor, "id", None)
+    for client_id, seq, invoice_id in zip(clients, numbers, ids, strict=True):
+        lines = sorted(by_client[client_id], key=lambda i: (KIND_ORDER[i["kind"]], i["id"]))
+        invoice = {
+            "id": invoice_id,
+            "number": format_number(settings["invoice_number_format"], issue, seq),
+            "client_id": client_id,
+            "period_id": period_id,
+            "currency_id": lines[0]["currency_id"],
+            "status": InvoiceStatus.UNPAID.value,
+            "issue_date": issue,
+            "due_date": due,
+            "total": sum((line["amount"] for line in lines), Decimal(0)),
+        }
+        batch.invoices.append(invoice)
+        for position, item in enumerate(lines, start=1):
+            batch.lines.append(
                 {
-                    "invoice_id": invoice.id,
-                    "billable_item_id": item.id,
+                    "invoice_id": invoice_id,
+                    "billable_item_id": item["id"],
                     "position": position,
-                    "description": item.description,
-                    "minutes": item.minutes,
-                    "unit_rate": item.unit_rate,
-                    "amount": item.amount,
+                    "description": item["description"],
+                    "minutes": item["minutes"],
+                    "unit_rate": item["unit_rate"],
+                    "amount": item["amount"],
                 }
             )
-            links.append((item.id, invoice.id))
-            set_committed_value(item, "invoice_id", invoice.id)
-    bulk_insert(InvoiceLine, line_rows)
-    link_items(links)
-    audit_rows = [
-        {
-            "at": utcnow(),
-            "user_id": getattr(actor, "id", None),
-            "action": "invoice.issue",
-            "object_type": "invoice",
-            "object_id": invoice.id,
-            "after": {"number": invoice.number, "total": str(invoice.total)},
-        }
-        for invoice in invoices
-    ]
-    bulk_insert(AuditLogEntry, audit_rows)
-    return invoices
+            batch.invoice_of[item["id"]] = invoice_id
+        batch.audit.append(
+            {
+                "at": now,
+                "user_id": actor_id,
+                "action": "invoice.issue",
+                "object_type": "invoice",
+                "object_id": invoice_id,
+                "after": {"number": invoice["number"], "total": str(invoice["total"])},
+            }
+        )
+    return batch
 
 
-def _read_back(numbers: list[str], chunk: int = 5000) -> list[Invoice]:
-    """The invoices just inserted, by number, in the order of `numbers`."""
-    found: dict[str, Invoice] = {}
-    for start in range(0, len(numbers), chunk):
+def invoices_by_id(ids: list[int], chunk: int = 5000) -> list[Invoice]:
+    """Invoices by id, in the order given."""
+    found: dict[int, Invoice] = {}
+    for start in range(0, len(ids), chunk):
         for invoice in db.session.scalars(
-            db.select(Invoice).where(Invoice.number.in_(numbers[start : start + chunk]))
+            db.select(Invoice).where(Invoice.id.in_(ids[start : start + chunk]))
         ):
-            found[invoice.number] = invoice
-    return [found[number] for number in numbers]
+            found[invoice.id] = invoice
+    return [found[invoice_id] for invoice_id in ids]
 
 
 def invoice_uninvoiced(actor, client_id: int | None = None) -> list[Invoice]:
@@ -208,10 +205,14 @@ def invoice_uninvoiced(actor, client_id: int | None = None) -> list[Invoice]:
     by_period: dict[int, list[BillableItem]] = defaultdict(list)
     for item in db.session.scalars(query.order_by(BillableItem.period_id, BillableItem.id)):
         by_period[item.period_id].append(item)
-    invoices = []
+    ids = []
     for period_id, items in sorted(by_period.items()):
-        invoices.extend(issue_invoices(items, period_id, actor))
-    return invoices
+        batch = plan_invoices([{"id": i.id, **item_row(i)} for i in items], period_id, actor)
+        batch.insert()
+        for item in items:  # the UPDATE went round the loaded objects
+            set_committed_value(item, "invoice_id", batch.invoice_of[item.id])
+        ids.extend(invoice["id"] for invoice in batch.invoices)
+    return invoices_by_id(ids)
 
 
 def _move(invoice: Invoice, status: str, actor) -> Invoice:

@@ -2,6 +2,7 @@
 
 import calendar
 from datetime import date
+from functools import lru_cache
 
 from portal.extensions import db
 from portal.models import BillingPeriod
@@ -15,8 +16,9 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=512)
 def period_bounds(period: str) -> tuple[date, date]:
-    """First and last day of a "YYYY-MM" period."""
+    """First and last day of a "YYYY-MM" period (cached: the close asks once per subscription)."""
     year, month = int(period[:4]), int(period[5:7])
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 

@@ -1,10 +1,10 @@
-"""A `flask close-month` that dies after writing its items leaves nothing behind.
+"""A `flask close-month` that dies halfway leaves nothing behind.
 
-On PostgreSQL the process is SIGKILLed while its transaction, items already inserted, waits
-on the invoice counter row that the test holds locked. On any database the command fails
-from an injected error at the same point. Either way the month must stay open (no period
-row, items, usage, invoices or locks, counter unchanged) and a re-run must bill it exactly
-as a close without the failure does.
+On PostgreSQL the process is SIGKILLed while its transaction, period row and usage already
+inserted, waits on the invoice counter row that the test holds locked. On any database the
+command fails from an injected error after its invoices and items are written. Either way
+the month must stay open (no period row, items, usage, invoices or locks, counter unchanged)
+and a re-run must bill it exactly as a close without the failure does.
 """
 
 import os
@@ -200,7 +200,8 @@ def test_sigkilled_close_month_leaves_nothing_and_the_rerun_bills_once(
         psycopg.connect(dsn) as locker,
         log.open("w") as output,
     ):
-        # The close inserts usage and items first and takes the counter row last.
+        # The close claims the month, inserts usage and reserves item ids before it takes
+        # the counter row; invoices, items and lines follow the counter.
         locker.execute("SELECT value FROM counter WHERE name = %s FOR UPDATE", (COUNTER,))
         process = subprocess.Popen(
             close_month_command(period),
@@ -217,7 +218,7 @@ def test_sigkilled_close_month_leaves_nothing_and_the_rerun_bills_once(
                 (victim,),
             ).fetchall()
             assert "counter" in query and "FOR UPDATE" in query
-            for table in ("billing_period", "subscription_usage", "billable_item"):
+            for table in ("billing_period", "subscription_usage", "billable_item_id_seq"):
                 assert (table, "RowExclusiveLock") in held, f"{table} not written yet: {held}"
             assert ("advisory", "ExclusiveLock") in held
             process.send_signal(signal.SIGKILL)
@@ -267,8 +268,12 @@ def test_close_month_failing_after_its_items_leaves_nothing_and_the_rerun_succee
     before = state()
     written = {}
 
-    def power_cut(_count):
-        """Fail where the close reserves invoice numbers, after its items are inserted."""
+    real_insert = invoices.bulk_insert
+
+    def power_cut(model, rows):
+        """Fail where the close writes invoice lines, after its invoices and items."""
+        if model is not InvoiceLine:
+            return real_insert(model, rows)
         written["items"] = db.session.scalar(
             db.select(db.func.count())
             .select_from(BillableItem)
@@ -277,7 +282,7 @@ def test_close_month_failing_after_its_items_leaves_nothing_and_the_rerun_succee
         )
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(invoices, "next_sequence_numbers", power_cut)
+    monkeypatch.setattr(invoices, "bulk_insert", power_cut)
     db.session.commit()  # the test's session holds no transaction while the command runs
     with app.app_context():  # the command's own context and session, as `flask` pushes one
         failed = runner.invoke(args=["close-month", period])

@@ -17,6 +17,7 @@ from portal.models import (
     UsageRecord,
 )
 from portal.services import billing
+from portal.services import invoices as invoices_service
 from portal.services.billing import PeriodNotEnded, close_period, due_periods, preview_period
 from portal.services.errors import ValidationFailed
 from portal.services.invoices import (
@@ -294,10 +295,15 @@ def test_malformed_periods_are_refused(app, bad):
 def test_failure_mid_close_leaves_nothing_behind(acme, monkeypatch):
     log(acme, 465, date(2026, 9, 14))
 
-    def explode(*_args, **_kwargs):
-        raise RuntimeError("disk full")
+    real_insert = invoices_service.bulk_insert
 
-    monkeypatch.setattr(billing, "issue_invoices", explode)
+    def explode_at_lines(model, rows):
+        # Usage, invoices and items are written by now; the invoice lines fail.
+        if model is InvoiceLine:
+            raise RuntimeError("disk full")
+        real_insert(model, rows)
+
+    monkeypatch.setattr(invoices_service, "bulk_insert", explode_at_lines)
     with pytest.raises(RuntimeError):
         close_period("2026-09")
     db.session.rollback()

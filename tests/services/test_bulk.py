@@ -1,0 +1,32 @@
+"""Bulk writes: ids reserved ahead of the rows, and rows written with them."""
+
+from portal.extensions import db
+from portal.models import Currency
+from portal.services.bulk import bulk_insert, reserve_ids
+from tests.helpers import count
+
+
+def test_reserved_ids_follow_existing_rows_and_a_later_insert_takes_the_next(app, f):
+    f.client("Existing", currency_code="EUR")
+    existing = max(db.session.scalars(db.select(Currency.id)))
+    ids = reserve_ids(Currency, 3)
+    assert ids == sorted(set(ids)) and len(ids) == 3 and ids[0] > existing
+    rows = list(zip(ids, ("AAA", "BBB", "CCC"), strict=True))
+    codes = [code for _id, code in rows]
+    bulk_insert(Currency, [{"id": i, "code": c, "decimals": 2} for i, c in rows])
+    later = Currency(code="DDD", decimals=0)
+    db.session.add(later)
+    db.session.commit()
+    assert later.id > ids[-1]
+    stored = db.session.execute(
+        db.select(Currency.id, Currency.code, Currency.prefix).where(Currency.code.in_(codes))
+    )
+    # The Python-side default (prefix "") is filled in on COPY as on INSERT.
+    assert sorted(stored) == [(i, c, "") for i, c in rows]
+
+
+def test_nothing_to_reserve_or_insert_costs_nothing(app):
+    assert reserve_ids(Currency, 0) == []
+    before = count(Currency)
+    bulk_insert(Currency, [])
+    assert count(Currency) == before
