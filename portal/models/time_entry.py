@@ -23,8 +23,17 @@ class TimeEntry(db.Model):
         CheckConstraint(
             "billable = false OR subscription_id IS NOT NULL", name="billable_has_subscription"
         ),
-        Index("ix_time_entry_subscription_date", "subscription_id", "work_date"),
-        Index("ix_time_entry_ticket_date", "ticket_id", "work_date"),
+        # Covering indexes: the usage sums (per subscription and day) and the per-ticket
+        # hours are answered from the index alone, without visiting the table's rows.
+        Index(
+            "ix_time_entry_subscription_totals",
+            "subscription_id",
+            "work_date",
+            "billable",
+            "ticket_id",
+            "minutes",
+        ),
+        Index("ix_time_entry_ticket_totals", "ticket_id", "work_date", "billable", "minutes"),
         Index("ix_time_entry_work_date", "work_date"),
     )
 
