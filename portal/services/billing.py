@@ -95,10 +95,16 @@ def month_name(period: str) -> str:
     return f"{MONTHS.split()[int(period[5:]) - 1]} {period[:4]}"
 
 
-def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
-    """Billable minutes of tracked tickets per subscription between two dates: one query."""
-    rows = db.session.execute(
-        db.select(TimeEntry.subscription_id, func.sum(TimeEntry.minutes))
+def billable_minutes(first: date, last: date, subscription_ids=None, *, per_day=False):
+    """What the close bills from: billable minutes of tracked tickets between two dates.
+
+    Rows of (subscription id, [work date,] minutes), one query. The close sums every
+    subscription; the dashboard asks for a client's subscriptions per day. Both read it
+    here, so the live estimate and the close cannot count differently.
+    """
+    keys = [TimeEntry.subscription_id, *([TimeEntry.work_date] if per_day else [])]
+    query = (
+        db.select(*keys, func.sum(TimeEntry.minutes))
         .join(Ticket, Ticket.id == TimeEntry.ticket_id)
         .where(
             TimeEntry.billable,
@@ -106,9 +112,16 @@ def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
             TimeEntry.work_date >= first,
             TimeEntry.work_date <= last,
         )
-        .group_by(TimeEntry.subscription_id)
+        .group_by(*keys)
     )
-    return {subscription_id: int(minutes) for subscription_id, minutes in rows}
+    if subscription_ids is not None:
+        query = query.where(TimeEntry.subscription_id.in_(subscription_ids))
+    return db.session.execute(query)
+
+
+def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
+    """Billable minutes of tracked tickets per subscription between two dates."""
+    return {sub_id: int(minutes) for sub_id, minutes in billable_minutes(first, last)}
 
 
 # A subscription's snapshot, in the order of billing_rules.Terms' fields.

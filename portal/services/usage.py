@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 
 from portal.extensions import db
 from portal.models import (
@@ -13,11 +13,9 @@ from portal.models import (
     Invoice,
     Plan,
     Subscription,
-    Ticket,
-    TimeEntry,
     UsageRecord,
 )
-from portal.services.billing import terms_of
+from portal.services.billing import billable_minutes, terms_of
 from portal.services.billing_rules import bill_subscription
 from portal.services.periods import period_bounds, period_of
 from portal.services.settings import business_today
@@ -92,18 +90,8 @@ def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
     if subscriptions:
         # Per subscription and day, summed into months here: dates group the same in every
         # database, and a year has at most 366 of them.
-        for subscription_id, day, minutes in db.session.execute(
-            db.select(TimeEntry.subscription_id, TimeEntry.work_date, func.sum(TimeEntry.minutes))
-            .join(Ticket, Ticket.id == TimeEntry.ticket_id)
-            .where(
-                TimeEntry.subscription_id.in_([sub.id for sub, _name, _places in subscriptions]),
-                TimeEntry.billable,
-                Ticket.time_tracking,
-                TimeEntry.work_date >= first,
-                TimeEntry.work_date <= last,
-            )
-            .group_by(TimeEntry.subscription_id, TimeEntry.work_date)
-        ):
+        ids = [sub.id for sub, _name, _places in subscriptions]
+        for subscription_id, day, minutes in billable_minutes(first, last, ids, per_day=True):
             key = (subscription_id, period_of(day))
             used[key] = used.get(key, 0) + int(minutes)
     months = {}
