@@ -5,6 +5,7 @@ database of the run's own is created beside it, as tests/conftest.py does. SQLit
 in a temporary directory.
 """
 
+import gc
 import os
 import secrets
 import shutil
@@ -73,7 +74,9 @@ def bench_app(url: str):
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
         "SCHEDULER_IN_PROCESS": False,
     }
-    return create_app(config)
+    app = create_app(config)
+    gc.freeze()  # as wsgi.py does after start-up
+    return app
 
 
 def build_schema(url: str) -> None:
