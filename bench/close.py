@@ -6,7 +6,8 @@
 A scratch database (bench/common.py) is built by the migrations and seeded with
 `seed_load` (one subscription per client) for last month. Then it times (a)
 `close_period` + commit and (b) the floor: one INSERT ... SELECT that writes the same
-per-subscription sums of billable minutes into a scratch table. The last line is
+per-subscription sums of billable minutes into a scratch table. It also prints the close's
+steps (billing, reserving ids, each table's bulk write) in seconds. The last line is
 `close/floor ratio: X.XX`. With --sizes every size runs in a process of its own, so each
 peak RSS is that size's alone; the summary line gives the last (largest) size's ratio.
 """
@@ -17,6 +18,7 @@ import resource
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +76,41 @@ def time_floor(period: str) -> tuple[float, dict[int, int]]:
     return seconds, sums
 
 
+@contextmanager
+def timed_steps():
+    """Seconds per step of the close: billing (bills_for) and each bulk write, by table."""
+    from portal.services import billing, invoices
+
+    steps: dict[str, float] = {}
+
+    def timer(name, function):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                key = name(*args)
+                steps[key] = steps.get(key, 0.0) + time.perf_counter() - started
+
+        return run
+
+    patches = [
+        (billing, "bills_for", lambda *_a: "bill (sums + rules)"),
+        (billing, "bulk_insert", lambda model, *_a: f"write {model.__tablename__}"),
+        (invoices, "bulk_insert", lambda model, *_a: f"write {model.__tablename__}"),
+        (billing, "reserve_ids", lambda *_a: "reserve ids"),
+        (invoices, "reserve_ids", lambda *_a: "reserve ids"),
+    ]
+    originals = [(module, attr, getattr(module, attr)) for module, attr, _name in patches]
+    for module, attr, name in patches:
+        setattr(module, attr, timer(name, getattr(module, attr)))
+    try:
+        yield steps
+    finally:
+        for module, attr, original in originals:
+            setattr(module, attr, original)
+
+
 def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
     """Seed a scratch database, time the close and the floor; the figures."""
     from portal.loadgen import seed_load
@@ -102,10 +139,11 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
             rss_seeded = peak_rss_mb()
             # The floor runs first, so the close does not get a warmer cache than it.
             floor, sums = time_floor(period)
-            started = time.perf_counter()
-            result = close_period(period)
-            db.session.commit()
-            close = time.perf_counter() - started
+            with timed_steps() as steps:
+                started = time.perf_counter()
+                result = close_period(period)
+                db.session.commit()
+                close = time.perf_counter() - started
             used = dict(
                 db.session.execute(
                     db.select(UsageRecord.subscription_id, UsageRecord.used_minutes).where(
@@ -127,6 +165,7 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
                 "invoices": result.invoice_count,
                 "rss_after_seed_mb": round(rss_seeded, 1),
                 "peak_rss_mb": round(peak_rss_mb(), 1),
+                "steps": {step: round(seconds, 3) for step, seconds in steps.items()},
             }
             db.session.remove()
             db.engine.dispose()
@@ -145,6 +184,7 @@ def print_row(figures: dict) -> None:
         f"  peak RSS {figures['peak_rss_mb']:.0f} MB"
         f" (after seeding {figures['rss_after_seed_mb']:.0f})"
     )
+    print("  close steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in figures["steps"].items()))
 
 
 def main() -> None:
