@@ -545,6 +545,21 @@ JSON_ANY = st.recursive(
 HOSTILE_IDS = st.sampled_from([0, 999_999, 2**31 - 1, 2**31, 2**63, 10**25, "9" * 5000])
 
 
+def draw_arg(data, conv: str, name: str, world, int_args: dict, str_args: dict):
+    """A URL argument: mostly one of the world's rows, sometimes an unknown or huge id.
+
+    `int_args` names the world's rows an id argument may take, `str_args` gives the
+    plausible values of a text argument (each test file has its own tables).
+    """
+    if conv == "int":
+        if data.draw(st.integers(0, 6)) == 0:
+            return data.draw(HOSTILE_IDS)
+        return world.ids[data.draw(st.sampled_from(int_args[name]))]
+    if data.draw(st.integers(0, 4)) == 0:
+        return data.draw(HOSTILE_TEXT.filter(lambda s: s.strip("/.") != ""))
+    return data.draw(st.sampled_from(str_args[name](world)))
+
+
 @dataclass
 class Mix:
     """How one example mixes plausible and hostile values over the fields of a form or body."""

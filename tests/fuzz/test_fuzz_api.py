@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from tests.fuzz.conftest import (
     HOSTILE_BYTES,
-    HOSTILE_IDS,
     HOSTILE_TEXT,
     JSON_ANY,
     JSON_SCALARS,
@@ -27,6 +26,7 @@ from tests.fuzz.conftest import (
     Route,
     all_routes,
     changed_tables,
+    draw_arg,
     draw_mix,
     fill_path,
     fuzz_settings,
@@ -331,17 +331,6 @@ def draw_query(data, route: Route, world) -> str:
     return urlencode_pairs(pairs)
 
 
-def draw_arg(data, conv: str, name: str, world):
-    """A URL argument: mostly one of the world's rows, sometimes an unknown or huge id."""
-    if conv == "int":
-        if data.draw(st.integers(0, 6)) == 0:
-            return data.draw(HOSTILE_IDS)
-        return world.ids[data.draw(st.sampled_from(INT_ARGS[name]))]
-    if data.draw(st.integers(0, 4)) == 0:
-        return data.draw(HOSTILE_TEXT.filter(lambda s: s.strip("/.") != ""))
-    return data.draw(st.sampled_from(STR_ARGS[name](world)))
-
-
 def draw_auth(data, world) -> tuple[str, str | None]:
     """(who, Authorization header): mostly the admin, else the operator, the client, nobody."""
     who = data.draw(st.sampled_from(["admin"] * 6 + ["operator", "client", "nobody"]))
@@ -473,7 +462,9 @@ def test_endpoint_survives_hostile_requests(route, fuzz_app, shop, server_log):
     def one_request(data):
         world = shop.world
         who, auth = draw_auth(data, world)
-        args = {name: draw_arg(data, conv, name, world) for conv, name in route.args}
+        args = {
+            name: draw_arg(data, conv, name, world, INT_ARGS, STR_ARGS) for conv, name in route.args
+        }
         url = fill_path(route.rule, args)
         body, content_type = None, None
         if route.method == "GET":

@@ -18,7 +18,6 @@ from werkzeug.exceptions import HTTPException
 from tests import factories
 from tests.fuzz.conftest import (
     HOSTILE_BYTES,
-    HOSTILE_IDS,
     HOSTILE_TEXT,
     NASTY_TEXT,
     STATS,
@@ -28,6 +27,7 @@ from tests.fuzz.conftest import (
     Route,
     all_routes,
     changed_tables,
+    draw_arg,
     draw_mix,
     fill_path,
     fuzz_settings,
@@ -259,17 +259,6 @@ def draw_value(data, control: FormField, world, kind: str):
     return data.draw(HOSTILE_TEXT)
 
 
-def draw_arg(data, conv: str, name: str, world):
-    """A URL argument: mostly one of the world's rows, sometimes an unknown or huge id."""
-    if conv == "int":
-        if data.draw(st.integers(0, 6)) == 0:
-            return data.draw(HOSTILE_IDS)
-        return world.ids[data.draw(st.sampled_from(INT_ARGS[name]))]
-    if data.draw(st.integers(0, 4)) == 0:
-        return data.draw(HOSTILE_TEXT.filter(lambda s: s.strip("/.") != ""))
-    return data.draw(st.sampled_from(STR_ARGS[name](world)))
-
-
 def draw_pairs(data, fields: list[FormField], world) -> list:
     """The submitted (name, value) pairs: each field left out, sent once, or twice; extras."""
     mix = draw_mix(data, len(fields))
@@ -326,7 +315,9 @@ def test_form_survives_hostile_posts(route, fuzz_app, shop, server_log):
     @given(st.data())
     def one_post(data):
         world = shop.world
-        args = {name: draw_arg(data, conv, name, world) for conv, name in route.args}
+        args = {
+            name: draw_arg(data, conv, name, world, INT_ARGS, STR_ARGS) for conv, name in route.args
+        }
         url = fill_path(route.rule, args)
         if role is None:
             browser.login(world)  # the login form is used logged out, from a fresh client
