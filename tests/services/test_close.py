@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from portal.database import write_intent
 from portal.extensions import db
@@ -26,9 +27,11 @@ from portal.services.invoices import (
     invoice_uninvoiced,
     mark_paid,
 )
+from portal.services.periods import period_of
 from portal.services.settings import save_settings
 from portal.services.time_entries import TimeInput, log_time
-from tests.helpers import count, last_month_start, this_month_start
+from tests.conftest import empty_all_tables
+from tests.helpers import count, last_month_day, last_month_start, this_month_start
 
 
 @pytest.fixture
@@ -421,3 +424,39 @@ def test_mark_paid_works_before_settings_are_read(acme, f):
     mark_paid(invoice, admin)
     db.session.commit()
     assert invoice.status == "Paid" and invoice.paid_date is not None
+
+
+def _close_statements(f, clients: int) -> tuple[int, int]:
+    """Statements the close runs through the engine for `clients` billed clients; items."""
+    plan = f.plan(hours=1)
+    operator = f.user("operator")
+    for _ in range(clients):
+        client = f.client()
+        f.subscription(client, plan, last_month_start())
+        ticket = f.ticket(client)
+        for minutes in (60, 45):  # 1:45 on a 1 h package: a fee and overtime each
+            log_time(ticket, operator, TimeInput(minutes, last_month_day(), "", True))
+    db.session.commit()
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = close_period(period_of(last_month_start()))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    db.session.commit()
+    return len(statements), result.item_count
+
+
+def test_the_close_runs_the_same_statements_for_3_or_15_clients(app, f):
+    """Set-based: no statement per subscription, item or invoice (on PostgreSQL the bulk
+    writes are COPY on the driver's cursor, one per table, outside this count)."""
+    small, small_items = _close_statements(f, 3)
+    empty_all_tables()
+    large, large_items = _close_statements(f, 15)
+    assert (small_items, large_items) == (6, 30)
+    assert small == large
+    assert large <= 25
