@@ -5,12 +5,13 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.models import DEPARTMENTS, Priority, TicketStatus
 from portal.money import HOURS_RULE
@@ -73,7 +74,16 @@ class ConfirmForm(FlaskForm):
 class NewTicketForm(FlaskForm):
     """Open a ticket on behalf of a client."""
 
-    client = SelectField("Client", coerce=optional_int, validators=[DataRequired()])
+    # A business may have thousands of clients: no drop-down of all of them. The operator
+    # types part of a name and presses "Find"; the matches come back as radio buttons in
+    # the same form, so nothing typed is lost (tickets.ticket_new fills the choices).
+    client_name = StringField(
+        "Find the client by name",
+        validators=[Optional(), Length(max=100)],
+        description="Part of the name, then Find.",
+    )
+    find = SubmitField("Find")
+    client = RadioField("Client", coerce=optional_int, validate_choice=False)
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
     department = SelectField("Department", choices=options((d, d) for d in DEPARTMENTS))
     priority = SelectField(
@@ -84,3 +94,8 @@ class NewTicketForm(FlaskForm):
     message = TextAreaField("Message", validators=[DataRequired(), Length(max=20_000)])
     time_tracking = BooleanField("Track time on this ticket", default=True)
     submit = SubmitField("Open ticket")
+
+    def validate_client(self, field):
+        """One of the clients offered (the view offers only clients that exist)."""
+        if field.data is None or all(value != field.data for value, _label in field.choices):
+            raise ValidationError("Choose a client: find it by name above.")

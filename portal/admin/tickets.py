@@ -12,7 +12,7 @@ from portal.services.errors import DomainError
 from portal.services.periods import period_of
 from portal.services.settings import business_today
 from portal.services.subscriptions import assignable_plans
-from portal.services.ticket_queries import closed_periods, ticket_entries
+from portal.services.ticket_queries import clients_by_name, closed_periods, ticket_entries
 from portal.services.tickets import (
     TicketUpdate,
     needs_plan,
@@ -21,7 +21,7 @@ from portal.services.tickets import (
     update_ticket,
 )
 from portal.services.time_entries import may_change
-from portal.web import commit_or_errors, options
+from portal.web import MAX_ID, commit_or_errors, id_arg, options
 
 
 def _get_ticket(ticket_id: int) -> Ticket:
@@ -119,13 +119,30 @@ def ticket_tracking(ticket_id: int):
     return redirect(url_for("admin.ticket", ticket_id=ticket.id))
 
 
+# Clients offered at most by one search in the new-ticket form.
+CLIENT_MATCHES = 20
+
+
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def ticket_new():
-    """Open a ticket on behalf of a client."""
+    """Open a ticket on behalf of a client, found by part of its name (?client_id= preselects)."""
     form = NewTicketForm()
-    clients = db.session.scalars(db.select(Client).order_by(Client.name))
-    form.client.choices = options([("", "— choose a client —")] + [(c.id, c.name) for c in clients])
-    if form.validate_on_submit():
+    chosen_id = form.client.data if form.is_submitted() else id_arg("client_id")
+    chosen = (
+        db.session.get(Client, chosen_id)
+        if isinstance(chosen_id, int) and 1 <= chosen_id <= MAX_ID
+        else None
+    )
+    name = (form.client_name.data or "").strip()
+    matches = clients_by_name(name, CLIENT_MATCHES + 1) if name and "\x00" not in name else []
+    offered = ([chosen] if chosen else []) + [c for c in matches[:CLIENT_MATCHES] if c != chosen]
+    form.client.choices = [(c.id, c.name) for c in offered]
+    if chosen is not None:
+        form.client.data = chosen.id
+    elif len(matches) == 1:
+        form.client.data = matches[0].id  # the only match is the one meant
+    finding = form.is_submitted() and form.find.data
+    if not finding and form.validate_on_submit():
         client = db.session.get(Client, form.client.data)
         ticket = commit_or_errors(
             form,
@@ -142,5 +159,6 @@ def ticket_new():
         if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/tickets/new.html", form=form), status
+    status = 422 if form.is_submitted() and not finding else 200
+    search = {"name": name, "found": len(matches), "more": len(matches) > CLIENT_MATCHES}
+    return render_template("admin/tickets/new.html", form=form, search=search), status

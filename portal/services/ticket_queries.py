@@ -70,6 +70,18 @@ def clients_named(text: str):
     )
 
 
+def clients_by_name(text: str, limit: int) -> list[Client]:
+    """Up to `limit` clients whose name contains `text` (as clients_named), by name."""
+    return list(
+        db.session.scalars(
+            db.select(Client)
+            .where(Client.id.in_(clients_named(text)))
+            .order_by(Client.name, Client.id)
+            .limit(limit)
+        )
+    )
+
+
 def _minutes_of(ids: list[int], month_start: date):
     """Subquery: minutes logged this month and in total on the given tickets (one page)."""
     return (
