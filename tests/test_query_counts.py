@@ -62,8 +62,8 @@ def _months_back(count: int) -> list:
 def build_world(f, scale: int) -> dict:
     """Clients with plans, tickets, billable and other time, closed months and invoices.
 
-    `scale` multiplies every dimension: clients, tickets per client, months of history
-    (all closed and invoiced), and entries per ticket.
+    `scale` multiplies every dimension: clients (each with a user), tickets per client,
+    months of history (all closed and invoiced), and entries per ticket.
     """
     plan = f.plan("Standard", hours=1, prices={"EUR": ("200.00", "60.00")})
     hourly = f.plan("Hourly", model="hourly", prices={"EUR": ("0", "80.00")})
@@ -73,6 +73,7 @@ def build_world(f, scale: int) -> dict:
     for n in range(2 * scale):
         client = f.client(f"World client {n:03d}")
         f.subscription(client, hourly if n % 2 else plan, months[0].replace(day=1))
+        f.user("client", client=client)  # the users page lists one per client
         clients.append(client)
     big = clients[0]
     for client in clients:
@@ -95,6 +96,7 @@ PAGES = [
     ("admin", "/admin/"),
     ("admin", "/admin/invoices"),
     ("admin", "/admin/billing"),
+    ("admin", "/admin/users"),
     ("client_user", "/client/tickets"),
     ("client_user", "/client/"),
     ("client_user", "/client/usage"),

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, TicketStatus, User
 from portal.services.errors import ValidationFailed
-from portal.services.ticket_queries import QueueFilters, ticket_queue
+from portal.services.ticket_queries import QueueFilters, paginate_rows, ticket_queue
 from portal.services.users import set_user_active
 from portal.web import id_arg, page_args, text_arg
 
@@ -50,10 +50,16 @@ def index():
 @admin_required
 def users():
     """Users and operators (admin only)."""
-    rows = db.session.scalars(db.select(User).order_by(User.role, User.email)).all()
-    clients = {c.id: c for c in db.session.scalars(db.select(Client))}
+    page, per_page = page_args(50)
+    query = (
+        db.select(User, Client.name)
+        .outerjoin(Client, Client.id == User.client_id)
+        .order_by(User.role, User.email, User.id)
+    )
     return render_template(
-        "admin/users/index.html", users=rows, clients=clients, button_form=ConfirmForm()
+        "admin/users/index.html",
+        pagination=paginate_rows(query, page, per_page),
+        button_form=ConfirmForm(),
     )
 
 
