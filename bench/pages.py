@@ -1,12 +1,14 @@
 """Page benchmark: p50/p95 and SQL statements per request of the busiest pages, in process.
 
-    python bench/pages.py --entries 1000000 --db sqlite|postgresql [--requests 200]
+    python bench/pages.py --entries 1000000 --db sqlite|postgresql [--requests 200] [--survey]
 
 Builds a scratch database (bench/common.py), loads it with `seed_load` (10,000 clients,
 40,000 tickets of which 2,000 belong to one client, the entries in last month) plus a few
 entries of the big client in the current month, logs in through the real login form (an
 operator, an admin, the big client's user) and requests each page with Flask's test client.
-Ends with one line: `pages: worst p95 X ms, max statements N`.
+With --survey it also requests every page without URL arguments once per role and lists the
+slowest, to find pages the fixed list misses. Ends with one line:
+`pages: worst p95 X ms, max statements N`.
 """
 
 import argparse
@@ -57,6 +59,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--big-client-tickets", type=int, default=2_000)
     parser.add_argument("--current-entries", type=int, default=2_000, help="big client, now")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    parser.add_argument(
+        "--survey",
+        action="store_true",
+        help="also time every page without URL arguments once per role (the slowest first)",
+    )
     return parser.parse_args(argv)
 
 
@@ -162,6 +169,32 @@ def measure(client, url: str, requests: int, counter: Counter) -> tuple[float, f
     return statistics.median(times), p95, statements
 
 
+def survey(app, clients: dict, counter: "Counter", top: int = 15) -> None:
+    """One timed GET (after one warm-up) of every argument-less page, for each role."""
+    paths = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.arguments
+        and not rule.rule.startswith(("/api", "/static"))
+    )
+    rows = []
+    for who, client in clients.items():
+        for path in paths:
+            client.get(path).close()
+            counter.count = 0
+            started = time.perf_counter()
+            response = client.get(path)
+            size = len(response.get_data())  # a streamed export is read to its end
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code == 200:
+                rows.append((elapsed, who, path, size, counter.count))
+    print(f"survey: {len(rows)} pages answered 200 (one request each); the slowest {top}:")
+    print(f"{'who':<10}{'page':<36}{'ms':>9}{'bytes':>10}{'statements':>12}")
+    for elapsed, who, path, size, statements in sorted(rows, reverse=True)[:top]:
+        print(f"{who:<10}{path:<36}{elapsed:>9.1f}{size:>10}{statements:>12}")
+
+
 def main(argv=None) -> int:
     """Build, load, measure, print; drop the database unless --keep."""
     args = parse_args(argv)
@@ -195,6 +228,8 @@ def main(argv=None) -> int:
                 shown = "/".join(str(n) for n in sorted(statements))
                 print(f"{name:<24}{size or '-':>9}{p50:>9.1f}{p95:>9.1f}{shown:>12}")
             constant = constant and len(seen) == 1
+        if args.survey:
+            survey(app, clients, counter)
         event.remove(engine, "before_cursor_execute", counter)
         print(
             f"goals: p95 < {GOAL_P95_MS} ms, <= {GOAL_STATEMENTS} statements, constant in page "
