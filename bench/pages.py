@@ -22,7 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_app, build_schema, drop_database, make_database  # noqa: E402
+from common import (  # noqa: E402
+    bench_app,
+    build_schema,
+    drop_database,
+    freeze_startup,
+    make_database,
+)
 from flask import has_request_context  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 
@@ -202,6 +208,7 @@ def main(argv=None) -> int:
     try:
         build_schema(url)
         app = bench_app(url)
+        freeze_startup()
         summary = seed(app, args)
         print(
             f"db {args.db}: {args.clients:,} clients, {args.tickets:,} tickets "

@@ -133,15 +133,17 @@ def ticket_new():
         if isinstance(chosen_id, int) and 1 <= chosen_id <= MAX_ID
         else None
     )
-    name = (form.client_name.data or "").strip()
+    finding = form.is_submitted() and form.find.data
+    # Searched with at most the field's 100 characters (a longer name is a field error on
+    # submit); SQLite refuses LIKE patterns beyond 50,000 bytes.
+    name = (form.client_name.data or "").strip()[:100]
     matches = clients_by_name(name, CLIENT_MATCHES + 1) if name and "\x00" not in name else []
     offered = ([chosen] if chosen else []) + [c for c in matches[:CLIENT_MATCHES] if c != chosen]
     form.client.choices = [(c.id, c.name) for c in offered]
     if chosen is not None:
         form.client.data = chosen.id
-    elif len(matches) == 1:
-        form.client.data = matches[0].id  # the only match is the one meant
-    finding = form.is_submitted() and form.find.data
+    elif finding and len(matches) == 1:
+        form.client.data = matches[0].id  # found one: shown chosen, the operator confirms
     if not finding and form.validate_on_submit():
         client = db.session.get(Client, form.client.data)
         ticket = commit_or_errors(
@@ -160,5 +162,10 @@ def ticket_new():
             flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
     status = 422 if form.is_submitted() and not finding else 200
-    search = {"name": name, "found": len(matches), "more": len(matches) > CLIENT_MATCHES}
+    search = {
+        "name": name,
+        "found": len(matches),
+        "more": len(matches) > CLIENT_MATCHES,
+        "limit": CLIENT_MATCHES,
+    }
     return render_template("admin/tickets/new.html", form=form, search=search), status

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import String, and_, case, func, literal, union_all
 
 from portal.extensions import db
 from portal.models import Client, Ticket, TimeEntry, User
@@ -107,39 +107,51 @@ def months_between(start: str, end: str) -> list[str]:
 
 
 def hours_rows(start: str, end: str) -> list[HoursRow]:
-    """Minutes per month, client and operator between two periods: one query per month.
+    """Minutes per month, client and operator between two periods, in one statement.
 
-    Each month's entries are summed by client and operator ids first and the names joined
-    to those sums after, so the database never groups a million rows by strings or by a
-    date function (a month of 1,000,000 entries: 6.1 s -> 2.8 s on SQLite).
+    Each month's entries are summed by client and operator ids (one aggregate per month,
+    joined with UNION ALL) and the names are joined to those sums after, so the database
+    never groups a million rows by strings or by a date function (a month of 1,000,000
+    entries: 6.1 s -> 2.8 s on SQLite). One statement: one snapshot on PostgreSQL.
     """
     billable = case((and_(TimeEntry.billable, Ticket.time_tracking), TimeEntry.minutes), else_=0)
-    rows = []
-    for period in months_between(start, end):
-        first, last = period_bounds(period)
-        sums = (
-            db.select(
-                Ticket.client_id.label("client_id"),
-                TimeEntry.operator_id.label("operator_id"),
-                func.sum(TimeEntry.minutes).label("minutes"),
-                func.sum(billable).label("billable"),
-            )
-            .join(Ticket, Ticket.id == TimeEntry.ticket_id)
-            .where(TimeEntry.work_date >= first, TimeEntry.work_date <= last)
-            .group_by(Ticket.client_id, TimeEntry.operator_id)
-            .subquery()
+    months = [
+        db.select(
+            literal(period, String(7)).label("period"),
+            Ticket.client_id.label("client_id"),
+            TimeEntry.operator_id.label("operator_id"),
+            func.sum(TimeEntry.minutes).label("minutes"),
+            func.sum(billable).label("billable"),
         )
-        query = (
-            db.select(Client.id, Client.name, User.id, User.name, sums.c.minutes, sums.c.billable)
-            .join(Client, Client.id == sums.c.client_id)
-            .join(User, User.id == sums.c.operator_id)
-            .order_by(Client.name, Client.id, User.name, User.id)
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .where(
+            TimeEntry.work_date >= period_bounds(period)[0],
+            TimeEntry.work_date <= period_bounds(period)[1],
         )
-        rows.extend(
-            HoursRow(period, client_id, client, operator_id, operator, int(total), int(paid))
-            for client_id, client, operator_id, operator, total, paid in db.session.execute(query)
+        .group_by(Ticket.client_id, TimeEntry.operator_id)
+        for period in months_between(start, end)
+    ]
+    sums = union_all(*months).subquery()
+    query = (
+        db.select(
+            sums.c.period,
+            Client.id,
+            Client.name,
+            User.id,
+            User.name,
+            sums.c.minutes,
+            sums.c.billable,
         )
-    return rows
+        .join(Client, Client.id == sums.c.client_id)
+        .join(User, User.id == sums.c.operator_id)
+        .order_by(sums.c.period, Client.name, Client.id, User.name, User.id)
+    )
+    return [
+        HoursRow(period, client_id, client, operator_id, operator, int(total), int(paid))
+        for period, client_id, client, operator_id, operator, total, paid in db.session.execute(
+            query
+        )
+    ]
 
 
 def hours_report(start: str | None, end: str | None) -> HoursReport:

@@ -98,3 +98,43 @@ def test_a_client_not_offered_is_refused_with_nothing_lost(client, operator, cli
     assert "Choose a client: find it by name above." in response.text
     assert 'value="Phone call: mail bounces"' in response.text
     assert count(Ticket) == 0
+
+
+def test_a_name_typed_but_not_searched_chooses_nobody(client, operator, clients):
+    """Open ticket with a name that matches one client, but no Find and no choice."""
+    response = submit(client, URL, {**TYPED, "client_name": "ACME", "submit": "Open ticket"})
+    assert response.status_code == 422
+    assert 'id="client-error"' in response.text
+    assert count(Ticket) == 0
+
+
+def test_a_chosen_client_stays_offered_when_a_new_search_finds_nothing(client, operator, clients):
+    acme = clients["acme"]
+    response = submit(
+        client, URL, {**TYPED, "client": str(acme.id), "client_name": "Initech", "find": "Find"}
+    )
+    assert offered(response.text) == {str(acme.id): True}
+    assert "No client's name contains “Initech”" in response.text
+
+
+@pytest.mark.parametrize("button", ["find", "submit"])
+def test_a_huge_name_is_no_server_error(client, operator, clients, button):
+    name = "acme" + "x" * 60_000
+    response = submit(client, URL, {**TYPED, "client_name": name, button: "1"})
+    assert response.status_code == (200 if button == "find" else 422)
+    assert count(Ticket) == 0
+    if button == "submit":
+        assert 'id="client_name-error"' in response.text
+
+
+def test_errors_on_the_client_are_tied_to_its_radios(client, operator, clients):
+    """Matches shown with an error: each radio points at the message, the first has focus."""
+    response = submit(
+        client, URL, {**TYPED, "client_name": "north", "client": "999999", "submit": "1"}
+    )
+    assert response.status_code == 422
+    radios = re.findall(r'<input[^>]*type="radio"[^>]*>', response.text)
+    assert len(radios) == 20
+    for radio in radios:
+        assert 'aria-describedby="client-error"' in radio and 'aria-invalid="true"' in radio
+    assert "autofocus" in radios[0] and not any("autofocus" in r for r in radios[1:])

@@ -273,10 +273,14 @@ def test_closing_twice_changes_nothing_and_says_so(acme):
     log(acme, 465, date(2026, 9, 14))
     first = close_period("2026-09")
     db.session.commit()
+    items = [(i.id, i.kind, i.amount) for i in first.items]  # read before the second close
+    invoices = [(i.id, i.number, i.total) for i in first.invoices]
     second = close_period("2026-09")
     db.session.commit()
     assert (first.already_closed, second.already_closed) == (False, True)
-    assert [i.id for i in second.items] == [i.id for i in first.items]
+    assert (second.item_count, second.invoice_count) == (first.item_count, first.invoice_count)
+    assert [(i.id, i.kind, i.amount) for i in second.items] == items
+    assert [(i.id, i.number, i.total) for i in second.invoices] == invoices
     assert (count(BillableItem), count(Invoice), count(BillingPeriod)) == (2, 1, 1)
 
 
