@@ -34,7 +34,16 @@ class TimeEntry(db.Model):
             "minutes",
         ),
         Index("ix_time_entry_ticket_totals", "ticket_id", "work_date", "billable", "minutes"),
-        Index("ix_time_entry_work_date", "work_date"),
+        # The month's sums over every client (the close, the hours report) read this one.
+        Index(
+            "ix_time_entry_period_totals",
+            "work_date",
+            "billable",
+            "ticket_id",
+            "subscription_id",
+            "operator_id",
+            "minutes",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
