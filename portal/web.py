@@ -36,10 +36,14 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def possible_id(value: object) -> int | None:
+    """`value` when it is an int a row's id could be (1 to MAX_ID), else None."""
+    return value if isinstance(value, int) and 1 <= value <= MAX_ID else None
+
+
 def id_arg(name: str) -> int | None:
     """An id from the query string (?client_id=7), or None when absent or not a possible id."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 1 <= value <= MAX_ID else None
+    return possible_id(request.args.get(name, type=int))
 
 
 def text_arg(name: str, max_length: int = 100) -> str | None:

@@ -21,7 +21,7 @@ from portal.services.tickets import (
     update_ticket,
 )
 from portal.services.time_entries import may_change
-from portal.web import MAX_ID, commit_or_errors, id_arg, options
+from portal.web import commit_or_errors, id_arg, options, possible_id
 
 
 def _get_ticket(ticket_id: int) -> Ticket:
@@ -127,12 +127,8 @@ CLIENT_MATCHES = 20
 def ticket_new():
     """Open a ticket on behalf of a client, found by part of its name (?client_id= preselects)."""
     form = NewTicketForm()
-    chosen_id = form.client.data if form.is_submitted() else id_arg("client_id")
-    chosen = (
-        db.session.get(Client, chosen_id)
-        if isinstance(chosen_id, int) and 1 <= chosen_id <= MAX_ID
-        else None
-    )
+    chosen_id = possible_id(form.client.data) if form.is_submitted() else id_arg("client_id")
+    chosen = db.session.get(Client, chosen_id) if chosen_id else None
     finding = form.is_submitted() and form.find.data
     # Searched with at most the field's 100 characters (a longer name is a field error on
     # submit); SQLite refuses LIKE patterns beyond 50,000 bytes.
