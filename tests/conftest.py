@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from flask import has_app_context
@@ -123,9 +124,10 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(_schema, database_url):
-    """The application, inside an app context, on an emptied database."""
+@contextmanager
+def app_on_emptied_database(database_url: str):
+    """The application, inside an app context, on an emptied database; its pool is closed
+    when the block ends."""
     app = create_app(make_config(database_url))
     app.test_client_class = FreshContextClient
     # The test's own session writes too (factories), so its transactions begin as writers.
@@ -134,6 +136,13 @@ def app(_schema, database_url):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(_schema, database_url):
+    """The application, inside an app context, on an emptied database."""
+    with app_on_emptied_database(database_url) as app:
+        yield app
 
 
 @pytest.fixture

@@ -28,14 +28,16 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from portal import create_app
-from portal.database import write_intent
 from portal.extensions import db, limiter
 from portal.models import DEPARTMENTS, ApiToken, Priority, TicketStatus
 from portal.services.billing import close_period
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
 from tests import factories
-from tests.conftest import FreshContextClient, empty_all_tables, make_config
+from tests.conftest import (
+    app_on_emptied_database,
+    make_config,
+)
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
 # --- Hypothesis settings ------------------------------------------------------------------
@@ -269,13 +271,8 @@ def fuzz_app(_schema, database_url):
     world for every endpoint would alone take most of the time budget on PostgreSQL. Each
     test instead starts from the world restored row for row (see `shop`).
     """
-    app = create_app(make_config(database_url))
-    app.test_client_class = FreshContextClient
-    with app.app_context(), write_intent():
-        empty_all_tables()
+    with app_on_emptied_database(database_url) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
