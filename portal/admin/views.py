@@ -69,21 +69,25 @@ def _set_active(user_id: int, active: bool):
     if not ConfirmForm().validate_on_submit():
         abort(400, "The form has expired; reload the page and try again.")
     try:
-        set_user_active(current_user._get_current_object(), user, active)
+        revoked = set_user_active(current_user._get_current_object(), user, active)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         flash(" ".join(exc.fields.values()), "danger")
         return redirect(url_for("admin.users"))
-    state = "enabled" if active else "disabled and logged out everywhere"
-    flash(f"{user.email} is {state}.", "success")
+    if active:
+        flash(f"{user.email} is enabled.", "success")
+    else:
+        tokens = f"{len(revoked)} API token{'' if len(revoked) == 1 else 's'}"
+        revoked_text = f"; {tokens} revoked for good" if revoked else ""
+        flash(f"{user.email} is disabled and logged out everywhere{revoked_text}.", "success")
     return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
 @admin_required
 def user_disable(user_id: int):
-    """Disable a login: its sessions end and its API tokens stop working at once."""
+    """Disable a login: its sessions end and its API tokens are revoked for good."""
     return _set_active(user_id, False)
 
 

@@ -39,3 +39,13 @@ def revoke_api_token(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     db.session.flush()
+
+
+def revoke_user_tokens(user: User) -> list[ApiToken]:
+    """Revoke every live token of `user` for good; returns the tokens it revoked."""
+    live = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in live:
+        revoke_api_token(token)
+    return list(live)

@@ -7,10 +7,11 @@ from flask import current_app
 from zxcvbn import zxcvbn
 
 from portal.extensions import db
-from portal.models import Client, Role, User
+from portal.models import ApiToken, Client, Role, User
 from portal.models.types import utcnow
 from portal.services import audit
 from portal.services.errors import ValidationFailed
+from portal.services.tokens import revoke_user_tokens
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -167,15 +168,27 @@ def change_password(user: User, current: str, new: str, confirm: str) -> User:
     return user
 
 
-def set_user_active(actor: User, user: User, active: bool) -> User:
-    """Disable or enable a login; disabling ends the user's sessions and API access at once."""
+def set_user_active(actor: User, user: User, active: bool) -> list[ApiToken]:
+    """Disable or enable a login; disabling ends the user's sessions and revokes their API
+    tokens for good, so a leaked token stays dead when the user is enabled again.
+
+    Returns the tokens it revoked.
+    """
     if user.id == actor.id and not active:
         raise ValidationFailed({"active": "You cannot disable your own account."})
     if user.active == active:
-        return user
+        return []
     before = {"active": user.active}
     user.active = active
     end_all_sessions(user)
-    action = "user.enable" if active else "user.disable"
-    audit.record(actor, action, "user", user.id, before, {"active": active})
-    return user
+    if active:
+        audit.record(actor, "user.enable", "user", user.id, before, {"active": True})
+        return []
+    revoked = revoke_user_tokens(user)
+    for token in revoked:
+        audit.record(
+            actor, "api_token.revoke", "api_token", token.id, after={"reason": "user.disable"}
+        )
+    after = {"active": False, "api_tokens_revoked": len(revoked)}
+    audit.record(actor, "user.disable", "user", user.id, before, after)
+    return revoked

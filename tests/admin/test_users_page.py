@@ -4,6 +4,11 @@ import re
 
 import pytest
 
+from portal.extensions import db
+from portal.models import ApiToken
+from tests.conftest import submit
+from tests.helpers import audit_rows
+
 
 @pytest.fixture
 def admin(auth, f):
@@ -30,3 +35,45 @@ def test_users_are_paged_with_their_client_names(client, admin, f):
     assert "root@example.com" in on_first + on_second
     assert first.count("<td>ACME GmbH</td>") + second.count("<td>ACME GmbH</td>") == 54
     assert 'href="/admin/users?page=2"' in first
+
+
+def test_disabling_a_user_revokes_their_api_tokens_for_good(app, client, admin, f):
+    operator = f.user("operator", email="op@example.com")
+    leaked, spare = f.api_token(operator), f.api_token(operator)
+    api = app.test_client()
+
+    def me(token: str):
+        """The API's answer to GET /me with this token."""
+        return api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert (me(leaked).status_code, me(spare).status_code) == (200, 200)
+
+    response = submit(client, "/admin/users", {}, post_url=f"/admin/users/{operator.id}/disable")
+    assert response.status_code == 302
+    assert (me(leaked).status_code, me(spare).status_code) == (401, 401)
+    submit(client, "/admin/users", {}, post_url=f"/admin/users/{operator.id}/enable")
+
+    assert (me(leaked).status_code, me(spare).status_code) == (401, 401)  # they stay dead
+    tokens = db.session.scalars(db.select(ApiToken).filter_by(user_id=operator.id)).all()
+    assert len(tokens) == 2 and all(token.is_revoked for token in tokens)
+    revoked = audit_rows("api_token.revoke")
+    assert sorted(row.object_id for row in revoked) == sorted(token.id for token in tokens)
+    assert {(row.user_id, row.after["reason"]) for row in revoked} == {(admin.id, "user.disable")}
+    assert audit_rows("user.disable")[0].after == {"active": False, "api_tokens_revoked": 2}
+    created = submit(client, "/admin/api-tokens", {"user": str(operator.id), "name": "new"})
+    fresh = re.search(r'id="new-token">([^<]+)<', created.text).group(1)
+    assert me(fresh).status_code == 200 and me(fresh).json["email"] == "op@example.com"
+
+
+def test_the_users_page_says_disabling_revokes_tokens_for_good(client, admin, f):
+    operator = f.user("operator", email="op@example.com")
+    f.api_token(operator)
+    page = client.get("/admin/users").text
+    assert "revokes their API tokens for good" in page
+    assert 'title="Also revokes the API tokens of op@example.com for good' in page
+
+    submit(client, "/admin/users", {}, post_url=f"/admin/users/{operator.id}/disable")
+
+    flashed = client.get("/admin/users").text
+    assert "op@example.com is disabled and logged out everywhere" in flashed
+    assert "1 API token revoked for good" in flashed
