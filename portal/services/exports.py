@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from flask import Response, stream_with_context
@@ -13,6 +14,11 @@ from portal.services.client_overview import usage_rows
 
 # A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may start a cell inside our text: at its start; after a line break;
+# and after "," or ";", the list separators of English and of Polish or German locales,
+# which honour quotes only at the start of a cell (quotes right after the separator are
+# read away). Such a start followed by a formula character gets a leading quote.
+_FORMULA_START = re.compile(r'(^|[\r\n,;]"*)(?=[' + re.escape("".join(FORMULA_PREFIXES)) + "])")
 TIME_ENTRY_HEADER = ["date", "ticket", "subject", "hours", "billable", "note", "operator"]
 USAGE_HEADER = [
     "period",
@@ -28,15 +34,17 @@ USAGE_HEADER = [
 
 
 def safe_cell(value: object) -> str:
-    """A cell as text, with a leading quote when a spreadsheet would run it as a formula."""
+    """A cell as text, with a quote before every place a spreadsheet would start a formula:
+    the start, and after a line break, "," or ";" (where other locales split cells)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return _FORMULA_START.sub(r"\1'", text)
 
 
 def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    """The CSV text line by line (RFC 4180, CRLF), every cell made safe."""
+    """The CSV text line by line (RFC 4180, CRLF), every cell made safe and quoted, so a
+    separator inside a cell never splits it for a reader that splits at commas."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
     def line(cells: list) -> str:
         """One row as CSV text."""

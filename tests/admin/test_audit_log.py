@@ -18,6 +18,7 @@ from portal.services import audit
 from portal.services.periods import period_of
 from portal.services.settings import save_settings
 from tests.conftest import AuthActions, submit
+from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
 from tests.helpers import last_month_start, this_month_start, today
 
 _ROW = re.compile(r'<tr id="audit-(\d+)">(.*?)</tr>', re.S)
@@ -467,3 +468,17 @@ def test_an_empty_log_shows_an_empty_state_and_a_header_only_csv(client, ada):
     assert 'id="audit-csv" href="/admin/audit.csv"' in page
     rows, _ = download(client)
     assert len(rows) == 1 and rows[0][0] == "id"
+
+
+def test_csv_quotes_every_cell_and_disarms_semicolon_formulas(client, ada, f):
+    evil = f.user("operator", email="evil@example.com", name=INJECTION)
+    logged(evil, "client.update", "client", 1, datetime(2026, 7, 1, tzinfo=UTC), after={"a": 1})
+    logged(ada, "client.update", "client", 2, datetime(2026, 7, 2, tzinfo=UTC), after={"n": "-1"})
+
+    rows = assert_safe_in_every_locale(download_raw(client, "/admin/audit.csv"))
+
+    assert [row[4] for row in rows[1:]] == [
+        "Ada Admin <ada@example.com>",
+        "x;'=cmd|' /C calc'!A0 <evil@example.com>",
+    ]
+    assert json.loads(rows[1][10]) == {"n": "-1"}  # JSON inside a cell stays JSON

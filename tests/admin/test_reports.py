@@ -12,6 +12,7 @@ from portal.services.billing import month_name
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
 from portal.services.usage import previous_periods
+from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
 from tests.helpers import last_month_day, last_month_start, today
 
 
@@ -152,3 +153,14 @@ def test_bad_range_gives_a_message_not_a_500(client, operator, query, field, mes
     assert 'id="hours-report"' not in response.text
     with client.get(f"/admin/reports/hours.csv?{query}") as csv_response:
         assert csv_response.status_code == 400 and message in csv_response.get_data(as_text=True)
+
+
+def test_report_csv_quotes_every_cell_and_disarms_semicolon_formulas(client, operator, f):
+    evil = f.client(INJECTION)
+    f.subscription(evil, f.plan(), last_month_start())
+    log_time(f.ticket(evil), f.user("operator", name="Eve;@SUM(A1)"), TimeInput(60, today(), ""))
+    db.session.commit()
+
+    rows = assert_safe_in_every_locale(download_raw(client, "/admin/reports/hours.csv"))
+
+    assert rows[1][1:3] == ["x;'=cmd|' /C calc'!A0", "Eve;'@SUM(A1)"]

@@ -10,6 +10,7 @@ from portal.services.billing import close_period
 from portal.services.exports import safe_cell
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
+from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
 
@@ -38,6 +39,11 @@ def download(client, url: str) -> tuple[list[list[str]], object]:
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("a=b", "a=b"),
+        ("x;=cmd", "x;'=cmd"),  # a cell of its own where ";" separates cells
+        ("x,+1", "x,'+1"),
+        ('x;""@SUM(A1)', 'x;""\'@SUM(A1)'),  # quotes after the ";" are read away
+        ("a\n-1", "a\n'-1"),  # a new row for a reader that splits at ";"
+        ("a; b", "a; b"),
         ("", ""),
         (None, ""),
     ],
@@ -84,7 +90,7 @@ def test_time_entries_csv_is_streamed(client, acme_user, f):
     with client.get("/client/export/time-entries.csv") as response:
         assert response.is_streamed
         assert response.get_data(as_text=True).splitlines() == [
-            "date,ticket,subject,hours,billable,note,operator"
+            '"date","ticket","subject","hours","billable","note","operator"'
         ]
 
 
@@ -134,3 +140,27 @@ def test_usage_csv_without_plan_has_only_the_header(client, acme_user):
 def test_exports_are_for_client_users_only(client, auth, f, url):
     auth.login(f.user("operator").email)
     assert client.get(url).status_code == 403
+
+
+def test_time_entries_csv_quotes_every_cell_and_disarms_semicolon_formulas(client, acme_user, f):
+    acme = acme_user.client
+    f.subscription(acme, f.plan(), this_month_start())
+    olga = f.user("operator", name="Olga Operator")
+    ticket = f.ticket(acme, subject="Mail,=1+2")
+    log_time(ticket, olga, TimeInput(60, today(), INJECTION))
+    log_time(ticket, olga, TimeInput(15, today(), "two\n@lines"))
+    db.session.commit()
+
+    rows = assert_safe_in_every_locale(download_raw(client, "/client/export/time-entries.csv"))
+
+    assert [row[2] for row in rows[1:]] == ["Mail,'=1+2", "Mail,'=1+2"]
+    assert [row[5] for row in rows[1:]] == ["x;'=cmd|' /C calc'!A0", "two\n'@lines"]
+
+
+def test_usage_csv_quotes_every_cell_and_disarms_semicolon_formulas(client, acme_user, f):
+    acme = acme_user.client
+    f.subscription(acme, f.plan(INJECTION), this_month_start())
+
+    rows = assert_safe_in_every_locale(download_raw(client, "/client/export/usage.csv"))
+
+    assert rows[0][:2] == ["period", "plan"] and rows[1][1] == "x;'=cmd|' /C calc'!A0"
