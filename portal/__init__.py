@@ -62,14 +62,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the four areas: auth, admin (staff), client and the JSON API."""
     from portal.admin import bp as admin_bp
-    from portal.api import bp as api_bp
+    from portal.api import openapi
     from portal.auth import bp as auth_bp
     from portal.client import bp as client_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(client_bp, url_prefix="/client")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    openapi.init_app(app)  # the JSON API at /api/v1, with its OpenAPI document
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -14,6 +14,7 @@ _API_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     429: "rate_limited",
     503: "busy",
     500: "server_error",
@@ -51,13 +52,15 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        """403/404/405 and friends."""
+        """403/404/405 and friends, with the exception's own headers (405's Allow)."""
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json():
-            return api_error(exc.code or 500, exc.description or exc.name)
+            response, status = api_error(exc.code or 500, exc.description or exc.name)
+            return response, status, headers
         template = (
             f"errors/{exc.code}.html" if exc.code in (403, 404, 429) else "errors/generic.html"
         )
-        return render_template(template, error=exc), exc.code
+        return render_template(template, error=exc), exc.code, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
@@ -27,13 +28,26 @@ MAX_PAGE = 100_000
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in URLs: ids from 1 to MAX_ID; anything larger is no route (404) rather
-    than an integer the database cannot hold."""
+    """`<int:…>` in URLs: ids from 1 to MAX_ID in ASCII digits.
+
+    Anything else under such a path is 404, whatever the method: werkzeug would otherwise
+    skip the rule, find the path's GET rule, and answer 405 for `PATCH /tickets/0`. And
+    `\\d` would take "١" (an Arabic-Indic one) for 1.
+    """
+
+    regex = r"[0-9]{1,10}"  # longer is beyond MAX_ID anyway: no rule matches, 404
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        """The id, or 404 for one no row can have."""
+        number = int(value)
+        if not self.min <= number <= self.max:
+            raise NotFound()
+        return number
 
 
 def possible_id(value: object) -> int | None:

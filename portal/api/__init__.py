@@ -1,21 +1,27 @@
-"""JSON API v1 (/api/v1): bearer tokens, no cookies, no CSRF."""
+"""JSON API v1 (/api/v1): bearer tokens, no cookies, no CSRF; described by its own schemas."""
 
-from flask import Blueprint, g, request
+from flask import g, request
+from flask_smorest import Blueprint
 
-from portal.api.common import domain_error_response
+from portal.api.common import StrictParser, domain_error_response
 from portal.errors import api_error
 from portal.extensions import csrf, db
 from portal.services.errors import DomainError
 from portal.services.tokens import find_token_user
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("api", __name__, description="Support Hours Portal API v1")
+bp.ARGUMENTS_PARSER = StrictParser()  # before the views: it sets the documented 400
 csrf.exempt(bp)
+
+# Bodies are JSON; a body under any other type is refused rather than guessed at.
+JSON_TYPES = frozenset({"application/json"})
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 
 
 @bp.before_request
 def authenticate_token():
     """Resolve `Authorization: Bearer <token>` to its user, or answer 401."""
-    if request.endpoint == "api.openapi":
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None  # the description of the API is public
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -25,6 +31,20 @@ def authenticate_token():
         response[0].headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     g.api_user = user
+    return None
+
+
+@bp.before_request
+def refuse_other_bodies():
+    """415 for a body that is not JSON (an empty body needs no type)."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return None
+    if not request.content_length and not request.get_data(cache=True):
+        return None
+    if request.mimetype not in JSON_TYPES:
+        return api_error(
+            415, "Send the body as JSON (Content-Type: application/json).", "unsupported_media_type"
+        )
     return None
 
 

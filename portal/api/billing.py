@@ -1,22 +1,19 @@
 """Billing over the API: periods, preview, close, billable items, invoices, usage."""
 
-from flask import jsonify, request
-
 from portal.api import bp
-from portal.api.common import (
-    STAFF,
-    BadRequest,
-    hours,
-    listing,
-    money,
-    page_params,
-    paged,
-    roles,
-    user,
-    whole_number,
+from portal.api.common import STAFF, found, hours, listing, money, not_found, paged, roles, user
+from portal.api.schemas import (
+    CloseOut,
+    InvoiceOut,
+    ItemOut,
+    ListQuery,
+    PeriodOut,
+    PreviewOut,
+    UsageOut,
+    UsageQuery,
+    page_of,
 )
 from portal.api.serializers import invoice_json, item_json
-from portal.errors import api_error
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Client, Invoice
 from portal.services.billing import close_period, parse_period, preview_period
@@ -29,47 +26,37 @@ from portal.services.invoices import cancel_invoice, mark_paid
 from portal.services.usage import client_usage
 
 
-def _client_filter(query, column):
+def _client_filter(query, column, args: dict):
     """Client tokens see their own rows only; staff may filter with ?client_id=."""
     if user().role == "client":
         return query.where(column == user().client_id)
-    raw = request.args.get("client_id")
-    if raw is not None:
-        client_id = whole_number(raw)
-        if client_id is None:
-            raise BadRequest({"client_id": "Must be a whole number from 1 to 2147483647."})
-        query = query.where(column == client_id)
+    if "client_id" in args:
+        query = query.where(column == args["client_id"])
     return query
 
 
-def _period_filter(query, period_column):
-    """?period=YYYY-MM."""
-    raw = request.args.get("period")
-    if raw is not None:
-        query = query.join(BillingPeriod, BillingPeriod.id == period_column).where(
-            BillingPeriod.period == parse_period(raw)
-        )
-    return query
+def _period(args: dict) -> str | None:
+    """?period=YYYY-MM, checked, or None."""
+    return parse_period(args["period"]) if "period" in args else None
 
 
 @bp.get("/billing/periods")
 @roles("admin")
+@bp.response(200, PeriodOut(many=True))
 def periods_list():
     """Months with state, counts and totals per currency."""
     codes = currencies_by_code()
-    return jsonify(
-        [
-            {
-                "period": p.period,
-                "status": "closed" if p.status == "closed" else "open",
-                "closed_at": p.closed_at.isoformat() if p.closed_at else None,
-                "items": p.items,
-                "invoices": p.invoices,
-                "total_by_currency": {k: money(v, codes[k]) for k, v in p.totals.items()},
-            }
-            for p in billing_periods()
-        ]
-    )
+    return [
+        {
+            "period": p.period,
+            "status": "closed" if p.status == "closed" else "open",
+            "closed_at": p.closed_at.isoformat() if p.closed_at else None,
+            "items": p.items,
+            "invoices": p.invoices,
+            "total_by_currency": {k: money(v, codes[k]) for k, v in p.totals.items()},
+        }
+        for p in billing_periods()
+    ]
 
 
 def _preview_rows(rows):
@@ -92,38 +79,42 @@ def _preview_rows(rows):
 
 @bp.post("/billing/periods/<period>/preview")
 @roles("admin")
+@bp.response(200, PreviewOut)
 def periods_preview(period: str):
     """What a close would create; writes nothing."""
     already, rows = preview_period(period)
     db.session.rollback()
-    return jsonify(period=period, already_closed=already, items=_preview_rows(rows))
+    return {"period": period, "already_closed": already, "items": _preview_rows(rows)}
 
 
 @bp.post("/billing/periods/<period>/close")
 @roles("admin")
+@bp.response(200, CloseOut)
 def periods_close(period: str):
     """Close a past month exactly once; 400 period_not_ended for the current or a future one."""
     result = close_period(period, user())
     db.session.commit()
-    return jsonify(
-        period=result.period,
-        already_closed=result.already_closed,
-        items=[item_json(i, result.period) for i in result.items],
-        invoices=[invoice_json(inv) for inv in result.invoices],
-    )
+    return {
+        "period": result.period,
+        "already_closed": result.already_closed,
+        "items": [item_json(i, result.period) for i in result.items],
+        "invoices": [invoice_json(inv) for inv in result.invoices],
+    }
 
 
 @bp.get("/billable-items")
 @roles(*STAFF, "client")
-def items_list():
+@bp.arguments(ListQuery, location="query")
+@bp.response(200, page_of(ItemOut))
+def items_list(args: dict):
     """Billable items, filtered by client and period."""
-    page, per_page = page_params()
+    page, per_page = args["page"], args["per_page"]
     query = db.select(BillableItem, BillingPeriod.period).join(
         BillingPeriod, BillingPeriod.id == BillableItem.period_id
     )
-    query = _client_filter(query, BillableItem.client_id)
-    if (raw := request.args.get("period")) is not None:
-        query = query.where(BillingPeriod.period == parse_period(raw))
+    query = _client_filter(query, BillableItem.client_id, args)
+    if (period := _period(args)) is not None:
+        query = query.where(BillingPeriod.period == period)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
     rows = db.session.execute(
         query.order_by(BillableItem.id).limit(per_page).offset((page - 1) * per_page)
@@ -132,43 +123,44 @@ def items_list():
 
 
 @bp.get("/invoices")
-def invoices_list():
+@bp.arguments(ListQuery, location="query")
+@bp.response(200, page_of(InvoiceOut))
+def invoices_list(args: dict):
     """Invoices, filtered by client and period."""
-    query = _period_filter(
-        _client_filter(db.select(Invoice), Invoice.client_id), Invoice.period_id
-    ).order_by(Invoice.id)
-    return paged(query, lambda invoices: [invoice_json(i) for i in invoices])
+    query = _client_filter(db.select(Invoice), Invoice.client_id, args)
+    if (period := _period(args)) is not None:
+        query = query.join(BillingPeriod, BillingPeriod.id == Invoice.period_id).where(
+            BillingPeriod.period == period
+        )
+    return paged(query.order_by(Invoice.id), lambda rows: [invoice_json(i) for i in rows], args)
 
 
-def _visible_invoice(invoice_id: int) -> Invoice | None:
-    """The invoice if the token may see it."""
+def _visible_invoice(invoice_id: int) -> Invoice:
+    """The invoice if the token may see it, else 404."""
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or (user().role == "client" and invoice.client_id != user().client_id):
-        return None
+        not_found("Invoice")
     return invoice
 
 
 @bp.get("/invoices/<int:invoice_id>")
+@bp.response(200, InvoiceOut)
 def invoices_get(invoice_id: int):
     """One invoice with its lines."""
-    invoice = _visible_invoice(invoice_id)
-    if invoice is None:
-        return api_error(404, "Invoice not found.", "not_found")
-    return jsonify(invoice_json(invoice))
+    return invoice_json(_visible_invoice(invoice_id))
 
 
-def _transition(invoice_id: int, action):
+def _transition(invoice_id: int, action) -> dict:
     """Apply an invoice transition; 404 for an unknown invoice, 409 for a move not allowed."""
     invoice = _visible_invoice(invoice_id)
-    if invoice is None:
-        return api_error(404, "Invoice not found.", "not_found")
     action(invoice, user())
     db.session.commit()
-    return jsonify(invoice_json(invoice))
+    return invoice_json(invoice)
 
 
 @bp.post("/invoices/<int:invoice_id>/mark-paid")
 @roles("admin")
+@bp.response(200, InvoiceOut)
 def invoices_mark_paid(invoice_id: int):
     """Unpaid -> Paid; other moves are 409."""
     return _transition(invoice_id, mark_paid)
@@ -176,28 +168,37 @@ def invoices_mark_paid(invoice_id: int):
 
 @bp.post("/invoices/<int:invoice_id>/cancel")
 @roles("admin")
+@bp.response(200, InvoiceOut)
 def invoices_cancel(invoice_id: int):
     """Unpaid -> Cancelled; other moves are 409."""
     return _transition(invoice_id, cancel_invoice)
 
 
-@bp.get("/clients/<int:client_id>/usage")
-@roles(*STAFF, "client")
-def clients_usage(client_id: int):
-    """A client's hours for a period (default: the current one)."""
+def visible_client(client_id: int) -> Client:
+    """The client if the token may see it (staff any, a client only its own), else 404."""
     client = db.session.get(Client, client_id)
     if client is None or (user().role == "client" and client.id != user().client_id):
-        return api_error(404, "Client not found.", "not_found")
-    raw = request.args.get("period")
-    usage = client_usage(client, parse_period(raw) if raw is not None else None)
-    return jsonify(
-        period=usage.period,
-        plan=usage.plan,
-        model=usage.model,
-        currency=client.currency.code,
-        included_hours=hours(usage.included_minutes),
-        used_hours=hours(usage.used_minutes),
-        remaining_hours=hours(usage.remaining_minutes),
-        overtime_hours=hours(usage.overtime_minutes),
-        overtime_amount=money(usage.overtime_amount, client.currency),
-    )
+        not_found("Client")
+    return client
+
+
+@bp.get("/clients/<int:client_id>/usage")
+@roles(*STAFF, "client")
+@found(visible_client)
+@bp.arguments(UsageQuery, location="query")
+@bp.response(200, UsageOut)
+def clients_usage(args: dict, client_id: int):
+    """A client's hours for a period (default: the current one)."""
+    client = visible_client(client_id)
+    usage = client_usage(client, _period(args))
+    return {
+        "period": usage.period,
+        "plan": usage.plan,
+        "model": usage.model,
+        "currency": client.currency.code,
+        "included_hours": hours(usage.included_minutes),
+        "used_hours": hours(usage.used_minutes),
+        "remaining_hours": hours(usage.remaining_minutes),
+        "overtime_hours": hours(usage.overtime_minutes),
+        "overtime_amount": money(usage.overtime_amount, client.currency),
+    }

@@ -1,175 +1,136 @@
-"""Settings, currencies, plans, clients and subscriptions over the API (same services as pages)."""
-
-from flask import jsonify
+"""Currencies, plans, clients and subscriptions over the API (same services as pages)."""
 
 from portal.api import bp
-from portal.api.common import (
-    STAFF,
-    BadRequest,
-    body,
-    boolean,
-    check,
-    day,
-    integer,
-    listing,
-    paged,
-    roles,
-    text,
-    user,
+from portal.api.common import STAFF, BadRequest, found, not_found, page_of_list, paged, roles, user
+from portal.api.schemas import (
+    ClientIn,
+    ClientOut,
+    CurrencyIn,
+    CurrencyOut,
+    PageQuery,
+    PlanIn,
+    PlanOut,
+    PlanPatch,
+    SubscriptionIn,
+    SubscriptionOut,
+    page_of,
 )
 from portal.api.serializers import currency_json, plan_json, subscription_json
-from portal.errors import api_error
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, Subscription
 from portal.money import format_hours
 from portal.services.catalog import save_currency, save_plan
 from portal.services.catalog_input import CurrencyInput, PlanInput
 from portal.services.clients import ClientInput, assign_client_plan, save_client
-from portal.services.settings import business_today, get_settings
-from portal.services.settings_changes import change_settings
+from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription, cancel_subscription
-from portal.web import MAX_ID
-
-SETTING_KEYS = {"business_timezone", "invoice_on_close", "due_days", "invoice_number_format"}
-PLAN_KEYS = {"name", "description", "model", "included_hours", "prorate", "active", "prices"}
-
-
-@bp.put("/settings")
-@roles("admin")
-def settings_put():
-    """Change business settings; keys left out keep their value."""
-    values = {**get_settings(), **body(SETTING_KEYS)}
-    errors: dict[str, str] = {}
-    for key in ("business_timezone", "invoice_number_format"):
-        text(values, key, errors)
-    boolean(values, "invoice_on_close", errors)
-    integer(values, "due_days", errors, minimum=0, maximum=365)
-    check(errors)
-    saved = change_settings(values, user())
-    db.session.commit()
-    return jsonify(saved)
 
 
 @bp.get("/currencies")
-def currencies_list():
-    """Every currency (any role)."""
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, page_of(CurrencyOut))
+def currencies_list(args: dict):
+    """Every currency, by code (any role)."""
     rows = db.session.scalars(db.select(Currency).order_by(Currency.code)).all()
-    return listing([currency_json(c) for c in rows], len(rows), 1, max(len(rows), 1))
+    return page_of_list([currency_json(c) for c in rows], args)
 
 
 @bp.post("/currencies")
 @roles("admin")
-def currencies_create():
+@bp.arguments(CurrencyIn)
+@bp.response(201, CurrencyOut)
+def currencies_create(data: dict):
     """Add a currency."""
-    data = body({"code", "decimals", "prefix", "suffix", "is_default"})
-    errors: dict[str, str] = {}
-    values = CurrencyInput(
-        code=text(data, "code", errors, required=True, max_len=3),
-        decimals=integer(data, "decimals", errors, minimum=0, maximum=4),
-        prefix=text(data, "prefix", errors, max_len=8),
-        suffix=text(data, "suffix", errors, max_len=8),
-        is_default=bool(boolean(data, "is_default", errors, default=False)),
-    )
-    if values.decimals is None and "decimals" not in errors:
-        values.decimals = 2
-    check(errors)
-    currency = save_currency(None, values, user())
+    currency = save_currency(None, CurrencyInput(**data), user())
     db.session.commit()
-    return jsonify(currency_json(currency)), 201
+    return currency_json(currency)
+
+
+def _plan_values(plan: Plan | None) -> dict:
+    """A plan's current values in the shape of a request body (for a PATCH to build on)."""
+    if plan is None:
+        return {}
+    return {
+        "name": plan.name,
+        "description": plan.description,
+        "model": plan.model,
+        "included_hours": format_hours(plan.included_minutes) if plan.model == "package" else "",
+        "prorate": plan.prorate,
+        "active": plan.active,
+        "prices": [
+            {"currency": p.currency.code, "fee": f"{p.fee:f}", "rate": f"{p.rate:f}"}
+            for p in plan.prices
+        ],
+    }
 
 
 def _plan_input(data: dict, plan: Plan | None) -> PlanInput:
-    """A PlanInput from a request body, on top of the plan's current values for a PATCH."""
-    errors: dict[str, str] = {}
-    current = (
-        {
-            "name": plan.name,
-            "description": plan.description,
-            "model": plan.model,
-            "included_hours": format_hours(plan.included_minutes)
-            if plan.model == "package"
-            else "",
-            "prorate": plan.prorate,
-            "active": plan.active,
-            "prices": [
-                {"currency": p.currency.code, "fee": f"{p.fee:f}", "rate": f"{p.rate:f}"}
-                for p in plan.prices
-            ],
-        }
-        if plan
-        else {}
-    )
-    merged = {**current, **data}
-    model = text(merged, "model", errors, default="package")
-    if model not in ("package", "hourly"):
-        errors["model"] = 'Must be "package" or "hourly".'
-    prices: dict[str, tuple[str, str]] = {}
-    raw_prices = merged.get("prices", [])
-    if not isinstance(raw_prices, list):
-        errors["prices"] = "Must be a list of {currency, fee, rate}."
-    else:
-        for n, row in enumerate(raw_prices):
-            if (
-                not isinstance(row, dict)
-                or set(row) - {"currency", "fee", "rate"}
-                or not all(isinstance(row.get(k, ""), str) for k in ("currency", "fee", "rate"))
-            ):
-                errors[f"prices[{n}]"] = (
-                    'Must be {"currency": "EUR", "fee": "200.00", "rate": "60.00"}.'
-                )
-                continue
-            prices[row.get("currency", "").upper()] = (row.get("fee", ""), row.get("rate", ""))
-    values = PlanInput(
-        name=text(merged, "name", errors, required=True, max_len=120),
-        description=text(merged, "description", errors, max_len=5000),
-        model=model,
-        included_hours=text(merged, "included_hours", errors),
-        prorate=bool(boolean(merged, "prorate", errors, default=True)),
-        active=bool(boolean(merged, "active", errors, default=True)),
-        prices=prices,
-    )
-    check(errors)
+    """A PlanInput from a checked body, on top of the plan's current values for a PATCH."""
+    merged = {**_plan_values(plan), **data}
+    prices = {
+        row["currency"].upper(): (row.get("fee", ""), row.get("rate", ""))
+        for row in merged.get("prices", [])
+    }
     known = set(db.session.scalars(db.select(Currency.code)))
     unknown = sorted(set(prices) - known)
     if unknown:
         raise BadRequest({"prices": "No such currency: " + ", ".join(unknown) + "."})
-    return values
+    return PlanInput(
+        name=merged.get("name", ""),
+        description=merged.get("description", ""),
+        model=merged.get("model", "package"),
+        included_hours=merged.get("included_hours", ""),
+        prorate=merged.get("prorate", True),
+        active=merged.get("active", True),
+        prices=prices,
+    )
 
 
 @bp.get("/plans")
 @roles(*STAFF)
-def plans_list():
-    """Plans."""
-    return paged(db.select(Plan).order_by(Plan.name), lambda plans: [plan_json(p) for p in plans])
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, page_of(PlanOut))
+def plans_list(args: dict):
+    """Plans by name."""
+    query = db.select(Plan).order_by(Plan.name, Plan.id)
+    return paged(query, lambda plans: [plan_json(p) for p in plans], args)
 
 
 @bp.post("/plans")
 @roles("admin")
-def plans_create():
+@bp.arguments(PlanIn)
+@bp.response(201, PlanOut)
+def plans_create(data: dict):
     """Add a plan with its prices."""
-    plan = save_plan(None, _plan_input(body(PLAN_KEYS), None), user())
+    plan = save_plan(None, _plan_input(data, None), user())
     db.session.commit()
-    return jsonify(plan_json(plan)), 201
+    return plan_json(plan)
+
+
+def _plan(plan_id: int) -> Plan:
+    """The plan, or 404."""
+    return db.session.get(Plan, plan_id) or not_found("Plan")
 
 
 @bp.get("/plans/<int:plan_id>")
 @roles(*STAFF)
+@bp.response(200, PlanOut)
 def plans_get(plan_id: int):
     """One plan."""
-    plan = db.session.get(Plan, plan_id)
-    return jsonify(plan_json(plan)) if plan else api_error(404, "Plan not found.", "not_found")
+    return plan_json(_plan(plan_id))
 
 
 @bp.patch("/plans/<int:plan_id>")
 @roles("admin")
-def plans_patch(plan_id: int):
+@found(_plan)
+@bp.arguments(PlanPatch(partial=True))
+@bp.response(200, PlanOut)
+def plans_patch(data: dict, plan_id: int):
     """Change a plan; `prices`, when given, replaces all its prices."""
-    plan = db.session.get(Plan, plan_id)
-    if plan is None:
-        return api_error(404, "Plan not found.", "not_found")
-    save_plan(plan, _plan_input(body(PLAN_KEYS), plan), user())
+    plan = _plan(plan_id)
+    save_plan(plan, _plan_input(data, plan), user())
     db.session.commit()
-    return jsonify(plan_json(plan))
+    return plan_json(plan)
 
 
 def client_json(client: Client) -> dict:
@@ -185,82 +146,78 @@ def client_json(client: Client) -> dict:
 
 @bp.get("/clients")
 @roles(*STAFF)
-def clients_list():
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, page_of(ClientOut))
+def clients_list(args: dict):
     """Clients by name."""
     query = db.select(Client).order_by(Client.name, Client.id)
-    return paged(query, lambda clients: [client_json(c) for c in clients])
+    return paged(query, lambda clients: [client_json(c) for c in clients], args)
 
 
 @bp.post("/clients")
 @roles("admin")
-def clients_create():
+@bp.arguments(ClientIn)
+@bp.response(201, ClientOut)
+def clients_create(data: dict):
     """Add a client billed in one currency (by code)."""
-    data = body({"name", "email", "currency"})
-    errors: dict[str, str] = {}
-    name = text(data, "name", errors, required=True, max_len=200)
-    email = text(data, "email", errors, required=True, max_len=254)
-    code = text(data, "currency", errors, required=True, max_len=3)
-    check(errors)
+    code = data["currency"]
     currency = db.session.scalar(db.select(Currency).filter_by(code=code.upper()))
     if currency is None:
         raise BadRequest({"currency": f"No such currency: {code}."})
-    client = save_client(None, ClientInput(name, email, currency.id), user())
+    client = save_client(None, ClientInput(data["name"], data["email"], currency.id), user())
     db.session.commit()
-    return jsonify(client_json(client)), 201
+    return client_json(client)
 
 
-def _client(client_id: int) -> Client | None:
-    """The client (staff only reach here)."""
-    return db.session.get(Client, client_id)
+def _client(client_id: int) -> Client:
+    """The client, or 404 (staff only reach here)."""
+    return db.session.get(Client, client_id) or not_found("Client")
 
 
 @bp.get("/clients/<int:client_id>")
 @roles(*STAFF)
+@bp.response(200, ClientOut)
 def clients_get(client_id: int):
     """One client."""
-    client = _client(client_id)
-    return (
-        jsonify(client_json(client)) if client else api_error(404, "Client not found.", "not_found")
-    )
+    return client_json(_client(client_id))
 
 
 @bp.get("/clients/<int:client_id>/subscriptions")
 @roles(*STAFF)
-def subscriptions_list(client_id: int):
+@found(_client)
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, page_of(SubscriptionOut))
+def subscriptions_list(args: dict, client_id: int):
     """A client's subscriptions, oldest first."""
     client = _client(client_id)
-    if client is None:
-        return api_error(404, "Client not found.", "not_found")
-    rows = db.session.scalars(
-        db.select(Subscription).filter_by(client_id=client.id).order_by(Subscription.start_date)
-    ).all()
-    return listing([subscription_json(s) for s in rows], len(rows), 1, max(len(rows), 1))
+    query = (
+        db.select(Subscription)
+        .filter_by(client_id=client.id)
+        .order_by(Subscription.start_date, Subscription.id)
+    )
+    return paged(query, lambda rows: [subscription_json(s) for s in rows], args)
 
 
 @bp.post("/clients/<int:client_id>/subscriptions")
 @roles(*STAFF)
-def subscriptions_create(client_id: int):
+@found(_client)
+@bp.arguments(SubscriptionIn)
+@bp.response(201, SubscriptionOut)
+def subscriptions_create(data: dict, client_id: int):
     """Assign a plan from a start date (default today)."""
     client = _client(client_id)
-    if client is None:
-        return api_error(404, "Client not found.", "not_found")
-    data = body({"plan_id", "start_date"})
-    errors: dict[str, str] = {}
-    plan_id = integer(data, "plan_id", errors, required=True, minimum=1, maximum=MAX_ID)
-    start = day(data, "start_date", errors)
-    check(errors)
-    subscription = assign_client_plan(client, plan_id, start or business_today(), user())
+    start = data.get("start_date") or business_today()
+    subscription = assign_client_plan(client, data["plan_id"], start, user())
     db.session.commit()
-    return jsonify(subscription_json(subscription)), 201
+    return subscription_json(subscription)
 
 
 @bp.post("/subscriptions/<int:subscription_id>/cancel")
 @roles("admin")
+@bp.response(200, SubscriptionOut)
 def subscriptions_cancel(subscription_id: int):
     """End a subscription on the last day of the current month."""
-    subscription = db.session.get(Subscription, subscription_id)
-    if subscription is None:
-        return api_error(404, "Subscription not found.", "not_found")
+    subscription = db.session.get(Subscription, subscription_id) or not_found("Subscription")
     cancel_subscription(subscription, user())
     db.session.commit()
-    return jsonify(subscription_json(subscription))
+    return subscription_json(subscription)

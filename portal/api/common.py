@@ -1,20 +1,17 @@
 """What every API endpoint shares: roles, strict JSON input, string money/hours, lists."""
 
 import json
-import re
-from datetime import date
 from decimal import Decimal
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import g, jsonify
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser
 
 from portal.errors import api_error
 from portal.extensions import db
 from portal.money import format_hours, round_money
-from portal.services.errors import DomainError, ValidationFailed
-from portal.web import MAX_ID
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+from portal.services.errors import DomainError, NotFound, ValidationFailed
 
 
 class BadRequest(ValidationFailed):
@@ -39,101 +36,24 @@ def roles(*allowed: str):
 STAFF = ("admin", "operator")
 
 
+def found(loader):
+    """Look the URL's object up before the body is read: an unknown id (or another
+    client's) is a 404 whatever the body holds. `loader` takes the URL's arguments."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            loader(*kwargs.values())
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
 def user():
     """The user the token acts as."""
     return g.api_user
-
-
-def body(allowed: set[str]) -> dict:
-    """The request's JSON object; unknown keys, non-JSON and non-objects are refused."""
-    raw = request.get_data(cache=True)
-    try:
-        data = json.loads(raw or b"null", parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
-        raise BadRequest({"body": "Send a JSON object (Content-Type: application/json)."}) from None
-    if not isinstance(data, dict):
-        raise BadRequest({"body": "Send a JSON object."})
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise BadRequest({key: "Unknown field." for key in unknown})
-    return data
-
-
-def _no_constant(name: str):
-    """Refuse NaN and Infinity, which JSON does not have."""
-    raise ValueError(name)
-
-
-def text(data: dict, key: str, errors: dict, *, required=False, max_len=None, default=""):
-    """A string field."""
-    if key not in data or data[key] is None:
-        if required:
-            errors[key] = "This field is required."
-        return default
-    value = data[key]
-    if not isinstance(value, str):
-        errors[key] = "Must be a string."
-        return default
-    if required and not value.strip():
-        errors[key] = "Must not be empty."
-    if "\x00" in value:
-        errors[key] = "Must not contain NUL characters."
-    elif not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is no character at all
-            errors[key] = "Must be valid Unicode text."
-    if max_len is not None and len(value) > max_len:
-        errors[key] = f"At most {max_len} characters."
-    return value
-
-
-def boolean(data: dict, key: str, errors: dict, default=None):
-    """A true/false field."""
-    value = data.get(key, default)
-    if (key in data and value is None) or (value is not None and not isinstance(value, bool)):
-        errors[key] = "Must be true or false."
-        return default
-    return value
-
-
-def integer(data: dict, key: str, errors: dict, *, required=False, minimum=None, maximum=None):
-    """An integer field (booleans are not integers here)."""
-    if key not in data or data[key] is None:
-        if required:
-            errors[key] = "This field is required."
-        return None
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors[key] = "Must be an integer."
-        return None
-    if abs(value) > MAX_ID:  # beyond what a database integer holds
-        errors[key] = "Out of range."
-        return None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        errors[key] = f"Must be between {minimum} and {maximum}."
-        return None
-    return value
-
-
-def day(data: dict, key: str, errors: dict, *, required=False):
-    """A "YYYY-MM-DD" date field."""
-    raw = text(data, key, errors, required=required, default=None)
-    if raw is None or key in errors:
-        return None
-    try:
-        if not _DATE.fullmatch(raw):
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[key] = "Must be a date as YYYY-MM-DD."
-        return None
-
-
-def check(errors: dict) -> None:
-    """Raise the collected field errors, if any."""
-    if errors:
-        raise BadRequest(errors)
 
 
 def money(amount: Decimal | None, currency) -> str | None:
@@ -148,38 +68,6 @@ def hours(minutes: int | None) -> str:
     return format_hours(minutes)
 
 
-def listing(rows, total: int, page: int, per_page: int):
-    """The list envelope of API.md."""
-    return jsonify(items=rows, page=page, per_page=per_page, total=total)
-
-
-_WHOLE = re.compile(r"[0-9]{1,10}")
-
-
-def whole_number(raw: str, top: int = MAX_ID) -> int | None:
-    """A query-string number from 1 to `top` (ASCII digits only), or None."""
-    if not _WHOLE.fullmatch(raw):
-        return None
-    value = int(raw)
-    return value if 1 <= value <= top else None
-
-
-def page_params() -> tuple[int, int]:
-    """?page= and ?per_page= (1..200); bad values are a 400."""
-    errors: dict[str, str] = {}
-    values = []
-    for key, default, top in (("page", 1, 10**6), ("per_page", 50, 200)):
-        raw = request.args.get(key)
-        if raw is None:
-            values.append(default)
-        elif (value := whole_number(raw, top)) is not None:
-            values.append(value)
-        else:
-            errors[key] = f"Must be a whole number from 1 to {top}."
-    check(errors)
-    return values[0], values[1]
-
-
 def domain_error_response(exc: DomainError, aliases: dict | None = None):
     """A service's refusal as the API answers it."""
     if isinstance(exc, ValidationFailed):
@@ -192,9 +80,75 @@ def domain_error_response(exc: DomainError, aliases: dict | None = None):
     return api_error(exc.status, exc.message, exc.code)
 
 
-def paged(query, serialize):
+def paged(query, serialize, args: dict):
     """Answer a select as a page in the list envelope; `serialize` turns the page's rows
     into JSON all at once (so it can load what they share in one query)."""
-    page, per_page = page_params()
+    page, per_page = args["page"], args["per_page"]
     pagination = db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
     return listing(serialize(pagination.items), pagination.total, page, per_page)
+
+
+def listing(rows, total: int, page: int, per_page: int) -> dict:
+    """The list envelope of API.md."""
+    return {"items": rows, "page": page, "per_page": per_page, "total": total}
+
+
+def page_of_list(rows: list, args: dict) -> dict:
+    """A page of a list already in memory (a handful of rows, e.g. currencies)."""
+    page, per_page = args["page"], args["per_page"]
+    start = (page - 1) * per_page
+    return listing(rows[start : start + per_page], len(rows), page, per_page)
+
+
+def not_found(what: str):
+    """404 for an unknown id, or another client's."""
+    raise NotFound(f"{what} not found.")
+
+
+class StrictParser(FlaskParser):
+    """webargs reading API.md's way: strict JSON (no NaN, Decimal for fractions), and every
+    refusal a 400 with one message per field."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        raw = req.get_data(cache=True)
+        if not raw:
+            return missing
+        try:
+            return json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: too deep
+            raise BadRequest(
+                {"body": "Send a JSON object (Content-Type: application/json)."}
+            ) from None
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        raise BadRequest(flatten(error.messages))
+
+
+def flatten(messages, prefix: str = "") -> dict[str, str]:
+    """marshmallow's nested messages as API.md's flat {"field": "message"}."""
+    flat: dict[str, str] = {}
+    if isinstance(messages, list | tuple):
+        texts = [m for m in messages if isinstance(m, str)]
+        if texts:
+            flat[prefix or "body"] = " ".join(texts)
+        return flat
+    for key, value in messages.items():
+        if key in ("json", "query", "querystring") and not prefix:
+            name = ""
+        elif key == "_schema":
+            name = prefix
+        elif isinstance(key, int):
+            name = f"{prefix}[{key}]"
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(flatten(value, name))
+    if flat.get("body") == "Invalid input type.":
+        flat["body"] = "Send a JSON object."
+    return flat
+
+
+def _no_constant(name: str):
+    """Refuse NaN and Infinity, which JSON does not have."""
+    raise ValueError(name)

@@ -1,42 +1,48 @@
 """Tickets, replies and time entries over the API, on the services the pages use."""
 
-from flask import jsonify
+from flask import Response
 from sqlalchemy import func
 
 from portal.api import bp
 from portal.api.common import (
     STAFF,
     BadRequest,
-    body,
-    boolean,
-    check,
-    day,
     domain_error_response,
-    integer,
+    found,
+    not_found,
     paged,
     roles,
-    text,
     user,
 )
+from portal.api.schemas import (
+    MessageOut,
+    PageQuery,
+    ReplyIn,
+    TicketIn,
+    TicketOut,
+    TicketPatch,
+    TimeEntryIn,
+    TimeEntryOut,
+    TimeEntryPatch,
+    page_of,
+)
 from portal.api.serializers import entry_json, message_json, ticket_json
-from portal.errors import api_error
 from portal.extensions import db
-from portal.models import Client, Plan, Ticket, TicketStatus, TimeEntry
+from portal.models import Client, Plan, Ticket, TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
 from portal.services.settings import business_today
 from portal.services.tickets import add_reply, change_status, open_ticket, set_tracking
 from portal.services.time_entries import TimeInput, delete_time_entry, edit_time_entry, log_time
-from portal.web import MAX_ID
 
 ENTRY_ALIASES = {"plan": "assign_plan_id"}
 
 
-def visible_ticket(ticket_id: int) -> Ticket | None:
-    """The ticket if the token may see it: staff any, a client only its own."""
+def visible_ticket(ticket_id: int) -> Ticket:
+    """The ticket if the token may see it (staff any, a client only its own), else 404."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or (user().role == "client" and ticket.client_id != user().client_id):
-        return None
+        not_found("Ticket")
     return ticket
 
 
@@ -53,162 +59,139 @@ def ticket_minutes(ticket_ids) -> dict[int, int]:
     return {ticket_id: int(total) for ticket_id, total in rows}
 
 
-def not_found(what: str = "Ticket"):
-    """404 JSON."""
-    return api_error(404, f"{what} not found.", "not_found")
-
-
 def tickets_json(tickets: list[Ticket]) -> list[dict]:
     """Tickets with their hours, in one query for the whole page."""
     minutes = ticket_minutes(t.id for t in tickets)
     return [ticket_json(t, minutes.get(t.id, 0)) for t in tickets]
 
 
+def one_ticket_json(ticket: Ticket) -> dict:
+    """A ticket with its hours."""
+    return ticket_json(ticket, ticket_minutes([ticket.id]).get(ticket.id, 0))
+
+
 @bp.get("/tickets")
-def tickets_list():
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, page_of(TicketOut))
+def tickets_list(args: dict):
     """Tickets, newest update first: all for staff, a client's own for a client token."""
     query = db.select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     if user().role == "client":
         query = query.where(Ticket.client_id == user().client_id)
-    return paged(query, tickets_json)
+    return paged(query, tickets_json, args)
 
 
 @bp.post("/tickets")
-def tickets_create():
+@bp.arguments(TicketIn)
+@bp.response(201, TicketOut)
+def tickets_create(data: dict):
     """Open a ticket: staff for any client (client_id), a client for itself."""
-    data = body({"client_id", "subject", "message", "department", "priority", "time_tracking"})
-    errors: dict[str, str] = {}
     if user().role == "client":
-        client_id = data.get("client_id", user().client_id)
-        if client_id != user().client_id:
-            return not_found("Client")
-        tracking = True
+        if data.get("client_id", user().client_id) != user().client_id:
+            not_found("Client")
+        client_id, tracking = user().client_id, True
+    elif "client_id" not in data:
+        raise BadRequest({"client_id": "This field is required."})
     else:
-        client_id = integer(data, "client_id", errors, required=True, minimum=1, maximum=MAX_ID)
-        tracking = boolean(data, "time_tracking", errors, default=True)
-    fields = {
-        k: text(data, k, errors, default=d)
-        for k, d in (
-            ("subject", ""),
-            ("message", ""),
-            ("department", "Support"),
-            ("priority", "Medium"),
-        )
-    }
-    check(errors)
+        client_id, tracking = data["client_id"], data["time_tracking"]
     client = db.session.get(Client, client_id)
     if client is None:
         raise BadRequest({"client_id": "No such client."})
     ticket = open_ticket(
         client,
         user(),
-        fields["subject"],
-        fields["message"],
-        fields["department"],
-        fields["priority"],
+        data["subject"],
+        data["message"],
+        data["department"],
+        data["priority"],
         tracking,
     )
     db.session.commit()
-    return jsonify(ticket_json(ticket, 0)), 201
+    return ticket_json(ticket, 0)
 
 
 @bp.get("/tickets/<int:ticket_id>")
+@bp.response(200, TicketOut)
 def tickets_get(ticket_id: int):
     """One ticket."""
-    ticket = visible_ticket(ticket_id)
-    if ticket is None:
-        return not_found()
-    return jsonify(ticket_json(ticket, ticket_minutes([ticket.id]).get(ticket.id, 0)))
+    return one_ticket_json(visible_ticket(ticket_id))
 
 
 @bp.patch("/tickets/<int:ticket_id>")
 @roles(*STAFF)
-def tickets_patch(ticket_id: int):
+@found(visible_ticket)
+@bp.arguments(TicketPatch)
+@bp.response(200, TicketOut)
+def tickets_patch(data: dict, ticket_id: int):
     """Change status and/or time tracking (staff)."""
     ticket = visible_ticket(ticket_id)
-    if ticket is None:
-        return not_found()
-    data = body({"status", "time_tracking"})
-    errors: dict[str, str] = {}
-    status = text(data, "status", errors, default=None)
-    if status is not None and status not in {s.value for s in TicketStatus}:
-        errors["status"] = "One of: " + ", ".join(s.value for s in TicketStatus) + "."
-    tracking = boolean(data, "time_tracking", errors)
-    check(errors)
-    if status is not None:
-        change_status(ticket, status, user())
-    if tracking is not None:
-        set_tracking(ticket, tracking, user())
+    if "status" in data:
+        change_status(ticket, data["status"], user())
+    if "time_tracking" in data:
+        set_tracking(ticket, data["time_tracking"], user())
     db.session.commit()
-    return jsonify(ticket_json(ticket, ticket_minutes([ticket.id]).get(ticket.id, 0)))
+    return one_ticket_json(ticket)
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")
-def tickets_reply(ticket_id: int):
-    """Reply on a ticket (staff, or the client on its own); status optional."""
+@found(visible_ticket)
+@bp.arguments(ReplyIn)
+@bp.response(201, MessageOut)
+def tickets_reply(data: dict, ticket_id: int):
+    """Reply on a ticket (staff, or the client on its own); status optional (staff)."""
     ticket = visible_ticket(ticket_id)
-    if ticket is None:
-        return not_found()
-    data = body({"message", "status"})
-    errors: dict[str, str] = {}
-    message = text(data, "message", errors, required=True)
-    status = text(data, "status", errors, default=None)
-    if status is not None and user().role == "client":
-        errors["status"] = "Clients cannot set the status."
-    check(errors)
-    reply = add_reply(ticket, user(), message, status)
+    if "status" in data and user().role == "client":
+        raise BadRequest({"status": "Clients cannot set the status."})
+    reply = add_reply(ticket, user(), data["message"], data.get("status"))
     db.session.commit()
-    return jsonify(message_json(reply)), 201
+    return message_json(reply)
 
 
 def _time_input(data: dict, defaults: TimeEntry | None) -> tuple[TimeInput, Plan | None]:
-    """Read hours, work_date, note, billable (and assign_plan_id) from a request body."""
-    errors: dict[str, str] = {}
-    raw_hours = data.get("hours")
-    minutes = defaults.minutes if defaults and "hours" not in data else None
-    if minutes is None:
-        if not isinstance(raw_hours, str):
-            errors["hours"] = 'Send hours as a string, e.g. "1.5" or "1:30".'
-        else:
-            try:
-                minutes = parse_hours(raw_hours)
-            except HoursError as exc:
-                errors["hours"] = str(exc)
-    work_date = day(data, "work_date", errors)
-    if work_date is None and "work_date" not in errors:
-        work_date = defaults.work_date if defaults else business_today()
-    note = text(data, "note", errors, max_len=500, default=defaults.note if defaults else "")
-    billable = boolean(data, "billable", errors, default=defaults.billable if defaults else True)
+    """Hours, work date, note, billable (and the plan to assign) from a checked body."""
+    if "hours" in data or defaults is None:
+        try:
+            minutes = parse_hours(data.get("hours"))
+        except HoursError as exc:
+            raise BadRequest({"hours": str(exc)}) from None
+    else:
+        minutes = defaults.minutes
     plan = None
-    plan_id = integer(data, "assign_plan_id", errors, minimum=1, maximum=MAX_ID)
-    if plan_id is not None and (plan := db.session.get(Plan, plan_id)) is None:
-        errors["assign_plan_id"] = "No such plan."
-    check(errors)
-    return TimeInput(minutes, work_date, note, billable), plan
+    if (plan_id := data.get("assign_plan_id")) is not None:
+        if (plan := db.session.get(Plan, plan_id)) is None:
+            raise BadRequest({"assign_plan_id": "No such plan."})
+    time_input = TimeInput(
+        minutes,
+        data.get("work_date") or (defaults.work_date if defaults else business_today()),
+        data.get("note", defaults.note if defaults else ""),
+        data.get("billable", defaults.billable if defaults else True),
+    )
+    return time_input, plan
 
 
 @bp.get("/tickets/<int:ticket_id>/time-entries")
-def entries_list(ticket_id: int):
+@found(visible_ticket)
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, page_of(TimeEntryOut))
+def entries_list(args: dict, ticket_id: int):
     """A ticket's time entries (staff, or the client on its own ticket)."""
     ticket = visible_ticket(ticket_id)
-    if ticket is None:
-        return not_found()
     query = (
         db.select(TimeEntry)
         .filter_by(ticket_id=ticket.id)
         .order_by(TimeEntry.work_date, TimeEntry.id)
     )
-    return paged(query, lambda entries: [entry_json(e) for e in entries])
+    return paged(query, lambda entries: [entry_json(e) for e in entries], args)
 
 
 @bp.post("/tickets/<int:ticket_id>/time-entries")
 @roles(*STAFF)
-def entries_create(ticket_id: int):
+@found(visible_ticket)
+@bp.arguments(TimeEntryIn)
+@bp.response(201, TimeEntryOut)
+def entries_create(data: dict, ticket_id: int):
     """Log time; `assign_plan_id` gives a client without a plan one from the work date."""
     ticket = visible_ticket(ticket_id)
-    if ticket is None:
-        return not_found()
-    data = body({"hours", "work_date", "note", "billable", "assign_plan_id"})
     time_input, plan = _time_input(data, None)
     try:
         entry = log_time(ticket, user(), time_input, assign=plan)
@@ -216,43 +199,33 @@ def entries_create(ticket_id: int):
     except DomainError as exc:
         db.session.rollback()
         return domain_error_response(exc, ENTRY_ALIASES)
-    return jsonify(entry_json(entry)), 201
+    return entry_json(entry)
 
 
-def _own_entry(entry_id: int) -> TimeEntry | None:
-    """The entry, if it exists (staff only reach here)."""
-    return db.session.get(TimeEntry, entry_id)
+def _entry(entry_id: int) -> TimeEntry:
+    """The entry, or 404 (staff only reach here)."""
+    return db.session.get(TimeEntry, entry_id) or not_found("Time entry")
 
 
 @bp.patch("/time-entries/<int:entry_id>")
 @roles(*STAFF)
-def entries_patch(entry_id: int):
+@found(_entry)
+@bp.arguments(TimeEntryPatch)
+@bp.response(200, TimeEntryOut)
+def entries_patch(data: dict, entry_id: int):
     """Change an entry (its author or an admin); 409 period_closed when its month is closed."""
-    entry = _own_entry(entry_id)
-    if entry is None:
-        return not_found("Time entry")
-    data = body({"hours", "work_date", "note", "billable"})
+    entry = _entry(entry_id)
     time_input, _plan = _time_input(data, entry)
-    try:
-        edit_time_entry(entry, user(), time_input)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return domain_error_response(exc)
-    return jsonify(entry_json(entry))
+    edit_time_entry(entry, user(), time_input)
+    db.session.commit()
+    return entry_json(entry)
 
 
 @bp.delete("/time-entries/<int:entry_id>")
 @roles(*STAFF)
+@bp.response(204)
 def entries_delete(entry_id: int):
     """Delete an entry (its author or an admin); 409 period_closed when its month is closed."""
-    entry = _own_entry(entry_id)
-    if entry is None:
-        return not_found("Time entry")
-    try:
-        delete_time_entry(entry, user())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return domain_error_response(exc)
-    return "", 204
+    delete_time_entry(_entry(entry_id), user())
+    db.session.commit()
+    return Response(status=204)

@@ -1,23 +1,40 @@
 """API endpoints about the caller and the business settings."""
 
-from flask import jsonify
-
 from portal.api import bp
 from portal.api.common import roles, user
+from portal.api.schemas import MeOut, SettingsIn, SettingsOut
+from portal.extensions import db
 from portal.services.settings import get_settings
+from portal.services.settings_changes import change_settings
 
 
 @bp.get("/me")
+@bp.response(200, MeOut)
 def me():
     """Who the token acts as."""
     current = user()
-    return jsonify(
-        id=current.id, email=current.email, role=current.role, client_id=current.client_id
-    )
+    return {
+        "id": current.id,
+        "email": current.email,
+        "role": current.role,
+        "client_id": current.client_id,
+    }
 
 
 @bp.get("/settings")
 @roles("admin")
+@bp.response(200, SettingsOut)
 def settings():
     """Business settings (admin)."""
-    return jsonify(get_settings())
+    return get_settings()
+
+
+@bp.put("/settings")
+@roles("admin")
+@bp.arguments(SettingsIn)
+@bp.response(200, SettingsOut)
+def settings_put(data: dict):
+    """Change business settings; keys left out keep their value."""
+    saved = change_settings({**get_settings(), **data}, user())
+    db.session.commit()
+    return saved

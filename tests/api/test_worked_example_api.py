@@ -94,7 +94,7 @@ def test_worked_example_through_the_api(client, admin, f):
         (
             "/api/v1/plans",
             {"name": "X", "prices": [{"currency": "EUR", "fee": 1, "rate": 1}]},
-            "prices[0]",
+            "prices[0].fee",  # each refused key of a price is named
         ),
         (
             "/api/v1/plans",

@@ -1,0 +1,424 @@
+"""The shapes of API.md, once: each schema validates a request or writes a response, and
+the OpenAPI document at /api/v1/openapi.json is generated from the same schemas."""
+
+from marshmallow import Schema, fields, missing, post_load, validate
+
+from portal.api.fields import (
+    Boolean,
+    Day,
+    Id,
+    Integer,
+    QueryId,
+    QueryNumber,
+    Text,
+    hours,
+    iso_date,
+    money,
+    period,
+    timestamp,
+)
+from portal.models import DEPARTMENTS, Priority, TicketStatus
+
+STATUSES = [s.value for s in TicketStatus]
+PRIORITIES = [p.value for p in Priority]
+
+
+def one_of(choices) -> validate.OneOf:
+    """A choice among fixed values, with the message the pages use."""
+    return validate.OneOf(list(choices), error="One of: " + ", ".join(choices) + ".")
+
+
+class Input(Schema):
+    """A request: unknown keys are refused; an optional field sent as null counts as not sent."""
+
+    @post_load
+    def drop_nulls(self, data, **kwargs):
+        """null means "not given", as it always has for this API: the default, if any."""
+        loaded = {}
+        for key, value in data.items():
+            if value is None:
+                value = self.fields[key].load_default
+            if value is not None and value is not missing:
+                loaded[key] = value
+        return loaded
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+
+class SettingsIn(Input):
+    """Business settings; keys left out keep their value."""
+
+    business_timezone = Text(max_length=64, metadata={"example": "Europe/Warsaw"})
+    invoice_on_close = Boolean()
+    due_days = Integer(minimum=0, maximum=365)
+    invoice_number_format = Text(max_length=64, metadata={"example": "{YYYY}/{MM}/{SEQ}"})
+
+
+class CurrencyIn(Input):
+    """A new currency."""
+
+    code = Text(required=True, max_length=3, metadata={"example": "EUR"})
+    decimals = Integer(minimum=0, maximum=4, load_default=2)
+    prefix = Text(max_length=8, load_default="")
+    suffix = Text(max_length=8, load_default="")
+    is_default = Boolean(load_default=False)
+
+
+class PriceIn(Input):
+    """A plan's price in one currency (fee for packages, rate for both)."""
+
+    currency = Text(required=True, max_length=3, metadata={"example": "EUR"})
+    fee = Text(max_length=32, metadata={"example": "200.00"})
+    rate = Text(required=True, max_length=32, metadata={"example": "60.00"})
+
+
+class PlanIn(Input):
+    """A plan and its prices; on PATCH every key is optional and `prices` replaces them all."""
+
+    name = Text(required=True, max_length=120)
+    description = Text(max_length=5000)
+    model = Text(validate=one_of(["package", "hourly"]), metadata={"example": "package"})
+    included_hours = Text(max_length=12, metadata={"example": "10"})
+    prorate = Boolean()
+    active = Boolean()
+    prices = fields.List(fields.Nested(PriceIn), allow_none=True)
+
+
+class PlanPatch(PlanIn):
+    """Changes to a plan (used partially: every key optional)."""
+
+
+class ClientIn(Input):
+    """A new client billed in one currency (by code)."""
+
+    name = Text(required=True, max_length=200)
+    email = Text(required=True, max_length=254, metadata={"example": "billing@example.com"})
+    currency = Text(required=True, max_length=3, metadata={"example": "EUR"})
+
+
+class SubscriptionIn(Input):
+    """Assign a plan from a start date (default today)."""
+
+    plan_id = Id(required=True)
+    start_date = Day()
+
+
+class TicketIn(Input):
+    """A new ticket. Staff name the client; a client token opens it for its own client."""
+
+    client_id = Id()
+    subject = Text(required=True, max_length=200)
+    message = Text(required=True, max_length=20000)
+    department = Text(validate=one_of(DEPARTMENTS), load_default=DEPARTMENTS[0])
+    priority = Text(validate=one_of(PRIORITIES), load_default=Priority.MEDIUM.value)
+    time_tracking = Boolean(load_default=True)
+
+
+class TicketPatch(Input):
+    """Status and/or time tracking (staff)."""
+
+    status = Text(validate=one_of(STATUSES))
+    time_tracking = Boolean()
+
+
+class ReplyIn(Input):
+    """A reply; staff may set the status with it."""
+
+    message = Text(required=True, max_length=20000)
+    status = Text(validate=one_of(STATUSES))
+
+
+class TimeEntryPatch(Input):
+    """Changes to a time entry; keys left out keep their value."""
+
+    hours = Text(
+        max_length=12,
+        error_messages={"invalid": 'Send hours as a string, e.g. "1.5" or "1:30".'},
+        metadata={"example": "1:30"},
+    )
+    work_date = Day()
+    note = Text(max_length=500)
+    billable = Boolean()
+
+
+class TimeEntryIn(TimeEntryPatch):
+    """Time on a ticket; `assign_plan_id` gives a client without a plan one on the spot."""
+
+    hours = Text(
+        required=True,
+        max_length=12,
+        error_messages={"invalid": 'Send hours as a string, e.g. "1.5" or "1:30".'},
+        metadata={"example": "1:30"},
+    )
+    assign_plan_id = Id()
+
+
+class PageQuery(Schema):
+    """?page= and ?per_page= (at most 200)."""
+
+    page = QueryNumber(10**6, load_default=1)
+    per_page = QueryNumber(200, load_default=50)
+
+
+class ListQuery(PageQuery):
+    """A page of rows, for one client (staff) and one period."""
+
+    client_id = QueryId()
+    period = fields.String(metadata={"example": "2026-09"})
+
+
+class UsageQuery(Schema):
+    """?period=YYYY-MM (default: the current month)."""
+
+    period = fields.String(metadata={"example": "2026-09"})
+
+
+# ---- responses -----------------------------------------------------------------------------
+
+
+class Output(Schema):
+    """A response: every field is always there (null where the type allows it)."""
+
+
+def out(field_class=fields.String, **kwargs):
+    """A response field that is always present."""
+    return field_class(required=True, **kwargs)
+
+
+class ErrorOut(Output):
+    """API.md's error body: a code, and a message or the refused fields."""
+
+    error = out(metadata={"example": "validation"})
+    message = fields.String()
+    fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields")
+
+
+class MeOut(Output):
+    """Who the token acts as."""
+
+    id = out(fields.Integer)
+    email = out()
+    role = out(validate=validate.OneOf(["admin", "operator", "client"]))
+    client_id = out(fields.Integer, allow_none=True)
+
+
+class SettingsOut(Output):
+    """Business settings."""
+
+    business_timezone = out()
+    invoice_on_close = out(fields.Boolean)
+    due_days = out(fields.Integer)
+    invoice_number_format = out()
+
+
+class CurrencyOut(Output):
+    """A currency."""
+
+    id = out(fields.Integer)
+    code = out()
+    decimals = out(fields.Integer)
+    prefix = out()
+    suffix = out()
+    is_default = out(fields.Boolean)
+
+
+class PriceOut(Output):
+    """A plan's price in one currency."""
+
+    currency = out()
+    fee = money(required=True)
+    rate = money(required=True)
+
+
+class PlanOut(Output):
+    """A plan with its prices."""
+
+    id = out(fields.Integer)
+    name = out()
+    description = out()
+    model = out(validate=validate.OneOf(["package", "hourly"]))
+    included_hours = hours(required=True)
+    prorate = out(fields.Boolean)
+    active = out(fields.Boolean)
+    prices = out(fields.List, cls_or_instance=fields.Nested(PriceOut))
+
+
+class SubscriptionOut(Output):
+    """A subscription with its price snapshot."""
+
+    id = out(fields.Integer)
+    client_id = out(fields.Integer)
+    plan_id = out(fields.Integer)
+    plan = out()
+    model = out()
+    start_date = iso_date(required=True)
+    end_date = iso_date(required=True, allow_none=True)
+    fee = money(required=True)
+    rate = money(required=True)
+    included_hours = hours(required=True)
+    prorate = out(fields.Boolean)
+    currency = out()
+
+
+class ClientOut(Output):
+    """A client with the subscription active today (or null)."""
+
+    id = out(fields.Integer)
+    name = out()
+    email = out()
+    currency = out()
+    subscription = fields.Nested(SubscriptionOut, required=True, allow_none=True)
+
+
+class TicketOut(Output):
+    """A ticket with its hours."""
+
+    id = out(fields.Integer)
+    number = out(metadata={"example": "708131"})
+    client_id = out(fields.Integer)
+    subject = out()
+    department = out()
+    priority = out()
+    status = out(validate=validate.OneOf(STATUSES))
+    time_tracking = out(fields.Boolean)
+    total_hours = hours(required=True)
+    created_at = timestamp(required=True)
+    updated_at = timestamp(required=True)
+
+
+class MessageOut(Output):
+    """A message on a ticket."""
+
+    id = out(fields.Integer)
+    ticket_id = out(fields.Integer)
+    author_id = out(fields.Integer, allow_none=True)
+    from_staff = out(fields.Boolean)
+    message = out()
+    created_at = timestamp(required=True)
+
+
+class TimeEntryOut(Output):
+    """A time entry."""
+
+    id = out(fields.Integer)
+    ticket_id = out(fields.Integer)
+    subscription_id = out(fields.Integer, allow_none=True)
+    minutes = out(fields.Integer)
+    hours = hours(required=True)
+    work_date = iso_date(required=True)
+    billable = out(fields.Boolean)
+    note = out()
+    operator_id = out(fields.Integer, allow_none=True)
+
+
+class UsageOut(Output):
+    """A client's hours in a period."""
+
+    period = period(required=True)
+    plan = out(allow_none=True)
+    model = out(allow_none=True)
+    currency = out()
+    included_hours = hours(required=True)
+    used_hours = hours(required=True)
+    remaining_hours = hours(required=True)
+    overtime_hours = hours(required=True)
+    overtime_amount = money(required=True)
+
+
+class PeriodOut(Output):
+    """A month: closed, or past and waiting for its close, or the current one (open)."""
+
+    period = period(required=True)
+    status = out(validate=validate.OneOf(["open", "closed"]))
+    closed_at = timestamp(required=True, allow_none=True)
+    items = out(fields.Integer)
+    invoices = out(fields.Integer)
+    total_by_currency = out(fields.Dict, keys=fields.String(), values=money())
+
+
+class ItemOut(Output):
+    """A billable item."""
+
+    id = out(fields.Integer)
+    client_id = out(fields.Integer)
+    subscription_id = out(fields.Integer, allow_none=True)
+    period = period(required=True)
+    kind = out(validate=validate.OneOf(["package_fee", "overtime", "hourly"]))
+    description = out()
+    hours = hours(required=True)
+    unit_rate = money(required=True)
+    amount = money(required=True)
+    currency = out()
+    invoice_id = out(fields.Integer, allow_none=True)
+
+
+class PreviewItemOut(Output):
+    """A billable item a close would create."""
+
+    client_id = out(fields.Integer)
+    subscription_id = out(fields.Integer)
+    kind = out(validate=validate.OneOf(["package_fee", "overtime", "hourly"]))
+    description = out()
+    hours = hours(required=True)
+    unit_rate = money(required=True)
+    amount = money(required=True)
+    currency = out()
+
+
+class InvoiceLineOut(Output):
+    """A line of an invoice."""
+
+    position = out(fields.Integer)
+    description = out()
+    hours = hours(required=True)
+    unit_rate = money(required=True)
+    amount = money(required=True)
+    billable_item_id = out(fields.Integer, allow_none=True)
+
+
+class InvoiceOut(Output):
+    """An invoice with its lines."""
+
+    id = out(fields.Integer)
+    number = out(metadata={"example": "2026/10/0031"})
+    client_id = out(fields.Integer)
+    period = period(required=True, allow_none=True)
+    currency = out()
+    status = out(validate=validate.OneOf(["Unpaid", "Paid", "Cancelled"]))
+    issue_date = iso_date(required=True)
+    due_date = iso_date(required=True)
+    paid_date = iso_date(required=True, allow_none=True)
+    total = money(required=True)
+    lines = out(fields.List, cls_or_instance=fields.Nested(InvoiceLineOut))
+
+
+class CloseOut(Output):
+    """What a close created (or, when already closed, what the month holds)."""
+
+    period = period(required=True)
+    already_closed = out(fields.Boolean)
+    items = out(fields.List, cls_or_instance=fields.Nested(ItemOut))
+    invoices = out(fields.List, cls_or_instance=fields.Nested(InvoiceOut))
+
+
+class PreviewOut(Output):
+    """What a close would create; nothing is written."""
+
+    period = period(required=True)
+    already_closed = out(fields.Boolean)
+    items = out(fields.List, cls_or_instance=fields.Nested(PreviewItemOut))
+
+
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The list envelope of API.md around a schema."""
+    name = item.__name__.removesuffix("Out") + "Page"
+    return Schema.from_dict(
+        {
+            "items": out(fields.List, cls_or_instance=fields.Nested(item)),
+            "page": out(fields.Integer),
+            "per_page": out(fields.Integer),
+            "total": out(fields.Integer),
+        },
+        name=name,
+    )
