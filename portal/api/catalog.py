@@ -1,7 +1,19 @@
 """Currencies, plans, clients and subscriptions over the API (same services as pages)."""
 
+import re
+
 from portal.api import bp
-from portal.api.common import STAFF, BadRequest, found, not_found, page_of_list, paged, roles, user
+from portal.api.common import (
+    STAFF,
+    BadRequest,
+    found,
+    money,
+    not_found,
+    page_of_list,
+    paged,
+    roles,
+    user,
+)
 from portal.api.schemas import (
     ClientIn,
     ClientOut,
@@ -22,6 +34,7 @@ from portal.money import format_hours
 from portal.services.catalog import save_currency, save_plan
 from portal.services.catalog_input import CurrencyInput, PlanInput
 from portal.services.clients import ClientInput, assign_client_plan, save_client
+from portal.services.errors import ValidationFailed
 from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription, cancel_subscription
 
@@ -58,7 +71,11 @@ def _plan_values(plan: Plan | None) -> dict:
         "prorate": plan.prorate,
         "active": plan.active,
         "prices": [
-            {"currency": p.currency.code, "fee": f"{p.fee:f}", "rate": f"{p.rate:f}"}
+            {
+                "currency": p.currency.code,
+                "fee": money(p.fee, p.currency),
+                "rate": money(p.rate, p.currency),
+            }
             for p in plan.prices
         ],
     }
@@ -96,13 +113,27 @@ def plans_list(args: dict):
     return paged(query, lambda plans: [plan_json(p) for p in plans], args)
 
 
+def _save_plan(plan: Plan | None, data: dict) -> Plan:
+    """save_plan, with the price fields of its messages named as the API names them."""
+    try:
+        return save_plan(plan, _plan_input(data, plan), user())
+    except ValidationFailed as exc:
+        raise BadRequest(
+            {_PRICE_FIELD.sub(r"prices[\1].\2", key): text for key, text in exc.fields.items()}
+        ) from None
+
+
+# The plan form's price fields ("price-EUR-fee") are the API's prices[EUR].fee.
+_PRICE_FIELD = re.compile(r"^price-([A-Z]{3})-(fee|rate)$")
+
+
 @bp.post("/plans")
 @roles("admin")
 @bp.arguments(PlanIn)
 @bp.response(201, PlanOut)
 def plans_create(data: dict):
     """Add a plan with its prices."""
-    plan = save_plan(None, _plan_input(data, None), user())
+    plan = _save_plan(None, data)
     db.session.commit()
     return plan_json(plan)
 
@@ -127,8 +158,7 @@ def plans_get(plan_id: int):
 @bp.response(200, PlanOut)
 def plans_patch(data: dict, plan_id: int):
     """Change a plan; `prices`, when given, replaces all its prices."""
-    plan = _plan(plan_id)
-    save_plan(plan, _plan_input(data, plan), user())
+    plan = _save_plan(_plan(plan_id), data)
     db.session.commit()
     return plan_json(plan)
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from functools import wraps
 
 from flask import g, jsonify
-from marshmallow import missing
+from marshmallow import RAISE, missing
 from webargs.flaskparser import FlaskParser
 
 from portal.errors import api_error
@@ -110,6 +110,9 @@ class StrictParser(FlaskParser):
     refusal a 400 with one message per field."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    # A query parameter the endpoint does not know is refused, as an unknown body key is:
+    # a misspelt ?client_ld=7 must not silently list every client's rows.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def _raw_load_json(self, req):
         raw = req.get_data(cache=True)

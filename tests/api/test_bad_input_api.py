@@ -65,7 +65,7 @@ CASES = [
         "patch",
         "/plans/{plan}",
         {"prices": [{"currency": "EUR", "fee": "-1", "rate": "60"}]},
-        "price-EUR-fee",
+        "prices[EUR].fee",
     ),
     ("patch", "/plans/{plan}", {"active": "yes"}, "active"),
     ("post", "/clients/{client}/subscriptions", {}, "plan_id"),
