@@ -31,7 +31,7 @@ WRITE_ERRORS = {
 class PortalApi(Api):
     """flask-smorest's Api for the document only: the portal keeps its own error pages."""
 
-    ERROR_SCHEMA = ErrorOut  # registered as the "Error" component
+    ERROR_SCHEMA = ErrorOut  # the "ErrorOut" component: API.md's error body
     DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its errors instead
 
     def _register_error_handlers(self):
