@@ -7,6 +7,7 @@ import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -31,6 +32,14 @@ def writes(command):
     return wrapped
 
 
+def _refuse_fields(exc: ValidationFailed) -> NoReturn:
+    """Roll back, print each field's message and stop with exit status 2."""
+    db.session.rollback()
+    for field, message in exc.fields.items():
+        click.echo(f"{field}: {message}", err=True)
+    raise SystemExit(2) from None
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -43,10 +52,7 @@ def create_user_command(email, role, client_id, password, name):
     try:
         user = create_user(email, password, role, name=name, client_id=client_id)
     except ValidationFailed as exc:
-        db.session.rollback()
-        for field, message in exc.fields.items():
-            click.echo(f"{field}: {message}", err=True)
-        raise SystemExit(2) from None
+        _refuse_fields(exc)
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
@@ -61,7 +67,10 @@ def create_api_token_command(email, name):
     if user is None or not user.active:
         click.echo(f"No active user with email {email}.", err=True)
         raise SystemExit(2)
-    _token, plain = create_api_token(user, name)
+    try:
+        _token, plain = create_api_token(user, name)
+    except ValidationFailed as exc:
+        _refuse_fields(exc)
     db.session.commit()
     click.echo(f"API token for {user.email} ({user.role}); it is shown only once:")
     click.echo(plain)

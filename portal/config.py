@@ -1,8 +1,11 @@
 """Settings read from the environment; tests pass their own mapping to create_app()."""
 
 import os
+import re
 import secrets
 from pathlib import Path
+
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -38,14 +41,20 @@ def load_secret_key(instance_path: str) -> str:
     return candidate
 
 
-def _int(name: str, default: int) -> int:
-    """Read a non-negative integer environment variable; anything else is a startup error."""
+def _int(name: str, default: int, minimum: int = 0, what: str = "a whole number") -> int:
+    """Read an integer environment variable of at least `minimum`; anything else stops the
+    start with a message naming the variable."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit():
-        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    if not _DIGITS.fullmatch(value) or int(value) < minimum:  # isdigit() would take "²", "١٥"
+        raise ValueError(f"{name} must be {what}, not {value!r}")
     return int(value)
+
+
+def _minutes(name: str, default: int) -> int:
+    """A timeout in minutes, from 1: with 0 every session would end at its next request."""
+    return _int(name, default, minimum=1, what="a whole number of minutes from 1 up")
 
 
 def engine_options(url: str) -> dict:
@@ -102,8 +111,8 @@ def from_environment(instance_path: str) -> dict:
     return {
         **cookies,
         "HTTPS": https,
-        "SESSION_IDLE_MINUTES": _int("PORTAL_SESSION_IDLE_MINUTES", 30),
-        "SESSION_MAX_AGE_MINUTES": _int("PORTAL_SESSION_MAX_AGE_MINUTES", 12 * 60),
+        "SESSION_IDLE_MINUTES": _minutes("PORTAL_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_AGE_MINUTES": _minutes("PORTAL_SESSION_MAX_AGE_MINUTES", 12 * 60),
         "PROXY_FIX_HOPS": _int("PORTAL_PROXY_HOPS", 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),

@@ -30,8 +30,10 @@ STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 # Session keys: when the user logged in and when the session was last used (epoch seconds).
 AUTH_AT = "auth_at"
 SEEN_AT = "seen_at"
-# The idle clock is written back at most this often, so not every response sets a cookie.
-SEEN_RESOLUTION_SECONDS = 60
+# The idle clock is written back at most once a twentieth of the idle limit, and at most
+# once a minute, so not every response sets a cookie (see seen_resolution).
+SEEN_RESOLUTION_SHARE = 20
+SEEN_RESOLUTION_MAX_SECONDS = 60
 
 
 def init_app(app: Flask) -> None:
@@ -71,16 +73,26 @@ def start_session_clock() -> None:
     session[SEEN_AT] = now
 
 
+def seen_resolution(config) -> int:
+    """Seconds between writes of the idle clock: 3 s for a 1-minute limit, 60 s from 20 on."""
+    idle = config["SESSION_IDLE_MINUTES"] * 60
+    return max(1, min(SEEN_RESOLUTION_MAX_SECONDS, idle // SEEN_RESOLUTION_SHARE))
+
+
 def session_expired(now: int, config) -> bool:
-    """True when the session is older than the absolute limit or idle longer than allowed."""
+    """True when the session is older than the absolute limit or idle longer than allowed.
+
+    The last request came less than one resolution after the stored `seen_at` (a later one
+    would have written it), so the idle limit counts from `seen_at` plus that resolution:
+    nobody active within the limit is logged out, and an idle session ends at most one
+    resolution late.
+    """
     auth_at = session.get(AUTH_AT)
     seen_at = session.get(SEEN_AT)
     if not isinstance(auth_at, int) or not isinstance(seen_at, int):
         return True
-    return (
-        now - auth_at > config["SESSION_MAX_AGE_MINUTES"] * 60
-        or now - seen_at > config["SESSION_IDLE_MINUTES"] * 60
-    )
+    idle_limit = config["SESSION_IDLE_MINUTES"] * 60 + seen_resolution(config)
+    return now - auth_at > config["SESSION_MAX_AGE_MINUTES"] * 60 or now - seen_at >= idle_limit
 
 
 def enforce_session_timeouts():
@@ -96,7 +108,7 @@ def enforce_session_timeouts():
         flash("Your session has expired. Please log in again.", "info")
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
-    if now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION_SECONDS:
+    if now - session.get(SEEN_AT, 0) >= seen_resolution(current_app.config):
         session[SEEN_AT] = now
     return None
 

@@ -1,5 +1,7 @@
 """Helpers shared by the page blueprints: service errors onto forms, paging arguments."""
 
+import re
+
 from flask import request
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
@@ -55,9 +57,24 @@ def possible_id(value: object) -> int | None:
     return value if isinstance(value, int) and 1 <= value <= MAX_ID else None
 
 
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """?name= as a number when it is ASCII digits only, else `default`: int() would also
+    take " 7", "+7", "7_0" and other scripts' digits ("٧")."""
+    value = request.args.get(name, "")
+    if not _DIGITS.fullmatch(value):
+        return default
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() converts
+        return default
+
+
 def id_arg(name: str) -> int | None:
     """An id from the query string (?client_id=7), or None when absent or not a possible id."""
-    return possible_id(request.args.get(name, type=int))
+    return possible_id(int_arg(name))
 
 
 def text_arg(name: str, max_length: int = 100) -> str | None:
@@ -68,8 +85,8 @@ def text_arg(name: str, max_length: int = 100) -> str | None:
 
 def page_args(default_per_page: int = 25, max_per_page: int = 200) -> tuple[int, int]:
     """?page= and ?per_page= from the query string, clamped to sane values."""
-    page = request.args.get("page", 1, type=int) or 1
-    per_page = request.args.get("per_page", default_per_page, type=int) or default_per_page
+    page = int_arg("page") or 1
+    per_page = int_arg("per_page") or default_per_page
     return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), max_per_page)
 
 

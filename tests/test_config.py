@@ -127,3 +127,20 @@ def test_sqlite_keeps_the_default_pool(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert config.from_environment(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+
+
+@pytest.mark.parametrize("name", ["PORTAL_SESSION_IDLE_MINUTES", "PORTAL_SESSION_MAX_AGE_MINUTES"])
+@pytest.mark.parametrize("value", ["0", "00", "-5", "1.5", "١٥", "²", "15 minutes"])
+def test_a_timeout_of_no_minutes_stops_the_start_naming_the_variable(
+    tmp_path, monkeypatch, name, value
+):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"^{name} must be a whole number of minutes from 1"):
+        config.from_environment(str(tmp_path))
+
+
+def test_a_one_minute_timeout_is_allowed(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("PORTAL_SESSION_IDLE_MINUTES", " 1 ")
+    assert config.from_environment(str(tmp_path))["SESSION_IDLE_MINUTES"] == 1

@@ -13,7 +13,7 @@ from portal.guards import admin_required
 from portal.models import ApiToken, User
 from portal.services import audit
 from portal.services.tokens import create_api_token, revoke_api_token
-from portal.web import options
+from portal.web import commit_or_errors, options
 
 
 class TokenForm(FlaskForm):
@@ -54,18 +54,19 @@ def api_tokens():
     form = _form()
     if form.validate_on_submit():
         user = db.session.get(User, form.user.data)
-        token, plain = create_api_token(user, form.name.data or "")
-        audit.record(
-            current_user,
-            "api_token.create",
-            "api_token",
-            token.id,
-            after={"user": user.email, "name": token.name},
-        )
-        db.session.commit()
-        # Shown on this response only: it is not stored, so it cannot be shown again.
-        return _render(_form(), plain)
+        plain = commit_or_errors(form, lambda: _issue(user, form.name.data or ""))
+        if plain:
+            # Shown on this response only: it is not stored, so it cannot be shown again.
+            return _render(_form(), plain)
     return _render(form, status=422 if form.is_submitted() else 200)
+
+
+def _issue(user: User, label: str) -> str:
+    """Create the token and audit it; returns the plain token."""
+    token, plain = create_api_token(user, label)
+    after = {"user": user.email, "name": token.name}
+    audit.record(current_user, "api_token.create", "api_token", token.id, after=after)
+    return plain
 
 
 @bp.post("/api-tokens/<int:token_id>/revoke")

@@ -19,13 +19,13 @@ from portal.web import options
 
 
 def optional_int(value):
-    """Select coercion: "" -> None, digits -> int, anything else stays and fails the choice."""
+    """Select coercion: "" -> None, ASCII digits -> int, anything else (" 7", "٧") stays and
+    fails the choice."""
     if value in (None, "", "None"):
         return None
-    try:
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
         return int(value)
-    except (TypeError, ValueError):
-        return value
+    return value
 
 
 class TicketUpdateForm(FlaskForm):

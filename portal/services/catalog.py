@@ -1,12 +1,16 @@
 """What the shop sells: currencies, plans and their price per currency; every change audited."""
 
 import re
+from functools import cache
 
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import BillingModel, Client, Currency, Plan, PlanPrice
+from portal.models.types import utcnow
 from portal.money import round_money
 from portal.services import audit
 from portal.services.catalog_input import (
@@ -17,11 +21,27 @@ from portal.services.catalog_input import (
     parse_prices,
 )
 from portal.services.errors import ValidationFailed
+from portal.services.text import text_problem
 
 _CODE = re.compile(r"[A-Z]{3}", re.ASCII)
 AFFIX_MAX = 8
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
+
+
+@cache
+def current_currency_codes() -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere today, from Babel's CLDR data.
+
+    Leaves out codes no one is billed in: withdrawn ones (DEM, HRK), metals (XAU), funds
+    and the test and "no currency" codes (XTS, XXX). Read once per process.
+    """
+    today = utcnow().date()
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, today, tender=True)
+    )
 
 
 def flush_unique(field_name: str, message: str) -> None:
@@ -55,10 +75,16 @@ def _currency_errors(data: CurrencyInput, currency: Currency | None) -> dict[str
     errors = {}
     in_use = currency is not None and currency_in_use(currency)
     taken = db.select(Currency.id).where(Currency.code == data.code)
+    changed = currency is None or data.code != currency.code
     if not _CODE.fullmatch(data.code):
         errors["code"] = "Enter the ISO 4217 code: three letters such as EUR, USD or PLN."
-    elif currency is not None and in_use and data.code != currency.code:
+    elif currency is not None and in_use and changed:
         errors["code"] = f"{currency.code} is used by clients: its code cannot change."
+    elif changed and data.code not in current_currency_codes():
+        errors["code"] = (
+            f"{data.code} is not an ISO 4217 currency in use: "
+            "enter the code of a current currency, such as EUR, USD or PLN."
+        )
     elif db.session.scalar(taken.where(Currency.id != (currency.id if currency else -1))):
         errors["code"] = f"A currency with the code {data.code} already exists."
     if data.decimals is None or not 0 <= data.decimals <= 4:
@@ -76,6 +102,8 @@ def _currency_errors(data: CurrencyInput, currency: Currency | None) -> dict[str
     for name in ("prefix", "suffix"):
         if len(getattr(data, name)) > AFFIX_MAX:
             errors[name] = f"Keep the {name} to {AFFIX_MAX} characters or fewer."
+        elif problem := text_problem(getattr(data, name)):
+            errors[name] = problem
     if currency is not None and currency.is_default and not data.is_default:
         errors["is_default"] = "One currency must be the default: make another one the default."
     return errors
@@ -132,12 +160,16 @@ def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
         errors["name"] = "Give the plan a name."
     elif len(data.name) > NAME_MAX:
         errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+    elif problem := text_problem(data.name):
+        errors["name"] = problem
     else:
         same = db.select(Plan.id).where(func.lower(Plan.name) == data.name.lower())
         if db.session.scalar(same.where(Plan.id != (plan.id if plan else -1))):
             errors["name"] = f"A plan named “{data.name}” already exists."
     if len(data.description) > DESCRIPTION_MAX:
         errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
+    elif problem := text_problem(data.description, multiline=True):
+        errors["description"] = problem
     if data.model not in {m.value for m in BillingModel}:
         errors["model"] = "Choose package or hourly."
         return 0

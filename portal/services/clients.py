@@ -24,6 +24,7 @@ from portal.services.errors import ValidationFailed
 from portal.services.periods import is_period_closed, period_bounds, period_of
 from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.text import text_problem
 from portal.services.ticket_queries import paginate_rows
 from portal.services.usage import previous_periods, usage_history
 from portal.services.users import create_user, normalise_email
@@ -67,6 +68,8 @@ def _client_errors(client: Client | None, data: ClientInput) -> dict[str, str]:
         errors["name"] = "Enter the name of the client account."
     elif len(data.name) > NAME_MAX:
         errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+    elif problem := text_problem(data.name):
+        errors["name"] = problem
     try:
         if len(data.email) > EMAIL_MAX:
             raise EmailNotValidError("too long")
@@ -108,6 +111,8 @@ def add_client_user(client: Client, name: str, email: str, password: str, actor)
     errors = {}
     if not name or len(name) > NAME_MAX:
         errors["name"] = f"Enter the person's name (up to {NAME_MAX} characters)."
+    elif problem := text_problem(name):
+        errors["name"] = problem
     try:
         user = create_user(email, password, Role.CLIENT.value, name=name, client_id=client.id)
     except ValidationFailed as exc:

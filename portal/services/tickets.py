@@ -27,6 +27,7 @@ from portal.services.subscriptions import (
     assignable_plans,
     overlap_error,
 )
+from portal.services.text import text_problem
 from portal.services.time_entries import TimeInput, check_time, log_time
 
 SUBJECT_MAX = 200
@@ -48,7 +49,7 @@ def _check_message(body: str, field: str = "message", required: bool = True) -> 
         return "Write a message."
     if len(body) > MESSAGE_MAX:
         return f"Keep the message under {MESSAGE_MAX:,} characters."
-    return None
+    return text_problem(body, multiline=True)
 
 
 def open_ticket(
@@ -67,6 +68,8 @@ def open_ticket(
         errors["subject"] = "Give the ticket a subject."
     elif len(subject) > SUBJECT_MAX:
         errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
+    elif problem := text_problem(subject):
+        errors["subject"] = problem
     if msg := _check_message(message or ""):
         errors["message"] = msg
     if department not in DEPARTMENTS:

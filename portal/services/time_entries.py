@@ -11,8 +11,12 @@ from portal.services.errors import DomainError, ValidationFailed
 from portal.services.periods import is_period_closed, lock_period, period_of
 from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.text import text_problem
 
 NOTE_MAX = 500
+# No support business logged time before 2000; earlier dates are typing slips (0026 for
+# 2026). Billing periods start at 2000-01 too.
+EARLIEST_WORK_DATE = date(2000, 1, 1)
 
 
 class PeriodClosed(DomainError):
@@ -49,7 +53,12 @@ def snapshot(entry: TimeEntry) -> dict:
 
 
 def check_work_date(work_date: date) -> str | None:
-    """Why a work date cannot take time (future, or a closed month), or None."""
+    """Why a work date cannot take time (before 2000, future, or a closed month), or None."""
+    if work_date < EARLIEST_WORK_DATE:
+        return (
+            f"{work_date.isoformat()} is too long ago: "
+            f"enter a work date from {EARLIEST_WORK_DATE.isoformat()} on."
+        )
     if work_date > business_today():
         return "The work date cannot be in the future."
     if is_period_closed(period_of(work_date)):
@@ -67,6 +76,8 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
         errors["work_date"] = date_error
     if len(data.note.strip()) > NOTE_MAX:
         errors["note"] = f"Keep the note under {NOTE_MAX} characters."
+    elif problem := text_problem(data.note.strip(), multiline=True):
+        errors["note"] = problem
     if (
         data.billable
         and plan is None
@@ -74,7 +85,7 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
         and active_subscription(ticket.client_id, data.work_date) is None
     ):
         errors["plan"] = (
-            f"{ticket.client.name} has no plan on {data.work_date:%Y-%m-%d}: choose a plan "
+            f"{ticket.client.name} has no plan on {data.work_date.isoformat()}: choose a plan "
             "to assign, or log the time as non-billable."
         )
     return errors

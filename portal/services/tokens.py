@@ -6,8 +6,11 @@ import secrets
 from portal.extensions import db
 from portal.models import ApiToken, User
 from portal.models.types import utcnow
+from portal.services.errors import ValidationFailed
+from portal.services.text import text_problem
 
 TOKEN_PREFIX = "shp_"  # noqa: S105 - a public marker, not a secret
+LABEL_MAX = 100
 
 
 def _digest(token: str) -> str:
@@ -17,6 +20,11 @@ def _digest(token: str) -> str:
 
 def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue a token for `user`; returns the row and the plain token (never stored)."""
+    name = (name or "").strip()
+    if len(name) > LABEL_MAX:
+        raise ValidationFailed({"name": f"Keep the label to {LABEL_MAX} characters or fewer."})
+    if problem := text_problem(name):
+        raise ValidationFailed({"name": problem})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:10])
     db.session.add(token)

@@ -11,8 +11,10 @@ from portal.models import ApiToken, Client, Role, User
 from portal.models.types import utcnow
 from portal.services import audit
 from portal.services.errors import ValidationFailed
+from portal.services.text import text_problem
 from portal.services.tokens import revoke_user_tokens
 
+NAME_MAX = 200
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 # zxcvbn's guess estimate: 3 means "safely unguessable" (about 10^8 guesses or more). It
@@ -84,16 +86,21 @@ def create_user(
     name: str | None = None,
     client_id: int | None = None,
 ) -> User:
-    """Add a user after checking email, password length, role and client link."""
+    """Add a user after checking email, name, password, role and client link."""
     errors: dict[str, str] = {}
     email = normalise_email(email)
+    name = (name or "").strip()
+    if len(name) > NAME_MAX:
+        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+    elif problem := text_problem(name):
+        errors["name"] = problem
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
         errors["email"] = "Enter a valid email address."
     if not errors and db.session.scalar(db.select(User.id).filter_by(email=email)):
         errors["email"] = "A user with this email already exists."
-    problem = password_problem(password, email=email, name=name or "")
+    problem = password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
     if role not in {r.value for r in Role}:

@@ -229,3 +229,45 @@ def test_over_https_the_cookie_is_secure_host_prefixed_and_hsts_is_sent(f, make_
         assert flag in cookie
     assert "Domain=" not in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+class Clock:
+    """The time the session checks see, moved by the test."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def time(self) -> float:
+        """What time.time() answers now."""
+        return self.now
+
+
+def test_a_user_active_within_the_idle_limit_is_never_logged_out(f, make_app, monkeypatch):
+    f.user("operator", email="op@example.com")
+    short = make_app(SESSION_IDLE_MINUTES=1)
+    browser = short.test_client()
+    clock = Clock()
+    monkeypatch.setattr("portal.security.time", clock)
+    AuthActions(browser).login("op@example.com")
+    # Requests every 1 to 59 seconds, for half an hour of the clock: never logged out.
+    for step in [1, 2, 59, 3, 58, 30, 57, 55, 5, 59] * 30:
+        clock.now += step
+        assert browser.get("/admin/").status_code == 200, step
+    # Active 55 s before the limit was the case that logged people out.
+    clock.now += 55
+    assert browser.get("/admin/").status_code == 200
+    # Quiet for longer than the limit (and its few seconds of resolution): logged out.
+    clock.now += 60 + 4
+    assert is_logged_out(browser.get("/admin/"))
+
+
+def test_the_idle_clock_is_not_written_on_every_request(app, client, auth, f, monkeypatch):
+    f.user("operator", email="op@example.com")
+    clock = Clock()
+    monkeypatch.setattr("portal.security.time", clock)
+    auth.login("op@example.com")
+    client.get("/admin/")  # the first page after the login shows (and drops) its message
+    clock.now += 1
+    assert "Set-Cookie" not in client.get("/admin/").headers  # 1 s of a 30-minute limit
+    clock.now += 90
+    assert "Set-Cookie" in client.get("/admin/").headers
