@@ -1,7 +1,18 @@
 """Billing over the API: periods, preview, close, billable items, invoices, usage."""
 
 from portal.api import bp
-from portal.api.common import STAFF, found, hours, listing, money, not_found, paged, roles, user
+from portal.api.common import (
+    STAFF,
+    client_rows,
+    found,
+    hours,
+    listing,
+    money,
+    not_found,
+    paged,
+    roles,
+    user,
+)
 from portal.api.schemas import (
     CloseOut,
     InvoiceOut,
@@ -24,15 +35,6 @@ from portal.services.billing_queries import (
 )
 from portal.services.invoices import cancel_invoice, mark_paid
 from portal.services.usage import client_usage
-
-
-def _client_filter(query, column, args: dict):
-    """Client tokens see their own rows only; staff may filter with ?client_id=."""
-    if user().role == "client":
-        return query.where(column == user().client_id)
-    if "client_id" in args:
-        query = query.where(column == args["client_id"])
-    return query
 
 
 def _period(args: dict) -> str | None:
@@ -112,7 +114,7 @@ def items_list(args: dict):
     query = db.select(BillableItem, BillingPeriod.period).join(
         BillingPeriod, BillingPeriod.id == BillableItem.period_id
     )
-    query = _client_filter(query, BillableItem.client_id, args)
+    query = client_rows(query, BillableItem.client_id, args)
     if (period := _period(args)) is not None:
         query = query.where(BillingPeriod.period == period)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
@@ -127,7 +129,7 @@ def items_list(args: dict):
 @bp.response(200, page_of(InvoiceOut))
 def invoices_list(args: dict):
     """Invoices, filtered by client and period."""
-    query = _client_filter(db.select(Invoice), Invoice.client_id, args)
+    query = client_rows(db.select(Invoice), Invoice.client_id, args)
     if (period := _period(args)) is not None:
         query = query.join(BillingPeriod, BillingPeriod.id == Invoice.period_id).where(
             BillingPeriod.period == period

@@ -80,6 +80,15 @@ def domain_error_response(exc: DomainError, aliases: dict | None = None):
     return api_error(exc.status, exc.message, exc.code)
 
 
+def client_rows(query, column, args: dict):
+    """Client tokens see their own rows only; staff may narrow to one client (?client_id=)."""
+    if user().role == "client":
+        return query.where(column == user().client_id)
+    if "client_id" in args:
+        query = query.where(column == args["client_id"])
+    return query
+
+
 def paged(query, serialize, args: dict):
     """Answer a select as a page in the list envelope; `serialize` turns the page's rows
     into JSON all at once (so it can load what they share in one query)."""

@@ -161,6 +161,12 @@ class PageQuery(Schema):
     per_page = QueryNumber(200, load_default=50)
 
 
+class TicketQuery(PageQuery):
+    """A page of tickets; staff may narrow them to one client."""
+
+    client_id = QueryId()
+
+
 class ListQuery(PageQuery):
     """A page of rows, for one client (staff) and one period."""
 

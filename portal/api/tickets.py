@@ -7,6 +7,7 @@ from portal.api import bp
 from portal.api.common import (
     STAFF,
     BadRequest,
+    client_rows,
     domain_error_response,
     found,
     not_found,
@@ -21,6 +22,7 @@ from portal.api.schemas import (
     TicketIn,
     TicketOut,
     TicketPatch,
+    TicketQuery,
     TimeEntryIn,
     TimeEntryOut,
     TimeEntryPatch,
@@ -71,14 +73,13 @@ def one_ticket_json(ticket: Ticket) -> dict:
 
 
 @bp.get("/tickets")
-@bp.arguments(PageQuery, location="query")
+@bp.arguments(TicketQuery, location="query")
 @bp.response(200, page_of(TicketOut))
 def tickets_list(args: dict):
-    """Tickets, newest update first: all for staff, a client's own for a client token."""
+    """Tickets, newest update first: all for staff (or one client's, ?client_id=), a
+    client's own for a client token."""
     query = db.select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-    if user().role == "client":
-        query = query.where(Ticket.client_id == user().client_id)
-    return paged(query, tickets_json, args)
+    return paged(client_rows(query, Ticket.client_id, args), tickets_json, args)
 
 
 @bp.post("/tickets")

@@ -157,3 +157,16 @@ def test_subscriptions_page(client, ctx, f):
     assert (page["total"], page["page"], page["per_page"]) == (3, 2, 2)
     assert [s["start_date"] for s in page["items"]] == ["2025-03-01"]
     assert db.session.scalar(db.select(db.func.count()).select_from(Plan)) == 1
+
+
+def test_staff_narrow_tickets_to_one_client_and_unknown_filters_are_400(client, ctx, f):
+    globex = f.client("Globex")
+    f.ticket(globex, subject="Globex VPN")
+    url = "/api/v1/tickets"
+    mine = client.get(f"{url}?client_id={globex.id}", headers=ctx["operator"]).json
+    assert [t["subject"] for t in mine["items"]] == ["Globex VPN"]
+    assert client.get(url, headers=ctx["operator"]).json["total"] == 2
+    misspelt = client.get(f"{url}?client_ld={globex.id}", headers=ctx["operator"])
+    assert misspelt.status_code == 400 and misspelt.json["fields"] == {
+        "client_ld": "Unknown field."
+    }
