@@ -2,10 +2,9 @@
 rows, a snapshot of the whole database, hostile values, a log of server errors, and the
 request counters printed at the end of the run.
 
-Profiles (select with HYPOTHESIS_PROFILE): "ci" (default) is derandomized, so every run sends
-the same inputs; "deep" is random and tries many more. FUZZ_EXAMPLES sets the examples per
-endpoint for either. Nothing is written into the tree: no example database (database=None),
-and Hypothesis's caches go to the system's temporary folder.
+Profiles (select with HYPOTHESIS_PROFILE, see tests/hypothesis_profiles.py): "ci" (default)
+is derandomized, so every run sends the same inputs; "deep" is random and tries many more.
+FUZZ_EXAMPLES sets the examples per endpoint for either.
 """
 
 import functools
@@ -23,9 +22,8 @@ from html.parser import HTMLParser
 from urllib.parse import quote_from_bytes
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.configuration import set_hypothesis_home_dir
 
 from portal import create_app
 from portal.extensions import db, limiter
@@ -39,37 +37,19 @@ from tests.conftest import (
     make_config,
 )
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
+from tests.hypothesis_profiles import profile_settings
 
 # --- Hypothesis settings ------------------------------------------------------------------
 
-# Hypothesis keeps caches in ./.hypothesis even without an example database: keep them out of
-# the tree, in the system's temporary folder (HYPOTHESIS_STORAGE_DIRECTORY still wins).
-if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
-    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "portal-fuzz-hypothesis"))
-
-_EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "").strip()
-_COMMON = {
-    "deadline": None,
-    "database": None,  # no .hypothesis/ folder in the tree
-    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-}
-# "ci": the same inputs on every run; no shrinking, so a failing run stays within its time
-# (each finding is reported with the shortest request that showed it instead).
-settings.register_profile(
-    "ci", derandomize=True, phases=[Phase.explicit, Phase.generate], **_COMMON
-)
-# "deep": random inputs, many more of them, for local exploration.
-settings.register_profile("deep", derandomize=False, **_COMMON)
 # Examples per endpoint when FUZZ_EXAMPLES is not set: a form post costs about three API
 # requests (its page is rendered first), so forms get fewer, keeping the folder under a minute.
 DEFAULT_EXAMPLES = {"ci": {"form": 10, "api": 15}, "deep": {"form": 300, "api": 600}}
 
 
 def fuzz_settings(kind: str) -> settings:
-    """The profile named by HYPOTHESIS_PROFILE (default "ci") for "form" or "api" fuzzers."""
-    profile = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-    examples = int(_EXAMPLES) if _EXAMPLES else DEFAULT_EXAMPLES[profile][kind]
-    return settings(settings.get_profile(profile), max_examples=examples)
+    """The selected profile (HYPOTHESIS_PROFILE, default "ci") for "form" or "api" fuzzers."""
+    examples = {name: kinds[kind] for name, kinds in DEFAULT_EXAMPLES.items()}
+    return profile_settings(examples, "FUZZ_EXAMPLES")
 
 
 # --- counters and the end-of-run line -----------------------------------------------------
