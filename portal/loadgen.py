@@ -28,7 +28,7 @@ from portal.models import (
 from portal.models.ticket import DEPARTMENTS, Priority, TicketStatus
 from portal.services.billing import parse_period
 from portal.services.errors import ValidationFailed
-from portal.services.periods import period_bounds
+from portal.services.periods import latest_closed_period, period_bounds
 from portal.services.settings import business_today
 from portal.services.users import hash_password
 
@@ -39,6 +39,7 @@ TICKET_NUMBERS = 900_000  # six digits: 100000-999999
 PACKAGE_SHARE = 0.7  # the rest of the clients are on the hourly plan
 NON_BILLABLE_SHARE = 0.1
 UNTRACKED_TICKET_SHARE = 0.02
+START_SPREAD_DAYS = 365  # subscriptions start 1 to this many days before the period
 
 
 class LoadError(ValueError):
@@ -46,13 +47,22 @@ class LoadError(ValueError):
 
 
 def check_past_period(period: str) -> str:
-    """A "YYYY-MM" month that has ended (business time zone); LoadError otherwise."""
+    """A "YYYY-MM" month that has ended, with no closed month among the load's; else LoadError."""
     try:
         period = parse_period(period)
     except ValidationFailed as exc:
         raise LoadError(exc.fields["period"]) from None
     if period_bounds(period)[1] >= business_today():
         raise LoadError(f"{period} has not ended yet: give a past month.")
+    # The rows go in without the services: refuse here what assign_plan would refuse.
+    latest = latest_closed_period()
+    earliest_start = period_bounds(period)[0] - timedelta(days=START_SPREAD_DAYS)
+    if latest is not None and earliest_start <= period_bounds(latest)[1]:
+        raise LoadError(
+            f"{latest} is closed: a load's subscriptions start up to {START_SPREAD_DAYS} days "
+            f"before {period}, so they would cover a closed month. Load into a database "
+            "without closed months, or give a later month."
+        )
     return period
 
 
@@ -203,7 +213,8 @@ def seed_load(
     N clients with one subscription each (package or hourly, started before the period),
     M tickets (the first client, "Load client 00001", gets `big_client_tickets` of them)
     and E time entries in `period`, in quarter hours, mostly billable, some not, a few on
-    untracked tickets. Refuses a period that has not ended and a seed already loaded.
+    untracked tickets. Refuses a period that has not ended, one whose subscriptions would
+    cover a closed month, and a seed already loaded.
     """
     started = time.perf_counter()
     period = check_past_period(period)
@@ -248,7 +259,7 @@ def seed_load(
                 "client_id": client_id,
                 "plan_id": plan.id,
                 "currency_id": currency_id,
-                "start_date": first - timedelta(days=rng.randint(1, 365)),
+                "start_date": first - timedelta(days=rng.randint(1, START_SPREAD_DAYS)),
                 "end_date": None,
                 "model": model,
                 "fee": price.fee,

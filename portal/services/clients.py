@@ -21,9 +21,9 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.errors import ValidationFailed
-from portal.services.periods import is_period_closed, period_bounds, period_of
+from portal.services.periods import period_bounds, period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.subscriptions import active_subscription, assign_plan, closed_start_error
 from portal.services.text import text_problem
 from portal.services.ticket_queries import paginate_rows
 from portal.services.usage import previous_periods, usage_history
@@ -125,7 +125,7 @@ def add_client_user(client: Client, name: str, email: str, password: str, actor)
 
 
 def assign_client_plan(client: Client, plan_id: int | None, start_date: date | None, actor):
-    """Assign one of the offered plans from `start_date`, never in a closed month."""
+    """Assign one of the offered plans from `start_date`, after the latest closed month."""
     errors = {}
     plan = db.session.get(Plan, plan_id) if plan_id else None
     if plan is None:
@@ -136,8 +136,8 @@ def assign_client_plan(client: Client, plan_id: int | None, start_date: date | N
         errors["start_date"] = "Enter the start date as YYYY-MM-DD."
     elif not earliest <= start_date <= latest:
         errors["start_date"] = f"Choose a start date from {earliest} to {latest}."
-    elif is_period_closed(period_of(start_date)):
-        errors["start_date"] = f"{period_of(start_date)} is closed: a plan cannot start in it."
+    elif message := closed_start_error(start_date):  # with the other fields' messages
+        errors["start_date"] = message
     if errors:
         raise ValidationFailed(errors)
     return assign_plan(client, plan, start_date, actor)

@@ -28,6 +28,24 @@ def is_period_closed(period: str) -> bool:
     return db.session.scalar(db.select(BillingPeriod.id).filter_by(period=period)) is not None
 
 
+def latest_closed_period() -> str | None:
+    """The most recent closed period ("YYYY-MM"), or None while no month is closed."""
+    return db.session.scalar(db.select(db.func.max(BillingPeriod.period)))
+
+
+def hold_closes() -> None:
+    """Wait for any close in progress and keep new ones out until the transaction ends.
+
+    For a change that depends on which months are closed rather than on one month (a
+    plan's earliest start): a close claims its period's row first, and a SHARE lock on the
+    table waits for that insert and blocks the next (PostgreSQL; SQLite serialises writers).
+    Take it before row locks (the client's), which a close's foreign-key checks wait for.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(db.text("LOCK TABLE billing_period IN SHARE MODE"))
+
+
 def lock_period(period: str, *, exclusive: bool) -> None:
     """Hold the period's lock until the transaction ends (PostgreSQL; SQLite serialises writers).
 

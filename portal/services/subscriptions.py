@@ -1,13 +1,13 @@
 """Subscriptions: which one covers a day, and assigning a plan with a price snapshot."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from portal.extensions import db
 from portal.models import Client, Plan, PlanPrice, Subscription
 from portal.services import audit
 from portal.services.errors import DomainError
-from portal.services.periods import period_bounds, period_of
+from portal.services.periods import hold_closes, latest_closed_period, period_bounds, period_of
 from portal.services.settings import business_today
 
 
@@ -54,11 +54,24 @@ def overlap_error(client: Client, start_date: date) -> str | None:
     )
 
 
+def closed_start_error(start_date: date) -> str | None:
+    """Why a subscription cannot start on `start_date`: on or before the latest closed month's end.
+
+    A closed month is final (its items and invoices carry gapless numbers), so a plan that
+    would cover one, even from an open month before it, is refused rather than billed late.
+    """
+    latest = latest_closed_period()
+    if latest is None or start_date > (last_day := period_bounds(latest)[1]):
+        return None
+    earliest = last_day + timedelta(days=1)
+    return f"{latest} is closed: a plan can start from {earliest.isoformat()} at the earliest."
+
+
 def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Subscription:
     """Start a subscription of `plan` for `client` on `start_date`, freezing today's price.
 
-    Refuses an inactive plan, a plan with no price in the client's currency, and a start
-    that would overlap one of the client's subscriptions.
+    Refuses an inactive plan, a plan with no price in the client's currency, a start on or
+    before the end of the latest closed month, and one that would overlap a subscription.
     """
     if not plan.active:
         raise DomainError(f"The plan “{plan.name}” is inactive.", field="plan")
@@ -69,6 +82,9 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
             "the client's currency.",
             field="plan",
         )
+    hold_closes()  # no month closes between this check and the commit
+    if message := closed_start_error(start_date):
+        raise DomainError(message, field="start_date")
     # Lock the client row so two concurrent assignments cannot both pass the overlap check.
     db.session.execute(db.select(Client.id).where(Client.id == client.id).with_for_update())
     if message := overlap_error(client, start_date):

@@ -25,6 +25,7 @@ from portal.services.subscriptions import (
     active_subscription,
     assign_plan,
     assignable_plans,
+    closed_start_error,
     overlap_error,
 )
 from portal.services.text import text_problem
@@ -136,24 +137,27 @@ def add_reply(ticket: Ticket, actor: User, body: str, status: str | None = None)
 
 
 def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
-    """Switch time tracking on or off; off is refused once its time is in a closed month."""
+    """Switch time tracking on or off; refused once the ticket has time in a closed month.
+
+    The close bills only tracked tickets: either switch would change a closed month's bill
+    (off drops time already billed, on adds time the month was closed without).
+    """
     if enabled == ticket.time_tracking:
         return
-    if not enabled:
-        dates = db.session.scalars(
-            db.select(TimeEntry.work_date).filter_by(ticket_id=ticket.id).distinct()
+    dates = db.session.scalars(
+        db.select(TimeEntry.work_date).filter_by(ticket_id=ticket.id).distinct()
+    )
+    periods = sorted(set(map(period_of, dates)))
+    for period in periods:  # a close running now either finishes first or waits for us
+        lock_period(period, exclusive=False)
+    closed = ", ".join(period for period in periods if is_period_closed(period))
+    if closed:
+        raise DomainError(
+            f"Tracking stays on: this ticket's time in {closed} is already billed."
+            if ticket.time_tracking
+            else f"Tracking stays off: {closed} closed without this ticket's time.",
+            field="time_tracking",
         )
-        periods = sorted(set(map(period_of, dates)))
-        for period in periods:  # a close running now either finishes first or waits for us
-            lock_period(period, exclusive=False)
-        closed = [period for period in periods if is_period_closed(period)]
-        if closed:
-            raise DomainError(
-                "Tracking stays on: this ticket's time in "
-                + ", ".join(closed)
-                + " is already billed.",
-                field="time_tracking",
-            )
     audit.record(
         actor,
         "ticket.tracking",
@@ -242,7 +246,7 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
 
 
 def _assign_date_error(work_date: date) -> str | None:
-    """A plan assigned on the spot starts on the work date: not in the future."""
+    """An on-the-spot plan starts on the work date: not in the future, after every closed month."""
     if work_date > business_today():
         return "The work date cannot be in the future."
-    return None
+    return closed_start_error(work_date)

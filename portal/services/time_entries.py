@@ -8,9 +8,9 @@ from portal.models import Plan, Ticket, TimeEntry, User
 from portal.models.types import utcnow
 from portal.services import audit
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.periods import is_period_closed, lock_period, period_of
+from portal.services.periods import hold_closes, is_period_closed, lock_period, period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan
+from portal.services.subscriptions import active_subscription, assign_plan, closed_start_error
 from portal.services.text import text_problem
 
 NOTE_MAX = 500
@@ -72,6 +72,8 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
     if not ticket.time_tracking:
         errors["hours"] = "Time tracking is off for this ticket; switch it on to log time."
     date_error = check_work_date(data.work_date)
+    if plan is not None and date_error is None:
+        date_error = closed_start_error(data.work_date)  # the plan starts on the work date
     if date_error:
         errors["work_date"] = date_error
     if len(data.note.strip()) > NOTE_MAX:
@@ -98,6 +100,8 @@ def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None =
     """
     # Lock the month first, then check it: a close cannot slip in between.
     lock_period(period_of(data.work_date), exclusive=False)
+    if assign is not None:
+        hold_closes()  # the plan's earliest start depends on every closed month
     errors = check_time(ticket, data, assign)
     if errors:
         raise ValidationFailed(errors)

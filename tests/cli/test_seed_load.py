@@ -2,6 +2,7 @@
 period, refusals, and a close over the load that agrees with a plain SUM query."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -11,7 +12,7 @@ from portal.models import Client, Subscription, Ticket, TicketMessage, TimeEntry
 from portal.services.billing import close_period
 from portal.services.periods import period_bounds, period_of
 from tests.conftest import empty_all_tables
-from tests.helpers import count, last_month_start, this_month_start
+from tests.helpers import close_month, count, last_month_start, this_month_start
 
 SIZES = ["--clients", "12", "--tickets", "60", "--entries", "400", "--big-client-tickets", "25"]
 
@@ -122,6 +123,17 @@ def test_bad_input_is_refused_with_exit_1(runner, args, message):
     assert result.exit_code == 1
     assert message in result.output
     assert count(Client) == 0
+
+
+def test_a_load_whose_subscriptions_would_cover_a_closed_month_is_refused(runner):
+    # Its subscriptions start up to a year before the period: with a closed month among those
+    # months they would change that month's bill, which a closed month's never may.
+    closed = period_of(this_month_start() - timedelta(days=70))
+    close_month(this_month_start() - timedelta(days=70))
+    result = seed(runner)
+    assert result.exit_code == 1
+    assert f"{closed} is closed" in result.output and "would cover a closed month" in result.output
+    assert (count(Client), count(Subscription), count(TimeEntry)) == (0, 0, 0)
 
 
 def test_a_negative_size_is_a_usage_error(runner):

@@ -105,7 +105,7 @@ def test_usage_csv_rows_after_a_close(client, acme_user, f):
     [invoice] = close_period(period_of(last_month_start())).invoices
     db.session.commit()
     other = f.client("Globex")
-    f.subscription(other, plan, last_month_start())
+    f.subscription(other, plan, this_month_start())  # closed months take no new plan
 
     rows, response = download(client, "/client/export/usage.csv")
     assert 'filename="usage-' in response.headers["Content-Disposition"]

@@ -218,20 +218,32 @@ def test_set_tracking_toggles_and_is_audited(desk):
     assert all(r.object_id == desk.ticket.id and r.user_id == desk.operator.id for r in rows)
 
 
-def test_switching_tracking_off_with_time_in_a_closed_month_is_refused(desk, f):
+# Either switch would change the closed month's bill: off drops time it billed, on adds time
+# it was closed without (the ticket was untracked then).
+TRACKING_STAYS = {
+    "on": "Tracking stays on: this ticket's time in {period} is already billed.",
+    "off": "Tracking stays off: {period} closed without this ticket's time.",
+}
+
+
+@pytest.mark.parametrize("when_closed", ["on", "off"])
+def test_switching_tracking_with_time_in_a_closed_month_is_refused(desk, f, when_closed):
     f.subscription(desk.client, desk.plan, last_month_day().replace(day=1))
     log_time(desk.ticket, desk.operator, TimeInput(60, last_month_day()))
+    if when_closed == "off":
+        set_tracking(desk.ticket, False, desk.operator)
     db.session.commit()
     close_month(last_month_day())
 
     with pytest.raises(DomainError) as caught:
-        set_tracking(desk.ticket, False, desk.operator)
+        set_tracking(desk.ticket, when_closed == "off", desk.operator)
     db.session.rollback()
 
     assert caught.value.field == "time_tracking"
-    assert period_of(last_month_day()) in caught.value.message
-    assert db.session.get(Ticket, desk.ticket.id).time_tracking is True
-    assert audit_rows("ticket.tracking") == []
+    period = period_of(last_month_day())
+    assert caught.value.message == TRACKING_STAYS[when_closed].format(period=period)
+    assert db.session.get(Ticket, desk.ticket.id).time_tracking is (when_closed == "on")
+    assert len(audit_rows("ticket.tracking")) == (when_closed == "off")  # the switch off only
 
 
 def test_switching_tracking_off_with_time_only_in_open_months_is_allowed(desk):

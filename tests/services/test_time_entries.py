@@ -531,8 +531,8 @@ def while_a_close_commits(engine, day: date, action):
     """Run `action` while another connection closes the month of `day`.
 
     The other connection holds the period's exclusive lock with its period row not yet
-    committed, and commits only once `action` is waiting for that lock, so `action` has
-    passed its own early checks by then.
+    committed, and commits only once `action` is waiting for a lock it holds (the period's,
+    or the period table's), so `action` has passed its own early checks by then.
     """
     period = period_of(day)
     key = int(period.replace("-", ""))
@@ -546,9 +546,7 @@ def while_a_close_commits(engine, day: date, action):
     def commit_once_waited_for():
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not waited:
-            if conn.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-            ):
+            if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
                 waited.append(True)
             else:
                 time.sleep(0.02)
@@ -561,7 +559,7 @@ def while_a_close_commits(engine, day: date, action):
         return action()
     finally:
         closer.join()
-        assert waited, "the action never waited for the period lock"
+        assert waited, "the action never waited for the close"
 
 
 def test_log_time_refuses_a_month_closed_while_it_waited_for_the_lock(subscribed, other_connection):
@@ -594,6 +592,38 @@ def test_moving_an_entry_refuses_a_month_closed_while_it_waited_for_the_lock(
     db.session.rollback()
 
     assert db.session.get(TimeEntry, entry.id).work_date == today()
+
+
+def test_assigning_a_plan_waits_for_a_close_and_then_refuses_to_cover_it(shop, other_connection):
+    before_it = last_month_start() - timedelta(days=10)  # in the open month before
+
+    with pytest.raises(DomainError) as caught:
+        while_a_close_commits(
+            other_connection,
+            last_month_day(),
+            lambda: assign_plan(shop.client, shop.plan, before_it, shop.admin),
+        )
+    db.session.rollback()
+
+    assert caught.value.field == "start_date" and "is closed" in caught.value.message
+    assert count(Subscription) == 0
+
+
+def test_an_on_the_spot_plan_waits_for_a_close_and_then_refuses_to_cover_it(shop, other_connection):
+    before_it = last_month_start() - timedelta(days=10)
+
+    with pytest.raises(ValidationFailed) as caught:
+        while_a_close_commits(
+            other_connection,
+            last_month_day(),
+            lambda: log_time(
+                shop.ticket, shop.operator, TimeInput(60, before_it), assign=shop.plan
+            ),
+        )
+    db.session.rollback()
+
+    assert "is closed: a plan can start from" in caught.value.fields["work_date"]
+    assert (count(Subscription), count(TimeEntry)) == (0, 0)
 
 
 def test_a_note_of_500_characters_with_surrounding_spaces_is_kept_trimmed(subscribed):
