@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.services.billing import close_period
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
+from tests import hypothesis_profiles  # noqa: F401 - keeps Hypothesis caches out of the tree
 from tests.helpers import last_month_day, today
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
