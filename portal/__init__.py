@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from portal import config as config_module
-from portal import web
+from portal import transaction, web
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = web.IdConverter
     register_blueprints(app)
     register_errorhandlers(app)
+    transaction.init_app(app)  # one commit per request, after the view has answered
     register_template_helpers(app)
     register_commands(app)
     if app.config.get("SCHEDULER_IN_PROCESS"):

@@ -1,6 +1,5 @@
 """Flask CLI commands: users, API tokens, the demo shop, the load generator."""
 
-import functools
 import os
 import sqlite3
 import tempfile
@@ -12,29 +11,17 @@ from typing import NoReturn
 import click
 from flask import current_app
 
-from portal.database import write_intent
 from portal.extensions import db
 from portal.models import Role, User
 from portal.services.billing import item_row
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.tokens import create_api_token
 from portal.services.users import create_user, normalise_email
-
-
-def writes(command):
-    """Run a command's transactions as SQLite writers (they take the write lock up front)."""
-
-    @functools.wraps(command)
-    def wrapped(*args, **kwargs):
-        with write_intent():
-            return command(*args, **kwargs)
-
-    return wrapped
+from portal.transaction import unit_of_work
 
 
 def _refuse_fields(exc: ValidationFailed) -> NoReturn:
-    """Roll back, print each field's message and stop with exit status 2."""
-    db.session.rollback()
+    """Print each field's message and stop with exit status 2 (nothing is kept)."""
     for field, message in exc.fields.items():
         click.echo(f"{field}: {message}", err=True)
     raise SystemExit(2) from None
@@ -46,49 +33,48 @@ def _refuse_fields(exc: ValidationFailed) -> NoReturn:
 @click.option("--client-id", type=int, default=None, help="Client account (client users only).")
 @click.option("--password", required=True, help="At least 12 characters.")
 @click.option("--name", default=None, help="Display name (defaults to the email's local part).")
-@writes
 def create_user_command(email, role, client_id, password, name):
     """Add a user."""
     try:
-        user = create_user(email, password, role, name=name, client_id=client_id)
+        with unit_of_work():
+            user = create_user(email, password, role, name=name, client_id=client_id)
     except ValidationFailed as exc:
         _refuse_fields(exc)
-    db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
 @click.command("create-api-token")
 @click.argument("email")
 @click.option("--name", default="cli", help="A label to recognise the token by.")
-@writes
 def create_api_token_command(email, name):
     """Print a new API token for the user as the last line of output."""
-    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
-    if user is None or not user.active:
-        click.echo(f"No active user with email {email}.", err=True)
-        raise SystemExit(2)
     try:
-        _token, plain = create_api_token(user, name)
+        with unit_of_work():
+            user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+            if user is None or not user.active:
+                click.echo(f"No active user with email {email}.", err=True)
+                raise SystemExit(2)
+            _token, plain = create_api_token(user, name)
     except ValidationFailed as exc:
         _refuse_fields(exc)
-    db.session.commit()
     click.echo(f"API token for {user.email} ({user.role}); it is shown only once:")
     click.echo(plain)
 
 
 @click.command("seed-demo")
-@writes
 def seed_demo_command():
     """Fill an empty database with a demo shop and print the logins."""
     from portal import demo
 
-    if not demo.database_is_empty():
+    with unit_of_work():
+        empty = demo.database_is_empty()
+        if empty:
+            demo.seed(current_app.config.get("DEMO_SEED", 2026))
+    if not empty:
         click.echo("The database already holds data; the demo shop was not loaded.")
         if demo.demo_present():
             demo.print_logins(click.echo)
         return
-    demo.seed(current_app.config.get("DEMO_SEED", 2026))
-    db.session.commit()
     click.echo("Demo shop loaded.")
     demo.print_logins(click.echo)
 
@@ -96,7 +82,6 @@ def seed_demo_command():
 @click.command("close-month")
 @click.argument("period")
 @click.option("--dry-run", is_flag=True, help="Show the items a close would create; write nothing.")
-@writes
 def close_month_command(period, dry_run):
     """Close (or preview) a past month: billable items and invoices, exactly once."""
     from portal.formatting import format_money
@@ -105,23 +90,21 @@ def close_month_command(period, dry_run):
 
     currencies = {c.id: c for c in db.session.scalars(db.select(Currency))}
     try:
-        if dry_run:
-            already, rows = preview_period(period)
-            db.session.rollback()
-            click.echo(
-                f"{period}: {'closed; its items' if already else 'a close would create'}"
-                f" {len(rows)} item(s):"
-            )
-        else:
-            result = close_period(period)
-            db.session.commit()
-            rows = [item_row(item) for item in result.items]
-            state = "was already closed" if result.already_closed else "closed"
-            click.echo(f"{period} {state}: {len(rows)} item(s), {result.invoice_count} invoice(s).")
+        with unit_of_work():  # a dry run writes nothing, so it commits nothing
+            if dry_run:
+                already, rows = preview_period(period)
+            else:
+                result = close_period(period)
+                rows = [item_row(item) for item in result.items]
     except DomainError as exc:
-        db.session.rollback()
         click.echo(exc.message, err=True)
         raise SystemExit(1) from None
+    if dry_run:
+        state = "closed; its items" if already else "a close would create"
+        click.echo(f"{period}: {state} {len(rows)} item(s):")
+    else:
+        state = "was already closed" if result.already_closed else "closed"
+        click.echo(f"{period} {state}: {len(rows)} item(s), {result.invoice_count} invoice(s).")
     for row in rows:
         click.echo(
             f"  client {row['client_id']:>5}  {row['kind']:<11} "
@@ -158,25 +141,23 @@ def scheduler_command():
     default=0,
     help='Tickets of the first client, "Load client 00001".',
 )
-@writes
 def seed_load_command(clients, tickets, entries, period, seed, big_client_tickets):
     """Fill the database with a load for benchmarks: bulk inserts, deterministic per seed."""
     from portal.loadgen import LoadError, seed_load
 
     started = time.perf_counter()
     try:
-        figures = seed_load(
-            clients=clients,
-            tickets=tickets,
-            entries=entries,
-            period=period,
-            seed=seed,
-            big_client_tickets=big_client_tickets,
-        )
+        with unit_of_work():
+            figures = seed_load(
+                clients=clients,
+                tickets=tickets,
+                entries=entries,
+                period=period,
+                seed=seed,
+                big_client_tickets=big_client_tickets,
+            )
     except LoadError as exc:
-        db.session.rollback()
         _refuse(str(exc))
-    db.session.commit()
     rows = ", ".join(f"{count:,} {table}" for table, count in figures["rows"].items())
     click.echo(f"Load {seed} for {figures['period']}: {rows}.")
     logins = figures["logins"]

@@ -9,10 +9,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
-from portal.database import write_intent
-from portal.extensions import db
 from portal.services.billing import close_period, due_periods
 from portal.services.settings import business_tz
+from portal.transaction import unit_of_work
 
 JOB_ID = "close-past-months"
 log = logging.getLogger(__name__)
@@ -21,13 +20,12 @@ log = logging.getLogger(__name__)
 def close_past_months(app: Flask) -> list[str]:
     """Close each past month still open, one transaction per month; returns those closed."""
     closed = []
-    with app.app_context(), write_intent():
+    with app.app_context():
         for period in due_periods():
             try:
-                result = close_period(period)
-                db.session.commit()
+                with unit_of_work():
+                    result = close_period(period)
             except Exception:
-                db.session.rollback()
                 log.exception("closing %s failed; it will be retried on the next run", period)
                 break  # later months wait: they are closed oldest first
             if not result.already_closed:

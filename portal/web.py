@@ -2,18 +2,20 @@
 
 import re
 
-from flask import request
+from flask import flash, request
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
-from portal.extensions import db
 from portal.services.errors import DomainError, ValidationFailed
+from portal.transaction import discard
 
 
 def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict | None = None) -> None:
-    """Put a service's messages under the form fields they concern; the rest on the form."""
+    """A rule refused the form: keep nothing of the request, and put the service's messages
+    under the form fields they concern (the rest on the form)."""
+    discard()
     fields = exc.fields if isinstance(exc, ValidationFailed) else {exc.field: exc.message}
     aliases = aliases or {}
     for name, message in fields.items():
@@ -95,17 +97,18 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def commit_or_errors(form: FlaskForm, action):
-    """Run one service call as the request's transaction.
-
-    On success commit and return its (non-None) result; when a rule refuses, roll back,
-    put the messages on the form and return None, so nothing of the request is saved.
-    """
+def run_or_errors(form: FlaskForm, action):
+    """Run the view's one service call; when a rule refuses, the messages go on the form and
+    nothing of the request is kept (None is returned). The request's end commits the rest."""
     try:
-        result = action()
-        db.session.commit()
+        return action()
     except DomainError as exc:
-        db.session.rollback()
         apply_errors(form, exc)
         return None
-    return result
+
+
+def flash_refusal(exc: DomainError) -> None:
+    """A rule refused a button's request: keep nothing of it and say why on the next page."""
+    discard()
+    message = " ".join(exc.fields.values()) if isinstance(exc, ValidationFailed) else exc.message
+    flash(message, "danger")

@@ -13,7 +13,7 @@ from portal.guards import admin_required
 from portal.models import ApiToken, User
 from portal.services import audit
 from portal.services.tokens import create_api_token, revoke_api_token
-from portal.web import commit_or_errors, options
+from portal.web import options, run_or_errors
 
 
 class TokenForm(FlaskForm):
@@ -54,7 +54,7 @@ def api_tokens():
     form = _form()
     if form.validate_on_submit():
         user = db.session.get(User, form.user.data)
-        plain = commit_or_errors(form, lambda: _issue(user, form.name.data or ""))
+        plain = run_or_errors(form, lambda: _issue(user, form.name.data or ""))
         if plain:
             # Shown on this response only: it is not stored, so it cannot be shown again.
             return _render(_form(), plain)
@@ -77,6 +77,5 @@ def api_token_revoke(token_id: int):
     if ConfirmForm().validate_on_submit():
         revoke_api_token(token)
         audit.record(current_user, "api_token.revoke", "api_token", token.id)
-        db.session.commit()
         flash(f"Token {token.prefix}… revoked.", "success")
     return redirect(url_for("admin.api_tokens"))

@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm
-from portal.extensions import db
 from portal.guards import admin_required
 from portal.services.billing import close_period, month_name, preview_period
 from portal.services.billing_queries import (
@@ -16,6 +15,8 @@ from portal.services.billing_queries import (
 )
 from portal.services.errors import DomainError
 from portal.services.invoices import invoice_uninvoiced
+from portal.transaction import discard
+from portal.web import flash_refusal
 
 
 @bp.get("/billing")
@@ -38,13 +39,12 @@ def billing_preview(period: str):
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; please try again.", "danger")
         return redirect(url_for("admin.billing"))
+    discard()  # a preview never writes
     try:
         already, rows = preview_period(period)
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(url_for("admin.billing"))
-    finally:
-        db.session.rollback()  # a preview never writes
     return render_template(
         "admin/billing/preview.html",
         period=period,
@@ -66,10 +66,8 @@ def billing_close(period: str):
         return redirect(url_for("admin.billing"))
     try:
         result = close_period(period, current_user)
-        db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        flash_refusal(exc)
     else:
         if result.already_closed:
             flash(f"{period} was already closed; nothing changed.", "info")
@@ -87,6 +85,5 @@ def billing_invoice_waiting():
     """Invoice the items that waited because "invoice on close" was off."""
     if ConfirmForm().validate_on_submit():
         invoices = invoice_uninvoiced(current_user)
-        db.session.commit()
         flash(f"{len(invoices)} invoice(s) issued.", "success")
     return redirect(url_for("admin.billing"))

@@ -16,7 +16,7 @@ from portal.services.subscriptions import (
     cancel_subscription,
     reprice_subscription,
 )
-from portal.web import apply_errors, commit_or_errors, options, page_args
+from portal.web import apply_errors, options, page_args, run_or_errors
 
 
 def _get_client(client_id: int) -> Client:
@@ -88,7 +88,7 @@ def _client_form(client: Client | None):
         data = service.ClientInput(
             form.name.data or "", form.email.data or "", form.currency.data, form.active.data
         )
-        saved = commit_or_errors(form, lambda: service.save_client(client, data, current_user))
+        saved = run_or_errors(form, lambda: service.save_client(client, data, current_user))
         if saved is not None:
             flash(f"Client {saved.name} saved.", "success")
             return redirect(url_for("admin.client", client_id=saved.id))
@@ -103,7 +103,7 @@ def client_user_add(client_id: int):
     client = _get_client(client_id)
     form = ClientUserForm()
     if form.validate_on_submit():
-        user = commit_or_errors(
+        user = run_or_errors(
             form,
             lambda: service.add_client_user(
                 client,
@@ -128,7 +128,7 @@ def client_assign_plan(client_id: int):
     form = AssignPlanForm()
     _plan_choices(client, form)
     if form.validate_on_submit():
-        sub = commit_or_errors(
+        sub = run_or_errors(
             form,
             lambda: service.assign_client_plan(
                 client, form.plan.data, form.start_date.data, current_user
@@ -153,9 +153,7 @@ def client_subscription_action(client_id: int, subscription_id: int, action: str
     if form.validate_on_submit():
         try:
             actions[action](sub, current_user)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             apply_errors(form, exc)
         else:
             done = (

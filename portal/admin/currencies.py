@@ -12,7 +12,7 @@ from portal.guards import admin_required
 from portal.models import Currency
 from portal.services.catalog import currency_in_use, save_currency
 from portal.services.catalog_input import CurrencyInput
-from portal.web import commit_or_errors
+from portal.web import run_or_errors
 
 
 @bp.route("/currencies")
@@ -51,7 +51,7 @@ def _currency_form(currency: Currency | None):
             suffix=form.suffix.data or "",
             is_default=form.is_default.data,
         )
-        saved = commit_or_errors(form, lambda: save_currency(currency, data, current_user))
+        saved = run_or_errors(form, lambda: save_currency(currency, data, current_user))
         if saved is not None:
             flash(f"Currency {saved.code} saved.", "success")
             return redirect(url_for("admin.currencies"))

@@ -12,7 +12,7 @@ from portal.services.billing import parse_period
 from portal.services.billing_queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.invoices import cancel_invoice, mark_paid
-from portal.web import id_arg, page_args, text_arg
+from portal.web import flash_refusal, id_arg, page_args, text_arg
 
 
 @bp.get("/invoices")
@@ -65,11 +65,9 @@ def _transition(invoice_id: int, action, done: str):
     else:
         try:
             action(invoice, current_user)
-            db.session.commit()
             flash(f"Invoice {invoice.number} {done}.", "success")
         except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            flash_refusal(exc)
     return redirect(url_for("admin.invoice", invoice_id=invoice_id))
 
 

@@ -11,7 +11,7 @@ from portal.models import Currency, Plan
 from portal.money import format_hours
 from portal.services.catalog import save_plan
 from portal.services.catalog_input import PlanInput
-from portal.web import commit_or_errors
+from portal.web import run_or_errors
 
 
 @bp.route("/plans")
@@ -76,7 +76,7 @@ def _plan_form(plan: Plan | None):
             active=form.active.data,
             prices=prices,
         )
-        saved = commit_or_errors(form, lambda: save_plan(plan, data, current_user))
+        saved = run_or_errors(form, lambda: save_plan(plan, data, current_user))
         if saved is not None:
             flash(f"Plan “{saved.name}” saved.", "success")
             return redirect(url_for("admin.plans"))

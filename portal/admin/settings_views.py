@@ -8,7 +8,7 @@ from portal.admin.config_forms import SettingsForm
 from portal.guards import admin_required
 from portal.services.settings import get_settings
 from portal.services.settings_changes import change_settings
-from portal.web import commit_or_errors
+from portal.web import run_or_errors
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -23,7 +23,7 @@ def settings():
             "due_days": form.due_days.data,
             "invoice_number_format": form.invoice_number_format.data,
         }
-        if commit_or_errors(form, lambda: change_settings(values, current_user)) is not None:
+        if run_or_errors(form, lambda: change_settings(values, current_user)) is not None:
             flash("Settings saved.", "success")
             return redirect(url_for("admin.settings"))
     status = 422 if form.is_submitted() else 200

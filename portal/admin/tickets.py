@@ -21,7 +21,7 @@ from portal.services.tickets import (
     update_ticket,
 )
 from portal.services.time_entries import may_change
-from portal.web import commit_or_errors, id_arg, options, possible_id
+from portal.web import flash_refusal, id_arg, options, possible_id, run_or_errors
 
 
 def _get_ticket(ticket_id: int) -> Ticket:
@@ -82,7 +82,7 @@ def ticket_update(ticket_id: int):
             billable=form.billable.data,
             plan_id=form.plan.data,
         )
-        result = commit_or_errors(form, lambda: update_ticket(ticket, current_user, change))
+        result = run_or_errors(form, lambda: update_ticket(ticket, current_user, change))
         if result is not None:
             flash(_saved_message(result), "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
@@ -109,11 +109,9 @@ def ticket_tracking(ticket_id: int):
     if form.validate_on_submit() and form.enabled.data in ("0", "1"):
         try:
             set_tracking(ticket, form.enabled.data == "1", current_user)
-            db.session.commit()
             flash(f"Time tracking is {'on' if ticket.time_tracking else 'off'}.", "success")
         except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            flash_refusal(exc)
     else:
         flash("The form expired; please try again.", "danger")
     return redirect(url_for("admin.ticket", ticket_id=ticket.id))
@@ -142,7 +140,7 @@ def ticket_new():
         form.client.data = matches[0].id  # found one: shown chosen, the operator confirms
     if not finding and form.validate_on_submit():
         client = db.session.get(Client, form.client.data)
-        ticket = commit_or_errors(
+        ticket = run_or_errors(
             form,
             lambda: open_ticket(
                 client,

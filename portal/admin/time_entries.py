@@ -15,7 +15,7 @@ from portal.services.time_entries import (
     edit_time_entry,
     may_change,
 )
-from portal.web import commit_or_errors
+from portal.web import flash_refusal, run_or_errors
 
 
 def _get_entry(entry_id: int) -> TimeEntry:
@@ -43,10 +43,7 @@ def time_entry_edit(entry_id: int):
             form.hours.errors.append(str(exc))
         else:
             data = TimeInput(minutes, form.work_date.data, form.note.data or "", form.billable.data)
-            if (
-                commit_or_errors(form, lambda: edit_time_entry(entry, current_user, data))
-                is not None
-            ):
+            if run_or_errors(form, lambda: edit_time_entry(entry, current_user, data)) is not None:
                 flash("Time entry saved.", "success")
                 return redirect(url_for("admin.ticket", ticket_id=entry.ticket_id))
     status = 422 if form.is_submitted() else 200
@@ -63,9 +60,7 @@ def time_entry_delete(entry_id: int):
     else:
         try:
             delete_time_entry(entry, current_user)
-            db.session.commit()
             flash("Time entry deleted.", "success")
         except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            flash_refusal(exc)
     return redirect(url_for("admin.ticket", ticket_id=ticket_id))

@@ -11,7 +11,7 @@ from portal.models import DEPARTMENTS, Client, TicketStatus, User
 from portal.services.errors import ValidationFailed
 from portal.services.ticket_queries import QueueFilters, paginate_rows, ticket_queue
 from portal.services.users import set_user_active
-from portal.web import id_arg, page_args, text_arg
+from portal.web import flash_refusal, id_arg, page_args, text_arg
 
 
 def _queue_filters() -> QueueFilters:
@@ -70,10 +70,8 @@ def _set_active(user_id: int, active: bool):
         abort(400, "The form has expired; reload the page and try again.")
     try:
         revoked = set_user_active(current_user._get_current_object(), user, active)
-        db.session.commit()
     except ValidationFailed as exc:
-        db.session.rollback()
-        flash(" ".join(exc.fields.values()), "danger")
+        flash_refusal(exc)
         return redirect(url_for("admin.users"))
     if active:
         flash(f"{user.email} is enabled.", "success")

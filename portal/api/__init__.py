@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from portal.api.common import StrictParser, domain_error_response
 from portal.errors import api_error
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 from portal.services.errors import DomainError
 from portal.services.tokens import find_token_user
 
@@ -50,8 +50,8 @@ def refuse_other_bodies():
 
 @bp.errorhandler(DomainError)
 def refused(exc: DomainError):
-    """A rule refused the request: nothing of it is kept; 400 with fields, or 404/409."""
-    db.session.rollback()
+    """A rule refused the request: 400 with fields, or 404/409 (nothing of it is kept: the
+    request's end rolls back every error status)."""
     return domain_error_response(exc)
 
 

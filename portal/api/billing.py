@@ -35,6 +35,7 @@ from portal.services.billing_queries import (
 )
 from portal.services.invoices import cancel_invoice, mark_paid
 from portal.services.usage import client_usage
+from portal.transaction import discard
 
 
 def _period(args: dict) -> str | None:
@@ -84,8 +85,8 @@ def _preview_rows(rows):
 @bp.response(200, PreviewOut)
 def periods_preview(period: str):
     """What a close would create; writes nothing."""
+    discard()  # a preview never writes
     already, rows = preview_period(period)
-    db.session.rollback()
     return {"period": period, "already_closed": already, "items": _preview_rows(rows)}
 
 
@@ -95,7 +96,6 @@ def periods_preview(period: str):
 def periods_close(period: str):
     """Close a past month exactly once; 400 period_not_ended for the current or a future one."""
     result = close_period(period, user())
-    db.session.commit()
     return {
         "period": result.period,
         "already_closed": result.already_closed,
@@ -156,7 +156,6 @@ def _transition(invoice_id: int, action) -> dict:
     """Apply an invoice transition; 404 for an unknown invoice, 409 for a move not allowed."""
     invoice = _visible_invoice(invoice_id)
     action(invoice, user())
-    db.session.commit()
     return invoice_json(invoice)
 
 

@@ -55,7 +55,6 @@ def currencies_list(args: dict):
 def currencies_create(data: dict):
     """Add a currency."""
     currency = save_currency(None, CurrencyInput(**data), user())
-    db.session.commit()
     return currency_json(currency)
 
 
@@ -134,7 +133,6 @@ _PRICE_FIELD = re.compile(r"^price-([A-Z]{3})-(fee|rate)$")
 def plans_create(data: dict):
     """Add a plan with its prices."""
     plan = _save_plan(None, data)
-    db.session.commit()
     return plan_json(plan)
 
 
@@ -159,7 +157,6 @@ def plans_get(plan_id: int):
 def plans_patch(data: dict, plan_id: int):
     """Change a plan; `prices`, when given, replaces all its prices."""
     plan = _save_plan(_plan(plan_id), data)
-    db.session.commit()
     return plan_json(plan)
 
 
@@ -195,7 +192,6 @@ def clients_create(data: dict):
     if currency is None:
         raise BadRequest({"currency": f"No such currency: {code}."})
     client = save_client(None, ClientInput(data["name"], data["email"], currency.id), user())
-    db.session.commit()
     return client_json(client)
 
 
@@ -238,7 +234,6 @@ def subscriptions_create(data: dict, client_id: int):
     client = _client(client_id)
     start = data.get("start_date") or business_today()
     subscription = assign_client_plan(client, data["plan_id"], start, user())
-    db.session.commit()
     return subscription_json(subscription)
 
 
@@ -249,5 +244,4 @@ def subscriptions_cancel(subscription_id: int):
     """End a subscription on the last day of the current month."""
     subscription = db.session.get(Subscription, subscription_id) or not_found("Subscription")
     cancel_subscription(subscription, user())
-    db.session.commit()
     return subscription_json(subscription)

@@ -107,7 +107,6 @@ def tickets_create(data: dict):
         data["priority"],
         tracking,
     )
-    db.session.commit()
     return ticket_json(ticket, 0)
 
 
@@ -130,7 +129,6 @@ def tickets_patch(data: dict, ticket_id: int):
         change_status(ticket, data["status"], user())
     if "time_tracking" in data:
         set_tracking(ticket, data["time_tracking"], user())
-    db.session.commit()
     return one_ticket_json(ticket)
 
 
@@ -144,7 +142,6 @@ def tickets_reply(data: dict, ticket_id: int):
     if "status" in data and user().role == "client":
         raise BadRequest({"status": "Clients cannot set the status."})
     reply = add_reply(ticket, user(), data["message"], data.get("status"))
-    db.session.commit()
     return message_json(reply)
 
 
@@ -196,9 +193,7 @@ def entries_create(data: dict, ticket_id: int):
     time_input, plan = _time_input(data, None)
     try:
         entry = log_time(ticket, user(), time_input, assign=plan)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+    except DomainError as exc:  # answered with the field named as the API names it
         return domain_error_response(exc, ENTRY_ALIASES)
     return entry_json(entry)
 
@@ -218,7 +213,6 @@ def entries_patch(data: dict, entry_id: int):
     entry = _entry(entry_id)
     time_input, _plan = _time_input(data, entry)
     edit_time_entry(entry, user(), time_input)
-    db.session.commit()
     return entry_json(entry)
 
 
@@ -228,5 +222,4 @@ def entries_patch(data: dict, entry_id: int):
 def entries_delete(entry_id: int):
     """Delete an entry (its author or an admin); 409 period_closed when its month is closed."""
     delete_time_entry(_entry(entry_id), user())
-    db.session.commit()
     return Response(status=204)

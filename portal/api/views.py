@@ -3,7 +3,6 @@
 from portal.api import bp
 from portal.api.common import roles, user
 from portal.api.schemas import MeOut, SettingsIn, SettingsOut
-from portal.extensions import db
 from portal.services.settings import get_settings
 from portal.services.settings_changes import change_settings
 
@@ -36,5 +35,4 @@ def settings():
 def settings_put(data: dict):
     """Change business settings; keys left out keep their value."""
     saved = change_settings({**get_settings(), **data}, user())
-    db.session.commit()
     return saved

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
 from portal.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
-from portal.extensions import db, limiter, login_manager
+from portal.extensions import limiter, login_manager
 from portal.security import start_session_clock
 from portal.services.users import (
     authenticate,
@@ -15,7 +15,7 @@ from portal.services.users import (
     end_all_sessions,
     load_session_user,
 )
-from portal.web import commit_or_errors
+from portal.web import run_or_errors
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -95,7 +95,6 @@ def login():
         if user is None:
             form.password.errors.append("Email or password is incorrect.")
         else:
-            db.session.commit()
             start_session(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else home_url_for(user))
@@ -110,7 +109,6 @@ def logout():
     if form.validate_on_submit():
         # Logging out ends every session of the account, so a copied cookie is worthless too.
         end_all_sessions(current_user)
-        db.session.commit()
         logout_user()
         session.clear()
         flash("You have been logged out.", "success")
@@ -125,7 +123,7 @@ def change_password_page():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        done = commit_or_errors(
+        done = run_or_errors(
             form,
             lambda: change_password(
                 user,

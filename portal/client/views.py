@@ -10,7 +10,7 @@ from portal.models import Ticket
 from portal.services.client_overview import client_dashboard
 from portal.services.ticket_queries import billing_states, client_tickets, ticket_entries
 from portal.services.tickets import add_reply, open_ticket
-from portal.web import commit_or_errors, page_args
+from portal.web import page_args, run_or_errors
 
 
 def _own_ticket(ticket_id: int) -> Ticket:
@@ -43,7 +43,7 @@ def ticket(ticket_id: int):
     form = ReplyForm()
     if form.validate_on_submit():
         if (
-            commit_or_errors(form, lambda: add_reply(ticket, current_user, form.message.data))
+            run_or_errors(form, lambda: add_reply(ticket, current_user, form.message.data))
             is not None
         ):
             flash("Reply sent.", "success")
@@ -61,7 +61,7 @@ def ticket_new():
     """Open a ticket."""
     form = NewTicketForm()
     if form.validate_on_submit():
-        ticket = commit_or_errors(
+        ticket = run_or_errors(
             form,
             lambda: open_ticket(
                 current_user.client,
