@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 
 from portal import create_app, demo
 from portal.extensions import db
-from tests.conftest import make_config
+from tests.helpers import make_config
 from tests.live import serving
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
