@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install clean
+.PHONY: run test screenshots lint format install clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install  ## lint, then the whole suite (PostgreSQL too when TEST_DATABASE_
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: install  ## the browser tests on the demo shop, writing the README's docs/screenshots/*.png
+	PORTAL_SCREENSHOTS=1 REQUIRE_BROWSER=1 $(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

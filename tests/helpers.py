@@ -1,11 +1,135 @@
-"""Helpers shared by test modules: dates relative to the business "today", counts, closing."""
+"""Helpers shared by test modules and fixtures (plain functions and classes, no fixtures).
 
+- building an app: a test configuration, an emptied database, a client with its own context;
+- going through the forms: CSRF tokens, GET-then-POST, logging in and out;
+- dates relative to the business "today", row counts, audit rows, field errors, closing.
+"""
+
+import re
+import secrets
+from contextlib import contextmanager
 from datetime import date, timedelta
 
+from flask import has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from portal import create_app
+from portal.database import write_intent
 from portal.extensions import db
-from portal.models import BillingPeriod
+from portal.models import AuditLogEntry, BillingPeriod
 from portal.services.periods import period_of
 from portal.services.settings import business_today
+from tests import factories
+
+# --- building an app ----------------------------------------------------------------------
+
+
+def make_config(database_url: str, **overrides) -> dict:
+    """A complete test configuration: CSRF on, as in production."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": True,
+        "SERVER_NAME": None,
+        # Still argon2id, at a cost that keeps the suite quick; production uses the defaults.
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
+    config.update(overrides)
+    return config
+
+
+def empty_all_tables() -> None:
+    """Remove every row, children first, so each test starts from an empty database."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+    db.session.commit()
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own `g`, own DB session), as in production.
+
+    The test itself runs inside an app context for its factories; without this, requests
+    would share that context's `g` and session with the test and with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: the request sees what the test set up, and
+        # the test's next transaction starts after whatever the request commits.
+        if has_app_context():  # not in a thread of its own
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@contextmanager
+def app_on_emptied_database(database_url: str):
+    """The application, inside an app context, on an emptied database; its pool is closed
+    when the block ends."""
+    app = create_app(make_config(database_url))
+    app.test_client_class = FreshContextClient
+    # The test's own session writes too (factories), so its transactions begin as writers.
+    with app.app_context(), write_intent():
+        empty_all_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- going through the forms --------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = _CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def submit(client, page_url: str, data: dict, post_url: str | None = None):
+    """GET a page, then POST its form with the page's CSRF token and `data`."""
+    page = client.get(page_url)
+    assert page.status_code == 200, f"{page_url} answered {page.status_code}"
+    return client.post(
+        post_url or page_url, data={**data, "csrf_token": csrf_token_from(page.text)}
+    )
+
+
+class AuthActions:
+    """Log in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD, next_url: str | None = None):
+        """GET the login page, then POST the form with its CSRF token."""
+        page = self._client.get("/login")
+        data = {"email": email, "password": password, "csrf_token": csrf_token_from(page.text)}
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self._client.post(url, data=data)
+
+    def logout(self):
+        """POST the navbar's logout form with its CSRF token."""
+        page = self._client.get("/")
+        page = self._client.get(page.headers["Location"]) if page.status_code == 302 else page
+        return self._client.post("/logout", data={"csrf_token": csrf_token_from(page.text)})
+
+
+def field_error(html: str, field: str) -> str:
+    """The text of a field's error message on a rendered form ("" when it has none)."""
+    match = re.search(rf'<div id="{field}-error" class="invalid-feedback">(.*?)</div>', html, re.S)
+    return match.group(1) if match else ""
+
+
+# --- dates, rows and closing --------------------------------------------------------------
 
 
 def today() -> date:
@@ -54,18 +178,8 @@ def count(model, **where) -> int:
 
 def audit_rows(action: str) -> list:
     """Audit log rows of one action, oldest first."""
-    from portal.models import AuditLogEntry
-
     return list(
         db.session.scalars(
             db.select(AuditLogEntry).filter_by(action=action).order_by(AuditLogEntry.id)
         )
     )
-
-
-def field_error(html: str, field: str) -> str:
-    """The text of a field's error message on a rendered form ("" when it has none)."""
-    import re
-
-    match = re.search(rf'<div id="{field}-error" class="invalid-feedback">(.*?)</div>', html, re.S)
-    return match.group(1) if match else ""

@@ -10,13 +10,13 @@ import pytest
 from portal.extensions import db
 from portal.models import Subscription, TicketMessage, TimeEntry
 from portal.services.periods import period_of
-from tests.conftest import submit
 from tests.helpers import (
     close_month,
     count,
     field_error,
     last_month_day,
     last_month_start,
+    submit,
     this_month_start,
 )
 
@@ -60,8 +60,8 @@ def only_subscription() -> Subscription:
 # --- the pages, with CSRF, logged in through the real form
 
 
-def test_admin_page_refuses_a_plan_starting_before_closed_months(client, auth, f, closed):
-    auth.login(f.user("admin").email)
+def test_admin_page_refuses_a_plan_starting_before_closed_months(client, login_as, closed):
+    login_as("admin")
     page = f"/admin/clients/{closed['acme'].id}"
     data = {"plan": str(closed["plan"].id), "start_date": before_closed_months()}
     response = submit(client, page, data, f"{page}/subscriptions")
@@ -79,8 +79,8 @@ def test_admin_page_refuses_a_plan_starting_before_closed_months(client, auth, f
     assert only_subscription().start_date.isoformat() == first_open_day()
 
 
-def test_ticket_form_refuses_an_on_the_spot_plan_before_closed_months(client, auth, f, closed):
-    auth.login(f.user("operator").email)
+def test_ticket_form_refuses_an_on_the_spot_plan_before_closed_months(client, login_as, closed):
+    login_as("operator")
     url = f"/admin/tickets/{closed['ticket'].id}"
     data = {
         "reply": "Restarted the mail server.",

@@ -13,8 +13,14 @@ from portal.extensions import db
 from portal.services.billing import close_period
 from portal.services.time_entries import TimeInput, log_time
 from tests import factories
-from tests.conftest import AuthActions, FreshContextClient, empty_all_tables, make_config
-from tests.helpers import this_month_start, today
+from tests.helpers import (
+    AuthActions,
+    FreshContextClient,
+    empty_all_tables,
+    make_config,
+    this_month_start,
+    today,
+)
 
 MAX_STATEMENTS = 10
 # Bookkeeping statements that are not queries of the page.

@@ -63,8 +63,7 @@ def test_no_page_uses_inline_styles_or_scripts(client, auth, f):
 
 def test_a_form_post_with_a_nul_character_is_refused_whole(client, auth, f):
     from portal.models import Client
-    from tests.conftest import submit
-    from tests.helpers import count
+    from tests.helpers import count, submit
 
     f.user("admin", email="admin@example.com")
     f.currency("EUR")

@@ -4,11 +4,11 @@ import re
 
 from portal.extensions import db
 from portal.models import ApiToken
-from tests.conftest import submit
+from tests.helpers import submit
 
 
-def test_admin_creates_a_token_that_works_and_revokes_it(client, auth, f):
-    auth.login(f.user("admin").email)
+def test_admin_creates_a_token_that_works_and_revokes_it(client, login_as, f):
+    login_as("admin")
     operator = f.user("operator", email="op@example.com")
     response = submit(client, "/admin/api-tokens", {"user": str(operator.id), "name": "helpdesk"})
     assert response.status_code == 200
@@ -24,13 +24,13 @@ def test_admin_creates_a_token_that_works_and_revokes_it(client, auth, f):
     assert "revoked" in client.get("/admin/api-tokens").text
 
 
-def test_token_form_needs_a_user(client, auth, f):
-    auth.login(f.user("admin").email)
+def test_token_form_needs_a_user(client, login_as):
+    login_as("admin")
     response = submit(client, "/admin/api-tokens", {"user": ""})
     assert response.status_code == 422 and "Choose a user." in response.text
     assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 0
 
 
-def test_operators_cannot_manage_tokens(client, auth, f):
-    auth.login(f.user("operator").email)
+def test_operators_cannot_manage_tokens(client, login_as):
+    login_as("operator")
     assert client.get("/admin/api-tokens").status_code == 403

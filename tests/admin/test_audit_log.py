@@ -17,9 +17,8 @@ from portal.models import AuditLogEntry, Invoice, TimeEntry
 from portal.services import audit
 from portal.services.periods import period_of
 from portal.services.settings import save_settings
-from tests.conftest import AuthActions, submit
 from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
-from tests.helpers import last_month_start, this_month_start, today
+from tests.helpers import last_month_start, submit, this_month_start, today
 
 _ROW = re.compile(r'<tr id="audit-(\d+)">(.*?)</tr>', re.S)
 _CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
@@ -68,11 +67,9 @@ def logged(actor, action, obj_type, obj_id, at, before=None, after=None) -> Audi
 
 
 @pytest.fixture
-def ada(auth, f):
+def ada(login_as):
     """A logged-in admin, Ada."""
-    user = f.user("admin", email="ada@example.com", name="Ada Admin")
-    auth.login(user.email)
-    return user
+    return login_as("admin", email="ada@example.com", name="Ada Admin")
 
 
 def ticket_form(client, ticket, **fields):
@@ -153,16 +150,15 @@ def test_actions_done_through_the_pages_are_listed_with_the_admin_who_did_them(c
     assert [row["id"] for row in rows] == sorted((row["id"] for row in rows), reverse=True)
 
 
-def test_an_operators_time_is_listed_under_the_operator(client, auth, f):
+def test_an_operators_time_is_listed_under_the_operator(client, auth, login_as, f):
     acme = f.client("ACME GmbH")
     f.subscription(acme, f.plan(), this_month_start())
     ticket = f.ticket(acme)
-    olga = f.user("operator", email="olga@example.com", name="Olga Operator")
-    auth.login(olga.email)
+    login_as("operator", email="olga@example.com", name="Olga Operator")
     ticket_form(client, ticket, hours="0.5", note="Checked logs")
     assert client.get("/admin/audit").status_code == 403
     auth.logout()
-    auth.login(f.user("admin").email)
+    login_as("admin")
     (row,) = by_action(audit_rows(client), "Time logged")
     assert row["who"] == "Olga Operator olga@example.com"
     assert "minutes: 30" in row["changes"] and "note: Checked logs" in row["changes"]
@@ -447,16 +443,15 @@ def test_hostile_filter_values_answer_200_with_a_field_error_never_500(client, a
 
 
 @pytest.mark.parametrize("path", ["/admin/audit", "/admin/audit.csv"])
-def test_only_admins_get_in(client, f, path):
+def test_only_admins_get_in(client, auth, login_as, path):
     anonymous = client.get(path)
     assert anonymous.status_code == 302
     assert anonymous.headers["Location"].startswith("/login?next=")
-    auth = AuthActions(client)
     for role in ("operator", "client"):
-        auth.login(f.user(role).email)
+        login_as(role)
         assert client.get(path).status_code == 403
         auth.logout()
-    auth.login(f.user("admin").email)
+    login_as("admin")
     response = client.get(path)
     assert response.status_code == 200
     response.close()

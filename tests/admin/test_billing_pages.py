@@ -8,8 +8,7 @@ from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.settings import save_settings
 from portal.services.time_entries import TimeInput, log_time
-from tests.conftest import submit
-from tests.helpers import count, this_month_start
+from tests.helpers import count, submit, this_month_start
 
 
 @pytest.fixture
@@ -22,14 +21,6 @@ def acme(f):
     log_time(f.ticket(client), f.user("operator"), TimeInput(465, date(2026, 9, 14)))
     db.session.commit()
     return client
-
-
-@pytest.fixture
-def admin(auth, f):
-    """A logged-in admin."""
-    user = f.user("admin")
-    auth.login(user.email)
-    return user
 
 
 def test_billing_page_lists_open_closed_and_current_months(client, admin, acme):
@@ -82,8 +73,8 @@ def test_close_without_csrf_is_refused(client, admin, acme):
     assert count(BillingPeriod) == 0
 
 
-def test_operators_cannot_bill(client, auth, f, acme):
-    auth.login(f.user("operator").email)
+def test_operators_cannot_bill(client, login_as, acme):
+    login_as("operator")
     assert client.get("/admin/billing").status_code == 403
     response = submit(client, "/admin/", {}, post_url="/admin/billing/2026-09/close")
     assert response.status_code == 403

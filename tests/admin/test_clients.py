@@ -7,8 +7,17 @@ import pytest
 from portal.extensions import db
 from portal.models import Client, Subscription, User
 from portal.services.periods import period_bounds, period_of
-from tests.conftest import AuthActions, csrf_token_from, submit
-from tests.helpers import audit_rows, close_month, count, field_error, last_month_day, today
+from tests.helpers import (
+    AuthActions,
+    audit_rows,
+    close_month,
+    count,
+    csrf_token_from,
+    field_error,
+    last_month_day,
+    submit,
+    today,
+)
 
 
 @pytest.fixture
@@ -21,14 +30,6 @@ def shop(f):
     sub = f.subscription(acme, plan, last_month_day())
     ticket = f.ticket(acme, subject="Mail server down")
     return {"acme": acme, "plan": plan, "sub": sub, "ticket": ticket}
-
-
-@pytest.fixture
-def admin(auth, f):
-    """A logged-in admin."""
-    user = f.user("admin")
-    auth.login(user.email)
-    return user
 
 
 def page_of(client_row) -> str:
@@ -48,8 +49,8 @@ def test_list_and_page_show_account_plan_snapshot_users_and_tickets(client, admi
     assert "Add a user" in page and "Cancel at the end of this month" in page
 
 
-def test_operator_sees_clients_read_only(client, auth, shop, f):
-    auth.login(f.user("operator").email)
+def test_operator_sees_clients_read_only(client, login_as, shop):
+    login_as("operator")
     listing = client.get("/admin/clients")
     assert listing.status_code == 200 and "ACME GmbH" in listing.text
     assert "Add a client" not in listing.text
@@ -82,8 +83,8 @@ def test_operator_sees_clients_read_only(client, auth, shop, f):
     assert db.session.get(Subscription, sub.id).end_date is None
 
 
-def test_client_user_gets_403(client, auth, shop, f):
-    auth.login(f.user("client", client=shop["acme"]).email)
+def test_client_user_gets_403(client, login_as, shop):
+    login_as("client", client=shop["acme"])
     for url in ("/admin/clients", page_of(shop["acme"]), "/admin/clients/new"):
         assert client.get(url).status_code == 403
 

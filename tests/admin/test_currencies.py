@@ -4,16 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Currency
-from tests.conftest import csrf_token_from, submit
-from tests.helpers import audit_rows, count, field_error
-
-
-@pytest.fixture
-def admin(auth, f):
-    """A logged-in admin."""
-    user = f.user("admin")
-    auth.login(user.email)
-    return user
+from tests.helpers import audit_rows, count, csrf_token_from, field_error, submit
 
 
 def form(code="EUR", decimals="2", prefix="€", suffix="", is_default=False) -> dict:
@@ -109,9 +100,9 @@ def test_bad_input_shows_field_message_and_changes_nothing(
 
 
 @pytest.mark.parametrize("role", ["operator", "client"])
-def test_other_roles_get_403_on_every_currency_page_and_post(client, auth, f, role):
+def test_other_roles_get_403_on_every_currency_page_and_post(client, login_as, f, role):
     eur = f.currency("EUR", is_default=True)
-    auth.login(f.user(role).email)
+    login_as(role)
     token = csrf_token_from(client.get("/admin/" if role == "operator" else "/client/").text)
     for url in ("/admin/currencies", "/admin/currencies/new", f"/admin/currencies/{eur.id}/edit"):
         assert client.get(url).status_code == 403

@@ -9,7 +9,7 @@ from portal.models import AuditLogEntry, Invoice
 from portal.services.billing import close_period
 from portal.services.settings import save_settings
 from portal.services.time_entries import TimeInput, log_time
-from tests.conftest import submit
+from tests.helpers import submit
 
 
 @pytest.fixture
@@ -24,14 +24,6 @@ def invoices(f):
     result = close_period("2026-09")
     db.session.commit()
     return {inv.client.name: inv for inv in result.invoices}
-
-
-@pytest.fixture
-def admin(auth, f):
-    """A logged-in admin."""
-    user = f.user("admin")
-    auth.login(user.email)
-    return user
 
 
 def test_invoice_page_shows_lines_and_total(client, admin, invoices):
@@ -77,8 +69,8 @@ def test_cancel_keeps_the_number(client, admin, invoices):
     assert db.session.scalar(db.select(Invoice.number).filter_by(id=beta.id)) == beta.number
 
 
-def test_operator_reads_invoices_but_cannot_change_them(client, auth, f, invoices):
-    auth.login(f.user("operator").email)
+def test_operator_reads_invoices_but_cannot_change_them(client, login_as, invoices):
+    login_as("operator")
     acme = invoices["ACME GmbH"]
     url = f"/admin/invoices/{acme.id}"
     page = client.get(url)

@@ -6,8 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Ticket
-from tests.conftest import submit
-from tests.helpers import count
+from tests.helpers import count, submit
 
 URL = "/admin/tickets/new"
 TYPED = {
@@ -17,14 +16,6 @@ TYPED = {
     "message": "Client called about bounced mail.",
     "time_tracking": "y",
 }
-
-
-@pytest.fixture
-def operator(auth, f):
-    """A logged-in operator."""
-    user = f.user("operator")
-    auth.login(user.email)
-    return user
 
 
 @pytest.fixture

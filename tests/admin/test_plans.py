@@ -6,19 +6,16 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Plan, PlanPrice, Subscription
-from tests.conftest import csrf_token_from, submit
-from tests.helpers import audit_rows, count, field_error
+from tests.helpers import audit_rows, count, csrf_token_from, field_error, submit
 
 
 @pytest.fixture
-def admin(auth, f):
+def admin(login_as, f):
     """A logged-in admin, and EUR, USD and JPY to price plans in."""
     f.currency("EUR", is_default=True)
     f.currency("USD")
     f.currency("JPY", decimals=0)
-    user = f.user("admin")
-    auth.login(user.email)
-    return user
+    return login_as("admin")
 
 
 def form(**values) -> dict:
@@ -152,9 +149,9 @@ def test_bad_edit_keeps_the_plan_and_the_typed_values(client, admin, f):
 
 
 @pytest.mark.parametrize("role", ["operator", "client"])
-def test_other_roles_get_403_on_every_plan_page_and_post(client, auth, f, role):
+def test_other_roles_get_403_on_every_plan_page_and_post(client, login_as, f, role):
     plan = f.plan("Standard")
-    auth.login(f.user(role).email)
+    login_as(role)
     token = csrf_token_from(client.get("/admin/" if role == "operator" else "/client/").text)
     for url in ("/admin/plans", "/admin/plans/new", f"/admin/plans/{plan.id}/edit"):
         assert client.get(url).status_code == 403

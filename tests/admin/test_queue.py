@@ -3,18 +3,10 @@
 import pytest
 
 from portal.services.settings import business_today
-from tests.conftest import submit
+from tests.helpers import submit
 
 
-@pytest.fixture
-def staff(auth, f):
-    """A logged-in operator."""
-    user = f.user("operator")
-    auth.login(user.email)
-    return user
-
-
-def test_queue_shows_client_plan_and_hours(client, staff, f):
+def test_queue_shows_client_plan_and_hours(client, operator, f):
     acme = f.client("ACME GmbH")
     plan = f.plan("Standard")
     f.subscription(acme, plan, business_today().replace(day=1))
@@ -31,7 +23,7 @@ def test_queue_shows_client_plan_and_hours(client, staff, f):
     assert row.count("2.50") == 2  # this month and in total
 
 
-def test_untracked_ticket_shows_not_tracked(client, staff, f):
+def test_untracked_ticket_shows_not_tracked(client, operator, f):
     f.ticket(f.client(), tracking=False)
     assert "not tracked" in client.get("/admin/").text
 
@@ -45,7 +37,7 @@ def test_untracked_ticket_shows_not_tracked(client, staff, f):
         ("status=Bogus", {"closed", "untracked", "billing", "b"}),
     ],
 )
-def test_queue_filters(client, staff, f, query, expected):
+def test_queue_filters(client, operator, f, query, expected):
     a, b = f.client("Alpha"), f.client("Beta")
     f.ticket(a, subject="closed", status="Closed")
     f.ticket(a, subject="untracked", tracking=False)
@@ -56,7 +48,7 @@ def test_queue_filters(client, staff, f, query, expected):
     assert shown == expected
 
 
-def test_queue_filters_by_client(client, staff, f):
+def test_queue_filters_by_client(client, operator, f):
     a, b = f.client("Alpha"), f.client("Beta")
     f.ticket(a, subject="from alpha")
     f.ticket(b, subject="from beta")
@@ -64,7 +56,7 @@ def test_queue_filters_by_client(client, staff, f):
     assert "from beta" in page and "from alpha" not in page
 
 
-def test_queue_is_paged(client, staff, f):
+def test_queue_is_paged(client, operator, f):
     acme = f.client()
     for n in range(30):
         f.ticket(acme, subject=f"Ticket {n:02d}")
@@ -74,7 +66,7 @@ def test_queue_is_paged(client, staff, f):
     assert "30 in all" in first
 
 
-def test_empty_queue_says_so(client, staff):
+def test_empty_queue_says_so(client, operator):
     assert "No tickets match" in client.get("/admin/").text
 
 

@@ -46,11 +46,9 @@ def hours(f):
 
 
 @pytest.fixture
-def operator(auth, f):
-    """A logged-in operator."""
-    user = f.user("operator", name="Oscar")
-    auth.login(user.email)
-    return user
+def operator(login_as):
+    """A logged-in operator, Oscar, who logged no time."""
+    return login_as("operator", name="Oscar")
 
 
 def table_rows(page: str, table_id: str) -> list[list[str]]:
@@ -120,8 +118,8 @@ def test_default_range_is_the_last_three_months(client, operator, hours):
 
 
 @pytest.mark.parametrize("role", ["operator", "admin"])
-def test_staff_may_open_the_report(client, auth, f, role):
-    auth.login(f.user(role).email)
+def test_staff_may_open_the_report(client, login_as, role):
+    login_as(role)
     page = client.get("/admin/reports/hours")
     assert page.status_code == 200
     assert 'href="/admin/reports/hours"' in page.text  # the nav link, for all staff
@@ -129,8 +127,8 @@ def test_staff_may_open_the_report(client, auth, f, role):
         assert response.status_code == 200
 
 
-def test_client_gets_403(client, auth, f):
-    auth.login(f.user("client").email)
+def test_client_gets_403(client, login_as):
+    login_as("client")
     assert client.get("/admin/reports/hours").status_code == 403
     assert client.get("/admin/reports/hours.csv").status_code == 403
 

@@ -5,18 +5,9 @@ import pytest
 from portal.extensions import db
 from portal.models import Setting
 from portal.services.settings import DEFAULTS, get_settings
-from tests.conftest import csrf_token_from, submit
-from tests.helpers import audit_rows, field_error
+from tests.helpers import audit_rows, csrf_token_from, field_error, submit
 
 URL = "/admin/settings"
-
-
-@pytest.fixture
-def admin(auth, f):
-    """A logged-in admin."""
-    user = f.user("admin")
-    auth.login(user.email)
-    return user
 
 
 def form(**values) -> dict:
@@ -100,8 +91,8 @@ def test_allowed_placeholders_are_named_in_the_message(client, admin):
 
 
 @pytest.mark.parametrize("role", ["operator", "client"])
-def test_other_roles_get_403(client, auth, f, role):
-    auth.login(f.user(role).email)
+def test_other_roles_get_403(client, login_as, role):
+    login_as(role)
     token = csrf_token_from(client.get("/admin/" if role == "operator" else "/client/").text)
     assert client.get(URL).status_code == 403
     assert client.post(URL, data=form() | {"csrf_token": token}).status_code == 403

@@ -7,17 +7,14 @@ import pytest
 from portal.extensions import db
 from portal.models import AuditLogEntry, Subscription, TicketMessage, TimeEntry
 from portal.services.settings import business_today
-from tests.conftest import csrf_token_from, submit
-from tests.helpers import count, field_error
+from tests.helpers import AuthActions, count, csrf_token_from, field_error, submit
 from tests.services.test_hours_parsing import REFUSED
 
 
 @pytest.fixture
-def operator(auth, f):
-    """A logged-in operator."""
-    user = f.user("operator", name="Olga Operator")
-    auth.login(user.email)
-    return user
+def operator(login_as):
+    """A logged-in operator whose name the ticket page shows."""
+    return login_as("operator", name="Olga Operator")
 
 
 @pytest.fixture
@@ -62,8 +59,6 @@ def test_operator_replies_logs_1_30_and_assigns_plan_in_one_submit(client, opera
     # The client sees the ticket with 1.50 h.
     client_user = f.user("client", client=acme)
     client.post("/logout", data={"csrf_token": csrf_token_from(page.text)})
-    from tests.conftest import AuthActions
-
     AuthActions(client).login(client_user.email)
     listing = client.get("/client/tickets").text
     assert ticket.display_number in listing and "1.50" in listing and "Open month" in listing

@@ -9,8 +9,7 @@ from portal.models import AuditLogEntry, BillingPeriod, TimeEntry
 from portal.services.periods import period_of
 from portal.services.settings import business_today
 from portal.services.time_entries import TimeInput, log_time
-from tests.conftest import AuthActions, submit
-from tests.helpers import field_error
+from tests.helpers import AuthActions, csrf_token_from, field_error, submit
 
 
 @pytest.fixture
@@ -61,8 +60,6 @@ def test_other_operator_gets_403_and_no_buttons(client, setup):
     page = client.get(f"/admin/tickets/{setup['ticket'].id}").text
     assert edit_url(entry) not in page
     token_page = client.get(f"/admin/tickets/{setup['ticket'].id}")
-    from tests.conftest import csrf_token_from
-
     response = client.post(
         f"/admin/time-entries/{entry.id}/delete",
         data={"csrf_token": csrf_token_from(token_page.text)},

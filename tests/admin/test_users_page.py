@@ -6,16 +6,13 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ApiToken
-from tests.conftest import submit
-from tests.helpers import audit_rows
+from tests.helpers import audit_rows, submit
 
 
 @pytest.fixture
-def admin(auth, f):
-    """A logged-in admin."""
-    user = f.user("admin", email="root@example.com")
-    auth.login(user.email)
-    return user
+def admin(login_as):
+    """A logged-in admin whose address the list is checked for."""
+    return login_as("admin", email="root@example.com")
 
 
 def emails_on(page: str) -> list[str]:

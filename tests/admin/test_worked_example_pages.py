@@ -4,12 +4,12 @@ from decimal import Decimal
 
 from portal.extensions import db
 from portal.models import Client, Invoice, Plan, Ticket
-from tests.conftest import submit
+from tests.helpers import submit
 
 
-def test_worked_example_through_the_pages(client, auth, f):
+def test_worked_example_through_the_pages(client, login_as, f):
     f.currency("EUR", is_default=True)
-    auth.login(f.user("admin").email)
+    login_as("admin")
     assert (
         submit(
             client,

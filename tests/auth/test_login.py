@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import create_app, csrf_token_from
+from portal import create_app
+from tests.helpers import csrf_token_from
 
 
 @pytest.mark.parametrize(

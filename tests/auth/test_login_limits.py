@@ -8,7 +8,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import csrf_token_from
+from tests.helpers import csrf_token_from
 
 
 def attempt(client, email, password="wrong-password-guess", address="198.51.100.7", headers=None):

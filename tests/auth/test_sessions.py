@@ -9,8 +9,7 @@ from portal.config import https_cookies
 from portal.extensions import db
 from portal.models import User
 from portal.security import AUTH_AT, SEEN_AT
-from tests.conftest import AuthActions, csrf_token_from, submit
-from tests.helpers import audit_rows
+from tests.helpers import AuthActions, audit_rows, csrf_token_from, submit
 
 NEW_PASSWORD = "lantern orchard velvet compass"
 

@@ -20,7 +20,7 @@ from portal.database import write_intent
 from portal.extensions import db
 from portal.services.time_entries import TimeInput, log_time
 from tests import factories as f
-from tests.conftest import make_config
+from tests.helpers import make_config
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from portal.extensions import db
 from portal.models import Client, Subscription, Ticket, TicketMessage, TimeEntry, User
 from portal.services.billing import close_period
 from portal.services.periods import period_bounds, period_of
-from tests.conftest import empty_all_tables
-from tests.helpers import close_month, count, last_month_start, this_month_start
+from tests.helpers import close_month, count, empty_all_tables, last_month_start, this_month_start
 
 SIZES = ["--clients", "12", "--tickets", "60", "--entries", "400", "--big-client-tickets", "25"]
 

@@ -11,14 +11,6 @@ from tests.helpers import last_month_day, last_month_start, this_month_start, to
 
 
 @pytest.fixture
-def acme_user(auth, f):
-    """A logged-in client user of ACME (EUR)."""
-    user = f.user("client", client=f.client("ACME GmbH", currency_code="EUR"))
-    auth.login(user.email)
-    return user
-
-
-@pytest.fixture
 def standard(f):
     """Standard: 10 h included, EUR 200 a month, overtime EUR 60 an hour."""
     return f.plan("Standard", hours=10, prices={"EUR": ("200.00", "60.00")})

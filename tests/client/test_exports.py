@@ -14,14 +14,6 @@ from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_ra
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
 
-@pytest.fixture
-def acme_user(auth, f):
-    """A logged-in client user of ACME (EUR)."""
-    user = f.user("client", client=f.client("ACME GmbH", currency_code="EUR"))
-    auth.login(user.email)
-    return user
-
-
 def download(client, url: str) -> tuple[list[list[str]], object]:
     """GET a CSV export; its rows and the response."""
     with client.get(url) as response:
@@ -137,8 +129,8 @@ def test_usage_csv_without_plan_has_only_the_header(client, acme_user):
 
 
 @pytest.mark.parametrize("url", ["/client/export/time-entries.csv", "/client/export/usage.csv"])
-def test_exports_are_for_client_users_only(client, auth, f, url):
-    auth.login(f.user("operator").email)
+def test_exports_are_for_client_users_only(client, login_as, url):
+    login_as("operator")
     assert client.get(url).status_code == 403
 
 

@@ -6,15 +6,7 @@ from portal.extensions import db
 from portal.models import Ticket, TicketMessage
 from portal.services.settings import business_today
 from portal.services.time_entries import TimeInput, log_time
-from tests.conftest import submit
-
-
-@pytest.fixture
-def acme_user(auth, f):
-    """A logged-in client user of ACME."""
-    user = f.user("client", client=f.client("ACME GmbH"))
-    auth.login(user.email)
-    return user
+from tests.helpers import submit
 
 
 def test_ticket_list_shows_number_subject_update_hours_and_billing_state(client, acme_user, f):

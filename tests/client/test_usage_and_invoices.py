@@ -1,7 +1,5 @@
 """Client usage history and invoices: rows after a close, paid status, printable invoice, 404s."""
 
-import pytest
-
 from portal.extensions import db
 from portal.models import Invoice
 from portal.services.billing import close_period, month_name
@@ -9,14 +7,6 @@ from portal.services.invoices import mark_paid
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
 from tests.helpers import last_month_day, last_month_start, today
-
-
-@pytest.fixture
-def acme_user(auth, f):
-    """A logged-in client user of ACME (EUR)."""
-    user = f.user("client", client=f.client("ACME GmbH", currency_code="EUR"))
-    auth.login(user.email)
-    return user
 
 
 def bill_last_month(f, client, minutes=660) -> Invoice:
@@ -121,7 +111,7 @@ def test_invoice_page_is_printable(client, acme_user, f):
     assert "nav" in print_rules and ".btn" in print_rules and "#fff" in print_rules
 
 
-def test_staff_cannot_use_client_pages(client, auth, f):
-    auth.login(f.user("operator").email)
+def test_staff_cannot_use_client_pages(client, login_as):
+    login_as("operator")
     for url in ("/client/usage", "/client/invoices", "/client/invoices/1"):
         assert client.get(url).status_code == 403

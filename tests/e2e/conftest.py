@@ -3,6 +3,7 @@ thread, on a file SQLite database of the test's own, filled with the demo shop.
 
 No browser is downloaded: the tests use /usr/bin/chromium. Without it they are skipped with
 the reason, unless REQUIRE_BROWSER=1 (set by .ci/run), which turns the skip into a failure.
+What the tests share besides fixtures (logins, navigation, screenshots) is in helpers.py.
 """
 
 import os
@@ -14,7 +15,7 @@ from flask_migrate import upgrade
 
 from portal import create_app, demo
 from portal.extensions import db
-from tests.conftest import make_config
+from tests.helpers import make_config
 from tests.live import serving
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -28,10 +29,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ADMIN = ("admin@example.com", "admin-demo-2026")
-OPERATOR = ("anna@example.com", "operator-demo-2026")
-CLIENT = ("acme@example.com", "client-demo-2026")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -90,24 +87,3 @@ def live_url(demo_database, tmp_path):
     app = create_app(_config(path))
     with serving(app) as port:
         yield f"http://127.0.0.1:{port}"
-
-
-def log_in(page, base: str, email: str, password: str) -> None:
-    """Log in through the login form, as a person would."""
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
-def log_out(page) -> None:
-    """The navbar's Log out button."""
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_load_state()
-
-
-def go_to(page, link: str) -> None:
-    """Follow a link of the main navigation."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=link, exact=True).click()
-    page.wait_for_load_state()

@@ -7,8 +7,16 @@ import re
 from playwright.sync_api import Page, expect
 
 from portal.services.billing import month_name
-from tests.e2e.conftest import ADMIN, CLIENT, OPERATOR, SCREENSHOTS, go_to, log_in, log_out
-from tests.e2e.test_operator_flow import open_ticket_of
+from tests.e2e.helpers import (
+    ADMIN,
+    CLIENT,
+    OPERATOR,
+    go_to,
+    log_in,
+    log_out,
+    open_ticket_of,
+    save_screenshot,
+)
 
 
 def close_oldest_open_month(page: Page, base: str) -> str:
@@ -21,8 +29,7 @@ def close_oldest_open_month(page: Page, base: str) -> str:
     period = close.inner_text().split()[-1]
     close.click()
     expect(page.get_by_text(re.compile(f"{period}.*closed"))).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "billing.png", full_page=True)
+    save_screenshot(page, "billing")
     return period
 
 
@@ -38,9 +45,9 @@ def test_client_sees_the_operators_time_and_the_usage_meter(page: Page, live_url
     log_in(page, live_url, *CLIENT)
     expect(page.locator("#usage-meter")).to_be_visible()
     expect(page.locator(".usage-chart-svg")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "client-dashboard.png", full_page=True)
+    save_screenshot(page, "client-dashboard")
     go_to(page, "Tickets")
-    page.screenshot(path=SCREENSHOTS / "client-tickets.png", full_page=True)
+    save_screenshot(page, "client-tickets")
     row = page.locator("tbody tr", has_text=number).first
     expect(row).to_contain_text("Open month")
     row.get_by_role("link").first.click()
@@ -70,7 +77,7 @@ def test_admin_closes_a_month_and_the_client_sees_the_invoice_turn_paid(page: Pa
     go_to(page, "Invoices")
     expect(page.locator("tbody tr", has_text=number)).to_contain_text("Paid")
     page.get_by_role("link", name=number).click()
-    page.screenshot(path=SCREENSHOTS / "invoice.png", full_page=True)
+    save_screenshot(page, "invoice")
     # Printable: the print style hides navigation and buttons and keeps the invoice.
     page.emulate_media(media="print")
     expect(page.locator("nav")).to_be_hidden()

@@ -4,17 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import OPERATOR, SCREENSHOTS, log_in
-
-
-def open_ticket_of(page: Page, base: str, client_name: str) -> None:
-    """From the queue, filtered to one client's tracked tickets, open the first."""
-    page.goto(base + "/admin/")
-    page.get_by_label("Client").fill(client_name)
-    page.get_by_label("Tracking").select_option(label="Tracked")
-    page.get_by_role("button", name="Filter").click()
-    page.locator("table tbody tr").first.get_by_role("link").first.click()
-    expect(page.get_by_role("heading", name="Update ticket")).to_be_visible()
+from tests.e2e.helpers import OPERATOR, log_in, open_ticket_of, save_screenshot
 
 
 def choose_plan(page: Page, name: str) -> None:
@@ -25,15 +15,14 @@ def choose_plan(page: Page, name: str) -> None:
 
 def test_operator_replies_and_logs_time_with_a_plan_chosen_on_the_spot(page: Page, live_url):
     log_in(page, live_url, *OPERATOR)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "ticket-queue.png", full_page=True)
+    save_screenshot(page, "ticket-queue")
     open_ticket_of(page, live_url, "Hooli Labs")
     expect(page.get_by_text("Hooli Labs has no support plan")).to_be_visible()
 
     page.get_by_label("Reply to the client").fill("Restarted the mail server; it is fine now.")
     page.get_by_label("Time spent (hours)").fill("1:30")
     choose_plan(page, "Standard")
-    page.screenshot(path=SCREENSHOTS / "ticket-inline-form.png", full_page=True)
+    save_screenshot(page, "ticket-inline-form")
     page.get_by_role("button", name="Update ticket").click()
 
     expect(page.get_by_text(re.compile("plan Standard assigned, 1.50 h logged"))).to_be_visible()

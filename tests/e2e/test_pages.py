@@ -4,7 +4,7 @@ error, nothing fetched from outside the app, no page wider than the screen."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN, CLIENT, OPERATOR, log_in
+from tests.e2e.helpers import ADMIN, CLIENT, OPERATOR, log_in
 
 PAGES = {
     ADMIN: [

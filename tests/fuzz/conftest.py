@@ -32,11 +32,14 @@ from portal.services.billing import close_period
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
 from tests import factories
-from tests.conftest import (
+from tests.helpers import (
     app_on_emptied_database,
+    last_month_day,
+    last_month_start,
     make_config,
+    this_month_start,
+    today,
 )
-from tests.helpers import last_month_day, last_month_start, this_month_start, today
 from tests.hypothesis_profiles import profile_settings
 
 # --- Hypothesis settings ------------------------------------------------------------------

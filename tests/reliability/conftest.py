@@ -11,7 +11,7 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import make_config
+from tests.helpers import make_config
 from tests.live import serving
 
 

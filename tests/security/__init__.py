@@ -15,8 +15,7 @@ from portal.models import ApiToken, Invoice
 from portal.services.billing import close_period
 from portal.services.periods import period_of
 from portal.services.time_entries import TimeInput, log_time
-from tests.conftest import AuthActions, csrf_token_from
-from tests.helpers import last_month_start, today
+from tests.helpers import AuthActions, csrf_token_from, last_month_start, today
 from tests.security.routes import is_api
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -19,7 +19,7 @@ from portal import create_app
 from portal.database import write_intent
 from portal.extensions import db
 from tests import factories
-from tests.conftest import FreshContextClient, empty_all_tables, make_config
+from tests.helpers import FreshContextClient, empty_all_tables, make_config
 from tests.security import RoleSession, World, database_digest, seed_world
 from tests.security.routes import (
     LOGGED_OUT,

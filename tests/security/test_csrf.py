@@ -10,8 +10,7 @@ with the session's own token does go through, so the refusals are down to the to
 import pytest
 
 from tests import factories
-from tests.conftest import empty_all_tables
-from tests.helpers import today
+from tests.helpers import empty_all_tables, today
 from tests.security import RoleSession, World, database_digest, seed_world
 from tests.security.routes import ROLES, TABLE, checked_methods, is_api
 

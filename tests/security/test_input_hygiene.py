@@ -10,8 +10,7 @@ import pytest
 from portal.extensions import db
 from portal.models import ApiToken, Client, Currency, Plan, Ticket, TicketMessage, TimeEntry, User
 from portal.services.text import text_problem
-from tests.conftest import submit
-from tests.helpers import count, field_error, today
+from tests.helpers import count, field_error, submit, today
 
 ESC = "Alert \x1b[31mred"
 BOM_ONLY = "\ufeff"
@@ -233,8 +232,8 @@ def test_the_api_refuses_the_same_text_dates_and_codes_with_400_fields(client, f
 
 
 @pytest.mark.parametrize("day", [date(1, 1, 1), date(999, 12, 31), date(1999, 12, 31)])
-def test_work_dates_before_2000_are_refused_with_an_iso_date(client, auth, f, acme, day):
-    auth.login(f.user("operator").email)
+def test_work_dates_before_2000_are_refused_with_an_iso_date(client, login_as, acme, day):
+    login_as("operator")
     url = f"/admin/tickets/{acme['ticket'].id}"
     data = {"hours": "1", "work_date": day.isoformat(), "billable": "y"}
 
@@ -246,8 +245,8 @@ def test_work_dates_before_2000_are_refused_with_an_iso_date(client, auth, f, ac
     assert count(TimeEntry) == 0
 
 
-def test_the_first_day_of_2000_takes_time(client, auth, f, acme):
-    auth.login(f.user("operator").email)
+def test_the_first_day_of_2000_takes_time(client, login_as, acme):
+    login_as("operator")
     url = f"/admin/tickets/{acme['ticket'].id}"
     response = submit(client, url, {"hours": "1", "work_date": "2000-01-01"})  # not billable
     assert response.status_code == 302
@@ -265,22 +264,22 @@ def test_only_current_iso_4217_currencies_can_be_added(client, auth, f, code):
     assert submit(client, "/admin/currencies/new", data | {"code": "CHF"}).status_code == 302
 
 
-def test_ids_in_other_scripts_digits_are_no_route(client, auth, f, acme):
+def test_ids_in_other_scripts_digits_are_no_route(client, login_as, f, acme):
     ticket_id = acme["ticket"].id
     arabic = str(ticket_id).translate(ARABIC_INDIC)
     api = bearer(f, "admin")
     assert client.get(f"/api/v1/tickets/{ticket_id}", headers=api).status_code == 200
     assert client.get(f"/api/v1/tickets/{arabic}", headers=api).status_code == 404
     assert client.patch(f"/api/v1/tickets/{arabic}", json={}, headers=api).status_code == 404
-    auth.login(f.user("operator").email)
+    login_as("operator")
     assert client.get(f"/admin/tickets/{ticket_id}").status_code == 200
     assert client.get(f"/admin/tickets/{arabic}").status_code == 404
 
 
-def test_query_string_ids_and_pages_take_ascii_digits_only(client, auth, f, acme):
+def test_query_string_ids_and_pages_take_ascii_digits_only(client, login_as, f, acme):
     globex = f.client("Globex")
     f.ticket(globex, subject="Globex printer")
-    auth.login(f.user("admin").email)
+    login_as("admin")
     acme_id = acme["client"].id
     assert "Globex printer" not in client.get(f"/admin/?client_id={acme_id}").text
     for odd in (str(acme_id).translate(ARABIC_INDIC), f"{acme_id}\u0660", f" {acme_id}"):

@@ -30,8 +30,13 @@ from portal.services.invoices import (
 from portal.services.periods import period_of
 from portal.services.settings import save_settings
 from portal.services.time_entries import TimeInput, log_time
-from tests.conftest import empty_all_tables
-from tests.helpers import count, last_month_day, last_month_start, this_month_start
+from tests.helpers import (
+    count,
+    empty_all_tables,
+    last_month_day,
+    last_month_start,
+    this_month_start,
+)
 
 
 @pytest.fixture
