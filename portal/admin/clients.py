@@ -12,6 +12,7 @@ from portal.models import Client, Currency, Subscription
 from portal.services import clients as service
 from portal.services.errors import DomainError
 from portal.services.subscriptions import (
+    allowed_actions,
     assignable_plans,
     cancel_subscription,
     reprice_subscription,
@@ -49,7 +50,10 @@ def _render(client: Client, status: int = 200, **forms):
     forms.setdefault("action_form", ConfirmForm(formdata=None))
     _plan_choices(client, forms["assign_form"])
     overview = service.client_overview(client)
-    page = render_template("admin/clients/show.html", client=client, **overview, **forms)
+    actions = {s.id: allowed_actions(s) for s in overview["subscriptions"]}
+    page = render_template(
+        "admin/clients/show.html", client=client, actions=actions, **overview, **forms
+    )
     return page, status
 
 

@@ -11,7 +11,7 @@ from portal.models import Client, Invoice, InvoiceStatus
 from portal.services.billing import parse_period
 from portal.services.billing_queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.invoices import cancel_invoice, mark_paid
+from portal.services.invoices import allowed_moves, cancel_invoice, mark_paid
 from portal.web import id_arg, page_args, text_arg
 
 
@@ -52,8 +52,12 @@ def _get_invoice(invoice_id: int) -> Invoice:
 @bp.get("/invoices/<int:invoice_id>")
 def invoice(invoice_id: int):
     """One invoice, printable; admins can mark it paid or cancel it."""
+    invoice = _get_invoice(invoice_id)
     return render_template(
-        "admin/invoices/show.html", invoice=_get_invoice(invoice_id), form=ConfirmForm()
+        "admin/invoices/show.html",
+        invoice=invoice,
+        moves=allowed_moves(invoice),
+        form=ConfirmForm(),
     )
 
 
