@@ -19,7 +19,7 @@ from portal.web import id_arg, page_args, text_arg
 def invoices():
     """Every invoice, newest first, filtered by client, period and status."""
     status = request.args.get("status")
-    status = status if status in {s.value for s in InvoiceStatus} else None
+    status = status if status in InvoiceStatus.values() else None
     period = request.args.get("period") or None
     if period:
         try:
@@ -34,7 +34,7 @@ def invoices():
         "admin/invoices/index.html",
         pagination=invoice_list(client_id, period, status, page, per_page, client_name),
         chosen_client=db.session.get(Client, client_id) if client_id else None,
-        statuses=[s.value for s in InvoiceStatus],
+        statuses=InvoiceStatus.values(),
         filters={
             "status": status,
             "period": period,

@@ -144,15 +144,7 @@ def ticket_new():
         client = db.session.get(Client, form.client.data)
         ticket = commit_or_errors(
             form,
-            lambda: open_ticket(
-                client,
-                current_user,
-                form.subject.data,
-                form.message.data,
-                form.department.data,
-                form.priority.data,
-                form.time_tracking.data,
-            ),
+            lambda: open_ticket(client, current_user, form.ticket_input(form.time_tracking.data)),
         )
         if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")

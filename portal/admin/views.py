@@ -17,7 +17,7 @@ from portal.web import id_arg, page_args, text_arg
 def _queue_filters() -> QueueFilters:
     """Read the queue's filters from the query string; unknown values mean "any"."""
     args = request.args
-    status = args.get("status") if args.get("status") in {s.value for s in TicketStatus} else None
+    status = args.get("status") if args.get("status") in TicketStatus.values() else None
     department = args.get("department") if args.get("department") in DEPARTMENTS else None
     tracking = {"on": True, "off": False}.get(args.get("tracking", ""))
     return QueueFilters(
@@ -41,7 +41,7 @@ def index():
         pagination=pagination,
         filters=filters,
         chosen_client=db.session.get(Client, filters.client_id) if filters.client_id else None,
-        statuses=[s.value for s in TicketStatus],
+        statuses=TicketStatus.values(),
         departments=DEPARTMENTS,
     )
 

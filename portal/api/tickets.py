@@ -34,7 +34,13 @@ from portal.models import Client, Plan, Ticket, TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
 from portal.services.settings import business_today
-from portal.services.tickets import add_reply, change_status, open_ticket, set_tracking
+from portal.services.tickets import (
+    TicketInput,
+    add_reply,
+    change_status,
+    open_ticket,
+    set_tracking,
+)
 from portal.services.time_entries import TimeInput, delete_time_entry, edit_time_entry, log_time
 
 ENTRY_ALIASES = {"plan": "assign_plan_id"}
@@ -101,11 +107,9 @@ def tickets_create(data: dict):
     ticket = open_ticket(
         client,
         user(),
-        data["subject"],
-        data["message"],
-        data["department"],
-        data["priority"],
-        tracking,
+        TicketInput(
+            data["subject"], data["message"], data["department"], data["priority"], tracking
+        ),
     )
     db.session.commit()
     return ticket_json(ticket, 0)

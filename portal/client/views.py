@@ -62,15 +62,7 @@ def ticket_new():
     form = NewTicketForm()
     if form.validate_on_submit():
         ticket = commit_or_errors(
-            form,
-            lambda: open_ticket(
-                current_user.client,
-                current_user,
-                form.subject.data,
-                form.message.data,
-                form.department.data,
-                form.priority.data,
-            ),
+            form, lambda: open_ticket(current_user.client, current_user, form.ticket_input())
         )
         if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened. We will answer here.", "success")

@@ -103,7 +103,7 @@ def create_user(
     problem = password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
-    if role not in {r.value for r in Role}:
+    if role not in Role.values():
         errors["role"] = "Role must be admin, operator or client."
     elif role == Role.CLIENT:
         if client_id is None or db.session.get(Client, client_id) is None:

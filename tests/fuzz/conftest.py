@@ -627,8 +627,8 @@ def valid_values(kind: str, world: World) -> list:
         "date": dates_around(),
         "period": periods_around(world),
         "department": list(DEPARTMENTS),
-        "priority": [p.value for p in Priority],
-        "status": [s.value for s in TicketStatus],
+        "priority": list(Priority.values()),
+        "status": list(TicketStatus.values()),
         "plan_id": [world.ids["plan"], world.ids["hourly"]],
         "client_id": [world.ids["acme"], world.ids["bare"]],
     }
