@@ -11,7 +11,6 @@ from portal.admin.forms import ConfirmForm, optional_int
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import ApiToken, User
-from portal.services import audit
 from portal.services.tokens import create_api_token, revoke_api_token
 from portal.web import commit_or_errors, options
 
@@ -54,19 +53,14 @@ def api_tokens():
     form = _form()
     if form.validate_on_submit():
         user = db.session.get(User, form.user.data)
-        plain = commit_or_errors(form, lambda: _issue(user, form.name.data or ""))
-        if plain:
+        issued = commit_or_errors(
+            form, lambda: create_api_token(user, form.name.data or "", current_user)
+        )
+        if issued:
+            _token, plain = issued
             # Shown on this response only: it is not stored, so it cannot be shown again.
             return _render(_form(), plain)
     return _render(form, status=422 if form.is_submitted() else 200)
-
-
-def _issue(user: User, label: str) -> str:
-    """Create the token and audit it; returns the plain token."""
-    token, plain = create_api_token(user, label)
-    after = {"user": user.email, "name": token.name}
-    audit.record(current_user, "api_token.create", "api_token", token.id, after=after)
-    return plain
 
 
 @bp.post("/api-tokens/<int:token_id>/revoke")
@@ -75,8 +69,7 @@ def api_token_revoke(token_id: int):
     """Revoke a token: requests with it get 401 from now on."""
     token = db.session.get(ApiToken, token_id) or abort(404)
     if ConfirmForm().validate_on_submit():
-        revoke_api_token(token)
-        audit.record(current_user, "api_token.revoke", "api_token", token.id)
+        revoke_api_token(token, current_user)
         db.session.commit()
         flash(f"Token {token.prefix}… revoked.", "success")
     return redirect(url_for("admin.api_tokens"))
