@@ -89,7 +89,7 @@ def make_config(database_url: str, **overrides) -> dict:
 def _schema(database_url, instance_path):
     """Build the schema once per run through the Alembic migrations."""
     os.environ["PORTAL_INSTANCE_PATH"] = instance_path
-    app = create_app(make_config(database_url))
+    app = create_app(make_config(database_url), from_environment=False)
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -128,7 +128,7 @@ class FreshContextClient(FlaskClient):
 def app_on_emptied_database(database_url: str):
     """The application, inside an app context, on an emptied database; its pool is closed
     when the block ends."""
-    app = create_app(make_config(database_url))
+    app = create_app(make_config(database_url), from_environment=False)
     app.test_client_class = FreshContextClient
     # The test's own session writes too (factories), so its transactions begin as writers.
     with app.app_context(), write_intent():
@@ -153,7 +153,7 @@ def make_app(_schema, database_url):
 
     def build(**overrides):
         """An app with these settings over the test configuration."""
-        new = create_app(make_config(database_url, **overrides))
+        new = create_app(make_config(database_url, **overrides), from_environment=False)
         new.test_client_class = FreshContextClient
         made.append(new)
         return new

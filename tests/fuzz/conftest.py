@@ -112,7 +112,7 @@ def all_routes() -> tuple[Route, ...]:
     with tempfile.TemporaryDirectory() as instance:
         os.environ["PORTAL_INSTANCE_PATH"] = instance
         try:
-            app = create_app(make_config("sqlite://"))
+            app = create_app(make_config("sqlite://"), from_environment=False)
             with app.app_context():
                 db.engine.dispose()
         finally:
