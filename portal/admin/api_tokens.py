@@ -1,6 +1,6 @@
 """Admin page for API tokens: list, create (shown once), revoke."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
@@ -11,6 +11,7 @@ from portal.admin.forms import ConfirmForm, optional_int
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import ApiToken, User
+from portal.services.lookups import api_token_for
 from portal.services.tokens import create_api_token, revoke_api_token
 from portal.web import commit_or_errors, options
 
@@ -67,7 +68,7 @@ def api_tokens():
 @admin_required
 def api_token_revoke(token_id: int):
     """Revoke a token: requests with it get 401 from now on."""
-    token = db.session.get(ApiToken, token_id) or abort(404)
+    token = api_token_for(current_user, token_id)
     if ConfirmForm().validate_on_submit():
         revoke_api_token(token, current_user)
         db.session.commit()
