@@ -74,7 +74,7 @@ def bench_app(url: str):
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
         "SCHEDULER_IN_PROCESS": False,
     }
-    return create_app(config)
+    return create_app(config, from_environment=False)
 
 
 def freeze_startup() -> None:

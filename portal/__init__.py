@@ -11,8 +11,12 @@ from portal.extensions import bootstrap, csrf, db, login_manager, migrate
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the application; `config` overrides what the environment says."""
+def create_app(config: dict | None = None, *, from_environment: bool = True) -> Flask:
+    """Build the application; `config` overrides what the environment says.
+
+    With `from_environment=False` (tests, benchmarks) `config` is the whole configuration
+    over the defaults, and the environment is not read at all.
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -22,12 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.instance_path = os.environ.get("PORTAL_INSTANCE_PATH", app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config_module.DEFAULTS)
-    if config and "SECRET_KEY" in config and "SQLALCHEMY_DATABASE_URI" in config:
-        # Tests hand over a complete configuration: the environment is not consulted.
-        app.config.update(config)
-    else:
+    if from_environment:
         app.config.update(config_module.from_environment(app.instance_path))
-        app.config.update(config or {})
+    else:
+        config_module.check_complete(config or {})
+    app.config.update(config or {})
     register_extensions(app)
     app.url_map.converters["int"] = web.IdConverter
     register_blueprints(app)

@@ -29,7 +29,7 @@ def _refuse_fields(exc: ValidationFailed) -> NoReturn:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice(Role.values()), required=True)
 @click.option("--client-id", type=int, default=None, help="Client account (client users only).")
 @click.option("--password", required=True, help="At least 12 characters.")
 @click.option("--name", default=None, help="Display name (defaults to the email's local part).")

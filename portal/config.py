@@ -1,4 +1,4 @@
-"""Settings read from the environment; tests pass their own mapping to create_app()."""
+"""Settings read from the environment; tests pass a whole mapping of their own to create_app()."""
 
 import os
 import re
@@ -16,15 +16,22 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_secret_key(instance_path: str) -> str:
+def load_secret_key(instance_path: str, https: bool = False) -> str:
     """Return SECRET_KEY from the environment, or one generated once into the instance folder.
 
     The generated key is written with mode 0600 and shared by every process that uses the
-    same instance folder, so several workers accept each other's sessions.
+    same instance folder, so several workers accept each other's sessions. That suits the
+    embedded local set-up only: a production start (HTTPS) without SECRET_KEY is refused.
     """
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
+    if https:
+        raise ValueError(
+            "SECRET_KEY must be set in the environment when PORTAL_HTTPS is on: a production "
+            "start does not generate one. Give every web process and the scheduler the same "
+            "key, e.g. from python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
     path = Path(instance_path) / "secret_key"
     try:
         return path.read_text().strip()
@@ -116,13 +123,26 @@ def from_environment(instance_path: str) -> dict:
         "PROXY_FIX_HOPS": _int("PORTAL_PROXY_HOPS", 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
-        "SECRET_KEY": load_secret_key(instance_path),
+        "SECRET_KEY": load_secret_key(instance_path, https),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000")),
         # Only the single-process embedded set-up (`make run`) runs the close job in-process.
         "SCHEDULER_IN_PROCESS": _bool("PORTAL_SCHEDULER_IN_PROCESS"),
     }
+
+
+# What a configuration handed over whole (create_app(..., from_environment=False)) must hold.
+REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
+
+
+def check_complete(config: dict) -> None:
+    """Refuse a configuration handed over whole that lacks a secret key or a database."""
+    missing = [key for key in REQUIRED if not config.get(key)]
+    if missing:
+        raise ValueError(
+            "A configuration given without the environment needs " + " and ".join(missing) + "."
+        )
 
 
 DEFAULTS = {

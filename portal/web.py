@@ -1,13 +1,15 @@
-"""Helpers shared by the page blueprints: service errors onto forms, paging arguments."""
+"""Helpers shared by the page blueprints: service errors onto forms or the 404 page, paging
+arguments."""
 
 import re
 
-from flask import flash, request
+from flask import current_app, flash, request
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
+from portal.services import errors
 from portal.services.errors import DomainError, ValidationFailed
 from portal.transaction import discard
 
@@ -24,6 +26,17 @@ def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict | None = None)
             field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
         else:
             form.form_errors.append(message)
+
+
+def not_found_page(_exc: errors.NotFound):
+    """The 404 page, as abort(404) gives it, for an object a loader refused."""
+    return current_app.handle_http_exception(NotFound())
+
+
+def answer_not_found_with_page(blueprint) -> None:
+    """Have the blueprint's pages answer the loaders' NotFound with the 404 page."""
+    # On the blueprint, not the app: Flask then picks it before any DomainError handler.
+    blueprint.register_error_handler(errors.NotFound, not_found_page)
 
 
 # Larger ids and page numbers than any row or page can have; beyond them SQL integers overflow.

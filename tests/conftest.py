@@ -72,7 +72,7 @@ def instance_path(tmp_path_factory):
 def _schema(database_url, instance_path):
     """Build the schema once per run through the Alembic migrations."""
     os.environ["PORTAL_INSTANCE_PATH"] = instance_path
-    app = create_app(make_config(database_url))
+    app = create_app(make_config(database_url), from_environment=False)
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -94,7 +94,7 @@ def make_app(_schema, database_url):
 
     def build(**overrides):
         """An app with these settings over the test configuration."""
-        new = create_app(make_config(database_url, **overrides))
+        new = create_app(make_config(database_url, **overrides), from_environment=False)
         new.test_client_class = FreshContextClient
         made.append(new)
         return new

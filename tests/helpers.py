@@ -72,7 +72,7 @@ class FreshContextClient(FlaskClient):
 def app_on_emptied_database(database_url: str):
     """The application, inside an app context, on an emptied database; its pool is closed
     when the block ends."""
-    app = create_app(make_config(database_url))
+    app = create_app(make_config(database_url), from_environment=False)
     app.test_client_class = FreshContextClient
     # The test's own session writes too (factories), so its transactions begin as writers.
     with app.app_context(), write_intent():

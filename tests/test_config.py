@@ -144,3 +144,38 @@ def test_a_one_minute_timeout_is_allowed(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k")
     monkeypatch.setenv("PORTAL_SESSION_IDLE_MINUTES", " 1 ")
     assert config.from_environment(str(tmp_path))["SESSION_IDLE_MINUTES"] == 1
+
+
+def test_a_production_start_without_a_secret_key_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PORTAL_HTTPS", "1")
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    with pytest.raises(ValueError, match="^SECRET_KEY must be set in the environment"):
+        create_app()
+    assert not (tmp_path / "secret_key").exists()  # nothing generated behind its back
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert create_app().config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_a_whole_configuration_is_used_without_reading_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/environment.sqlite3")
+    monkeypatch.setenv("PORTAL_SESSION_IDLE_MINUTES", "45")
+    given = {"SECRET_KEY": "given", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/given.db"}
+    whole = create_app(given, from_environment=False).config
+    assert (whole["SECRET_KEY"], whole["SESSION_IDLE_MINUTES"]) == ("given", 30)
+    assert whole["SQLALCHEMY_DATABASE_URI"] == given["SQLALCHEMY_DATABASE_URI"]
+    # By default the environment is read and the mapping only overrides it, whatever it holds.
+    over = create_app(given).config
+    assert (over["SECRET_KEY"], over["SESSION_IDLE_MINUTES"]) == ("given", 45)
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "SQLALCHEMY_DATABASE_URI"])
+def test_a_whole_configuration_needs_a_key_and_a_database(tmp_path, monkeypatch, missing):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    given = {"SECRET_KEY": "given", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/given.db"}
+    del given[missing]
+    with pytest.raises(ValueError, match=f"needs {missing}"):
+        create_app(given, from_environment=False)

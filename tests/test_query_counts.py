@@ -133,7 +133,7 @@ def measure(app, f, scale: int) -> dict:
 @pytest.fixture(scope="module")
 def counts(_schema, database_url):
     """Statement counts of every page in a small world and in one ten times larger."""
-    app = create_app(make_config(database_url))
+    app = create_app(make_config(database_url), from_environment=False)
     app.test_client_class = FreshContextClient
     result = {}
     with app.app_context(), write_intent():

@@ -1,6 +1,6 @@
 """Admin page for API tokens: list, create (shown once), revoke."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
@@ -11,7 +11,7 @@ from portal.admin.forms import ConfirmForm, optional_int
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import ApiToken, User
-from portal.services import audit
+from portal.services.lookups import api_token_for
 from portal.services.tokens import create_api_token, revoke_api_token
 from portal.web import options, run_or_errors
 
@@ -54,28 +54,22 @@ def api_tokens():
     form = _form()
     if form.validate_on_submit():
         user = db.session.get(User, form.user.data)
-        plain = run_or_errors(form, lambda: _issue(user, form.name.data or ""))
-        if plain:
+        issued = run_or_errors(
+            form, lambda: create_api_token(user, form.name.data or "", current_user)
+        )
+        if issued:
+            _token, plain = issued
             # Shown on this response only: it is not stored, so it cannot be shown again.
             return _render(_form(), plain)
     return _render(form, status=422 if form.is_submitted() else 200)
-
-
-def _issue(user: User, label: str) -> str:
-    """Create the token and audit it; returns the plain token."""
-    token, plain = create_api_token(user, label)
-    after = {"user": user.email, "name": token.name}
-    audit.record(current_user, "api_token.create", "api_token", token.id, after=after)
-    return plain
 
 
 @bp.post("/api-tokens/<int:token_id>/revoke")
 @admin_required
 def api_token_revoke(token_id: int):
     """Revoke a token: requests with it get 401 from now on."""
-    token = db.session.get(ApiToken, token_id) or abort(404)
+    token = api_token_for(current_user, token_id)
     if ConfirmForm().validate_on_submit():
-        revoke_api_token(token)
-        audit.record(current_user, "api_token.revoke", "api_token", token.id)
+        revoke_api_token(token, current_user)
         flash(f"Token {token.prefix}… revoked.", "success")
     return redirect(url_for("admin.api_tokens"))

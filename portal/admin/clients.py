@@ -8,20 +8,17 @@ from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
 from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
-from portal.models import Client, Currency, Subscription
+from portal.models import Client, Currency
 from portal.services import clients as service
 from portal.services.errors import DomainError
+from portal.services.lookups import client_for, subscription_for
 from portal.services.subscriptions import (
+    allowed_actions,
     assignable_plans,
     cancel_subscription,
     reprice_subscription,
 )
 from portal.web import apply_errors, options, page_args, run_or_errors
-
-
-def _get_client(client_id: int) -> Client:
-    """The client, or 404."""
-    return db.session.get(Client, client_id) or abort(404)
 
 
 @bp.route("/clients")
@@ -36,7 +33,7 @@ def clients():
 @bp.route("/clients/<int:client_id>")
 def client(client_id: int):
     """One client: account, subscriptions, users, recent tickets (staff)."""
-    return _render(_get_client(client_id))
+    return _render(client_for(current_user, client_id))
 
 
 def _render(client: Client, status: int = 200, **forms):
@@ -49,7 +46,10 @@ def _render(client: Client, status: int = 200, **forms):
     forms.setdefault("action_form", ConfirmForm(formdata=None))
     _plan_choices(client, forms["assign_form"])
     overview = service.client_overview(client)
-    page = render_template("admin/clients/show.html", client=client, **overview, **forms)
+    actions = {s.id: allowed_actions(s) for s in overview["subscriptions"]}
+    page = render_template(
+        "admin/clients/show.html", client=client, actions=actions, **overview, **forms
+    )
     return page, status
 
 
@@ -70,7 +70,7 @@ def client_new():
 @admin_required
 def client_edit(client_id: int):
     """Change a client's name, email, currency (until it has a subscription) or active flag."""
-    return _client_form(_get_client(client_id))
+    return _client_form(client_for(current_user, client_id))
 
 
 def _client_form(client: Client | None):
@@ -100,7 +100,7 @@ def _client_form(client: Client | None):
 @admin_required
 def client_user_add(client_id: int):
     """Add a user who logs in to the client area for this account."""
-    client = _get_client(client_id)
+    client = client_for(current_user, client_id)
     form = ClientUserForm()
     if form.validate_on_submit():
         user = run_or_errors(
@@ -124,7 +124,7 @@ def client_user_add(client_id: int):
 @admin_required
 def client_assign_plan(client_id: int):
     """Assign a plan to the client from a start date."""
-    client = _get_client(client_id)
+    client = client_for(current_user, client_id)
     form = AssignPlanForm()
     _plan_choices(client, form)
     if form.validate_on_submit():
@@ -145,10 +145,10 @@ def client_assign_plan(client_id: int):
 def client_subscription_action(client_id: int, subscription_id: int, action: str):
     """Cancel a subscription at the end of this month, or re-price it from its plan."""
     actions = {"cancel": cancel_subscription, "reprice": reprice_subscription}
-    client = _get_client(client_id)
-    sub = db.session.get(Subscription, subscription_id)
-    if sub is None or sub.client_id != client.id or action not in actions:
+    client = client_for(current_user, client_id)
+    if action not in actions:
         abort(404)
+    sub = subscription_for(current_user, subscription_id, client)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:

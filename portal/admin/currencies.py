@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
@@ -12,6 +12,7 @@ from portal.guards import admin_required
 from portal.models import Currency
 from portal.services.catalog import currency_in_use, save_currency
 from portal.services.catalog_input import CurrencyInput
+from portal.services.lookups import currency_for
 from portal.web import run_or_errors
 
 
@@ -37,7 +38,7 @@ def currency_new():
 @admin_required
 def currency_edit(currency_id: int):
     """Change a currency's display, decimals (while unused) or default flag."""
-    return _currency_form(db.session.get(Currency, currency_id) or abort(404))
+    return _currency_form(currency_for(current_user, currency_id))
 
 
 def _currency_form(currency: Currency | None):

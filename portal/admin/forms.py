@@ -13,7 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal.models import DEPARTMENTS, Priority, TicketStatus
+from portal.forms import TicketFields
+from portal.models import TicketStatus
 from portal.money import HOURS_RULE
 from portal.web import options
 
@@ -35,8 +36,7 @@ class TicketUpdateForm(FlaskForm):
     status = SelectField(
         "Status",
         choices=options(
-            [("", "Automatic (Answered when you reply)")]
-            + [(s.value, s.value) for s in TicketStatus]
+            [("", "Automatic (Answered when you reply)")] + [(s, s) for s in TicketStatus.values()]
         ),
         default="",
     )
@@ -71,7 +71,7 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField()
 
 
-class NewTicketForm(FlaskForm):
+class NewTicketForm(TicketFields):
     """Open a ticket on behalf of a client."""
 
     # A business may have thousands of clients: no drop-down of all of them. The operator
@@ -84,14 +84,6 @@ class NewTicketForm(FlaskForm):
     )
     find = SubmitField("Find")
     client = RadioField("Client", coerce=optional_int, validate_choice=False)
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
-    department = SelectField("Department", choices=options((d, d) for d in DEPARTMENTS))
-    priority = SelectField(
-        "Priority",
-        choices=options((p.value, p.value) for p in Priority),
-        default=Priority.MEDIUM.value,
-    )
-    message = TextAreaField("Message", validators=[DataRequired(), Length(max=20_000)])
     time_tracking = BooleanField("Track time on this ticket", default=True)
     submit = SubmitField("Open ticket")
 

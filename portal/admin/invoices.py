@@ -1,17 +1,18 @@
 """Staff invoice pages: list with filters, the invoice, mark paid and cancel (admin)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
-from portal.models import Client, Invoice, InvoiceStatus
+from portal.models import Client, InvoiceStatus
 from portal.services.billing import parse_period
 from portal.services.billing_queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.invoices import cancel_invoice, mark_paid
+from portal.services.invoices import allowed_moves, cancel_invoice, mark_paid
+from portal.services.lookups import invoice_for
 from portal.web import flash_refusal, id_arg, page_args, text_arg
 
 
@@ -19,7 +20,7 @@ from portal.web import flash_refusal, id_arg, page_args, text_arg
 def invoices():
     """Every invoice, newest first, filtered by client, period and status."""
     status = request.args.get("status")
-    status = status if status in {s.value for s in InvoiceStatus} else None
+    status = status if status in InvoiceStatus.values() else None
     period = request.args.get("period") or None
     if period:
         try:
@@ -34,7 +35,7 @@ def invoices():
         "admin/invoices/index.html",
         pagination=invoice_list(client_id, period, status, page, per_page, client_name),
         chosen_client=db.session.get(Client, client_id) if client_id else None,
-        statuses=[s.value for s in InvoiceStatus],
+        statuses=InvoiceStatus.values(),
         filters={
             "status": status,
             "period": period,
@@ -44,22 +45,21 @@ def invoices():
     )
 
 
-def _get_invoice(invoice_id: int) -> Invoice:
-    """The invoice, or 404."""
-    return db.session.get(Invoice, invoice_id) or abort(404)
-
-
 @bp.get("/invoices/<int:invoice_id>")
 def invoice(invoice_id: int):
     """One invoice, printable; admins can mark it paid or cancel it."""
+    invoice = invoice_for(current_user, invoice_id)
     return render_template(
-        "admin/invoices/show.html", invoice=_get_invoice(invoice_id), form=ConfirmForm()
+        "admin/invoices/show.html",
+        invoice=invoice,
+        moves=allowed_moves(invoice),
+        form=ConfirmForm(),
     )
 
 
 def _transition(invoice_id: int, action, done: str):
     """Apply an invoice transition from a POST, with a message either way."""
-    invoice = _get_invoice(invoice_id)
+    invoice = invoice_for(current_user, invoice_id)
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; please try again.", "danger")
     else:

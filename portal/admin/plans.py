@@ -1,6 +1,6 @@
 """Admin pages for plans and their price per currency: list, create, edit."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
@@ -11,6 +11,7 @@ from portal.models import Currency, Plan
 from portal.money import format_hours
 from portal.services.catalog import save_plan
 from portal.services.catalog_input import PlanInput
+from portal.services.lookups import plan_for
 from portal.web import run_or_errors
 
 
@@ -33,7 +34,7 @@ def plan_new():
 @admin_required
 def plan_edit(plan_id: int):
     """Change a plan; existing subscriptions keep the price they were given."""
-    return _plan_form(db.session.get(Plan, plan_id) or abort(404))
+    return _plan_form(plan_for(current_user, plan_id))
 
 
 def _initial(plan: Plan | None, currencies) -> dict | None:

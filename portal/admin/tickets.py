@@ -1,6 +1,6 @@
 """Staff ticket pages: the ticket with its inline update form, tracking, new tickets."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.models import Client, Ticket
 from portal.money import format_hours
 from portal.services.errors import DomainError
+from portal.services.lookups import ticket_for
 from portal.services.periods import period_of
 from portal.services.settings import business_today
 from portal.services.subscriptions import assignable_plans
@@ -22,11 +23,6 @@ from portal.services.tickets import (
 )
 from portal.services.time_entries import may_change
 from portal.web import flash_refusal, id_arg, options, possible_id, run_or_errors
-
-
-def _get_ticket(ticket_id: int) -> Ticket:
-    """The ticket, or 404."""
-    return db.session.get(Ticket, ticket_id) or abort(404)
 
 
 def _update_form(ticket: Ticket) -> TicketUpdateForm:
@@ -61,14 +57,14 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
 @bp.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int):
     """One ticket, for staff."""
-    ticket = _get_ticket(ticket_id)
+    ticket = ticket_for(current_user, ticket_id)
     return _render(ticket, _update_form(ticket))
 
 
 @bp.post("/tickets/<int:ticket_id>")
 def ticket_update(ticket_id: int):
     """Save the inline form: reply, status, time, plan — all of it or nothing."""
-    ticket = _get_ticket(ticket_id)
+    ticket = ticket_for(current_user, ticket_id)
     form = _update_form(ticket)
     if not needs_plan(ticket):
         form.plan.data = None  # the selector is not shown; ignore anything posted for it
@@ -104,7 +100,7 @@ def _saved_message(result: dict) -> str:
 @bp.post("/tickets/<int:ticket_id>/tracking")
 def ticket_tracking(ticket_id: int):
     """Switch time tracking on or off."""
-    ticket = _get_ticket(ticket_id)
+    ticket = ticket_for(current_user, ticket_id)
     form = TrackingForm()
     if form.validate_on_submit() and form.enabled.data in ("0", "1"):
         try:
@@ -142,15 +138,7 @@ def ticket_new():
         client = db.session.get(Client, form.client.data)
         ticket = run_or_errors(
             form,
-            lambda: open_ticket(
-                client,
-                current_user,
-                form.subject.data,
-                form.message.data,
-                form.department.data,
-                form.priority.data,
-                form.time_tracking.data,
-            ),
+            lambda: open_ticket(client, current_user, form.ticket_input(form.time_tracking.data)),
         )
         if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")

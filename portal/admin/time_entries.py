@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm, TimeEntryForm
-from portal.extensions import db
 from portal.models import TimeEntry
 from portal.money import HoursError, format_hours, parse_hours
 from portal.services.errors import DomainError
+from portal.services.lookups import time_entry_for
 from portal.services.time_entries import (
     TimeInput,
     delete_time_entry,
@@ -20,7 +20,7 @@ from portal.web import flash_refusal, run_or_errors
 
 def _get_entry(entry_id: int) -> TimeEntry:
     """The entry, or 404; 403 when it is another operator's."""
-    entry = db.session.get(TimeEntry, entry_id) or abort(404)
+    entry = time_entry_for(current_user, entry_id)
     if not may_change(entry, current_user):
         abort(403)
     return entry

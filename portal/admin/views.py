@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, TicketStatus, User
 from portal.services.errors import ValidationFailed
+from portal.services.lookups import user_for
 from portal.services.ticket_queries import QueueFilters, paginate_rows, ticket_queue
 from portal.services.users import set_user_active
 from portal.web import flash_refusal, id_arg, page_args, text_arg
@@ -17,7 +18,7 @@ from portal.web import flash_refusal, id_arg, page_args, text_arg
 def _queue_filters() -> QueueFilters:
     """Read the queue's filters from the query string; unknown values mean "any"."""
     args = request.args
-    status = args.get("status") if args.get("status") in {s.value for s in TicketStatus} else None
+    status = args.get("status") if args.get("status") in TicketStatus.values() else None
     department = args.get("department") if args.get("department") in DEPARTMENTS else None
     tracking = {"on": True, "off": False}.get(args.get("tracking", ""))
     return QueueFilters(
@@ -41,7 +42,7 @@ def index():
         pagination=pagination,
         filters=filters,
         chosen_client=db.session.get(Client, filters.client_id) if filters.client_id else None,
-        statuses=[s.value for s in TicketStatus],
+        statuses=TicketStatus.values(),
         departments=DEPARTMENTS,
     )
 
@@ -65,7 +66,7 @@ def users():
 
 def _set_active(user_id: int, active: bool):
     """Disable or enable a user from the users page (a POST with CSRF), then go back to it."""
-    user = db.session.get(User, user_id) or abort(404)
+    user = user_for(current_user, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400, "The form has expired; reload the page and try again.")
     try:

@@ -8,7 +8,6 @@ from portal.api.common import (
     hours,
     listing,
     money,
-    not_found,
     paged,
     roles,
     user,
@@ -26,7 +25,7 @@ from portal.api.schemas import (
 )
 from portal.api.serializers import invoice_json, item_json
 from portal.extensions import db
-from portal.models import BillableItem, BillingPeriod, Client, Invoice
+from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.billing import close_period, parse_period, preview_period
 from portal.services.billing_queries import (
     billing_periods,
@@ -34,6 +33,7 @@ from portal.services.billing_queries import (
     currencies_by_id,
 )
 from portal.services.invoices import cancel_invoice, mark_paid
+from portal.services.lookups import client_for, invoice_for
 from portal.services.usage import client_usage
 from portal.transaction import discard
 
@@ -137,24 +137,16 @@ def invoices_list(args: dict):
     return paged(query.order_by(Invoice.id), lambda rows: [invoice_json(i) for i in rows], args)
 
 
-def _visible_invoice(invoice_id: int) -> Invoice:
-    """The invoice if the token may see it, else 404."""
-    invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None or (user().role == "client" and invoice.client_id != user().client_id):
-        not_found("Invoice")
-    return invoice
-
-
 @bp.get("/invoices/<int:invoice_id>")
 @bp.response(200, InvoiceOut)
 def invoices_get(invoice_id: int):
     """One invoice with its lines."""
-    return invoice_json(_visible_invoice(invoice_id))
+    return invoice_json(invoice_for(user(), invoice_id))
 
 
 def _transition(invoice_id: int, action) -> dict:
     """Apply an invoice transition; 404 for an unknown invoice, 409 for a move not allowed."""
-    invoice = _visible_invoice(invoice_id)
+    invoice = invoice_for(user(), invoice_id)
     action(invoice, user())
     return invoice_json(invoice)
 
@@ -175,22 +167,14 @@ def invoices_cancel(invoice_id: int):
     return _transition(invoice_id, cancel_invoice)
 
 
-def visible_client(client_id: int) -> Client:
-    """The client if the token may see it (staff any, a client only its own), else 404."""
-    client = db.session.get(Client, client_id)
-    if client is None or (user().role == "client" and client.id != user().client_id):
-        not_found("Client")
-    return client
-
-
 @bp.get("/clients/<int:client_id>/usage")
 @roles(*STAFF, "client")
-@found(visible_client)
+@found(client_for)
 @bp.arguments(UsageQuery, location="query")
 @bp.response(200, UsageOut)
 def clients_usage(args: dict, client_id: int):
     """A client's hours for a period (default: the current one)."""
-    client = visible_client(client_id)
+    client = client_for(user(), client_id)
     usage = client_usage(client, _period(args))
     return {
         "period": usage.period,

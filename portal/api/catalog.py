@@ -8,7 +8,6 @@ from portal.api.common import (
     BadRequest,
     found,
     money,
-    not_found,
     page_of_list,
     paged,
     roles,
@@ -35,6 +34,7 @@ from portal.services.catalog import save_currency, save_plan
 from portal.services.catalog_input import CurrencyInput, PlanInput
 from portal.services.clients import ClientInput, assign_client_plan, save_client
 from portal.services.errors import ValidationFailed
+from portal.services.lookups import client_for, plan_for, subscription_for
 from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription, cancel_subscription
 
@@ -136,27 +136,22 @@ def plans_create(data: dict):
     return plan_json(plan)
 
 
-def _plan(plan_id: int) -> Plan:
-    """The plan, or 404."""
-    return db.session.get(Plan, plan_id) or not_found("Plan")
-
-
 @bp.get("/plans/<int:plan_id>")
 @roles(*STAFF)
 @bp.response(200, PlanOut)
 def plans_get(plan_id: int):
     """One plan."""
-    return plan_json(_plan(plan_id))
+    return plan_json(plan_for(user(), plan_id))
 
 
 @bp.patch("/plans/<int:plan_id>")
 @roles("admin")
-@found(_plan)
+@found(plan_for)
 @bp.arguments(PlanPatch(partial=True))
 @bp.response(200, PlanOut)
 def plans_patch(data: dict, plan_id: int):
     """Change a plan; `prices`, when given, replaces all its prices."""
-    plan = _save_plan(_plan(plan_id), data)
+    plan = _save_plan(plan_for(user(), plan_id), data)
     return plan_json(plan)
 
 
@@ -195,27 +190,22 @@ def clients_create(data: dict):
     return client_json(client)
 
 
-def _client(client_id: int) -> Client:
-    """The client, or 404 (staff only reach here)."""
-    return db.session.get(Client, client_id) or not_found("Client")
-
-
 @bp.get("/clients/<int:client_id>")
 @roles(*STAFF)
 @bp.response(200, ClientOut)
 def clients_get(client_id: int):
     """One client."""
-    return client_json(_client(client_id))
+    return client_json(client_for(user(), client_id))
 
 
 @bp.get("/clients/<int:client_id>/subscriptions")
 @roles(*STAFF)
-@found(_client)
+@found(client_for)
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, page_of(SubscriptionOut))
 def subscriptions_list(args: dict, client_id: int):
     """A client's subscriptions, oldest first."""
-    client = _client(client_id)
+    client = client_for(user(), client_id)
     query = (
         db.select(Subscription)
         .filter_by(client_id=client.id)
@@ -226,12 +216,12 @@ def subscriptions_list(args: dict, client_id: int):
 
 @bp.post("/clients/<int:client_id>/subscriptions")
 @roles(*STAFF)
-@found(_client)
+@found(client_for)
 @bp.arguments(SubscriptionIn)
 @bp.response(201, SubscriptionOut)
 def subscriptions_create(data: dict, client_id: int):
     """Assign a plan from a start date (default today)."""
-    client = _client(client_id)
+    client = client_for(user(), client_id)
     start = data.get("start_date") or business_today()
     subscription = assign_client_plan(client, data["plan_id"], start, user())
     return subscription_json(subscription)
@@ -242,6 +232,6 @@ def subscriptions_create(data: dict, client_id: int):
 @bp.response(200, SubscriptionOut)
 def subscriptions_cancel(subscription_id: int):
     """End a subscription on the last day of the current month."""
-    subscription = db.session.get(Subscription, subscription_id) or not_found("Subscription")
+    subscription = subscription_for(user(), subscription_id)
     cancel_subscription(subscription, user())
     return subscription_json(subscription)

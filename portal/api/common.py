@@ -11,7 +11,7 @@ from webargs.flaskparser import FlaskParser
 from portal.errors import api_error
 from portal.extensions import db
 from portal.money import format_hours, round_money
-from portal.services.errors import DomainError, NotFound, ValidationFailed
+from portal.services.errors import DomainError, ValidationFailed
 
 
 class BadRequest(ValidationFailed):
@@ -38,12 +38,13 @@ STAFF = ("admin", "operator")
 
 def found(loader):
     """Look the URL's object up before the body is read: an unknown id (or another
-    client's) is a 404 whatever the body holds. `loader` takes the URL's arguments."""
+    client's) is a 404 whatever the body holds. `loader` (portal.services.lookups) takes
+    the token's user and the URL's arguments."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            loader(*kwargs.values())
+            loader(user(), *kwargs.values())
             return view(*args, **kwargs)
 
         return wrapped
@@ -107,11 +108,6 @@ def page_of_list(rows: list, args: dict) -> dict:
     page, per_page = args["page"], args["per_page"]
     start = (page - 1) * per_page
     return listing(rows[start : start + per_page], len(rows), page, per_page)
-
-
-def not_found(what: str):
-    """404 for an unknown id, or another client's."""
-    raise NotFound(f"{what} not found.")
 
 
 class StrictParser(FlaskParser):

@@ -19,9 +19,6 @@ from portal.api.fields import (
 )
 from portal.models import DEPARTMENTS, Priority, TicketStatus
 
-STATUSES = [s.value for s in TicketStatus]
-PRIORITIES = [p.value for p in Priority]
-
 
 def one_of(choices) -> validate.OneOf:
     """A choice among fixed values, with the message the pages use."""
@@ -111,14 +108,14 @@ class TicketIn(Input):
     subject = Text(required=True, max_length=200)
     message = Text(required=True, max_length=20000)
     department = Text(validate=one_of(DEPARTMENTS), load_default=DEPARTMENTS[0])
-    priority = Text(validate=one_of(PRIORITIES), load_default=Priority.MEDIUM.value)
+    priority = Text(validate=one_of(Priority.values()), load_default=Priority.MEDIUM.value)
     time_tracking = Boolean(load_default=True)
 
 
 class TicketPatch(Input):
     """Status and/or time tracking (staff)."""
 
-    status = Text(validate=one_of(STATUSES))
+    status = Text(validate=one_of(TicketStatus.values()))
     time_tracking = Boolean()
 
 
@@ -126,7 +123,7 @@ class ReplyIn(Input):
     """A reply; staff may set the status with it."""
 
     message = Text(required=True, max_length=20000)
-    status = Text(validate=one_of(STATUSES))
+    status = Text(validate=one_of(TicketStatus.values()))
 
 
 class TimeEntryPatch(Input):
@@ -286,7 +283,7 @@ class TicketOut(Output):
     subject = out()
     department = out()
     priority = out()
-    status = out(validate=validate.OneOf(STATUSES))
+    status = out(validate=validate.OneOf(TicketStatus.values()))
     time_tracking = out(fields.Boolean)
     total_hours = hours(required=True)
     created_at = timestamp(required=True)

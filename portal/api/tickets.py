@@ -10,7 +10,6 @@ from portal.api.common import (
     client_rows,
     domain_error_response,
     found,
-    not_found,
     paged,
     roles,
     user,
@@ -33,19 +32,18 @@ from portal.extensions import db
 from portal.models import Client, Plan, Ticket, TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
+from portal.services.lookups import client_for, ticket_for, time_entry_for
 from portal.services.settings import business_today
-from portal.services.tickets import add_reply, change_status, open_ticket, set_tracking
+from portal.services.tickets import (
+    TicketInput,
+    add_reply,
+    change_status,
+    open_ticket,
+    set_tracking,
+)
 from portal.services.time_entries import TimeInput, delete_time_entry, edit_time_entry, log_time
 
 ENTRY_ALIASES = {"plan": "assign_plan_id"}
-
-
-def visible_ticket(ticket_id: int) -> Ticket:
-    """The ticket if the token may see it (staff any, a client only its own), else 404."""
-    ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None or (user().role == "client" and ticket.client_id != user().client_id):
-        not_found("Ticket")
-    return ticket
 
 
 def ticket_minutes(ticket_ids) -> dict[int, int]:
@@ -87,10 +85,9 @@ def tickets_list(args: dict):
 @bp.response(201, TicketOut)
 def tickets_create(data: dict):
     """Open a ticket: staff for any client (client_id), a client for itself."""
-    if user().role == "client":
-        if data.get("client_id", user().client_id) != user().client_id:
-            not_found("Client")
-        client_id, tracking = user().client_id, True
+    if user().role == "client":  # for itself only: another client's id is a 404
+        client_id = client_for(user(), data.get("client_id", user().client_id)).id
+        tracking = True
     elif "client_id" not in data:
         raise BadRequest({"client_id": "This field is required."})
     else:
@@ -101,11 +98,9 @@ def tickets_create(data: dict):
     ticket = open_ticket(
         client,
         user(),
-        data["subject"],
-        data["message"],
-        data["department"],
-        data["priority"],
-        tracking,
+        TicketInput(
+            data["subject"], data["message"], data["department"], data["priority"], tracking
+        ),
     )
     return ticket_json(ticket, 0)
 
@@ -114,17 +109,17 @@ def tickets_create(data: dict):
 @bp.response(200, TicketOut)
 def tickets_get(ticket_id: int):
     """One ticket."""
-    return one_ticket_json(visible_ticket(ticket_id))
+    return one_ticket_json(ticket_for(user(), ticket_id))
 
 
 @bp.patch("/tickets/<int:ticket_id>")
 @roles(*STAFF)
-@found(visible_ticket)
+@found(ticket_for)
 @bp.arguments(TicketPatch)
 @bp.response(200, TicketOut)
 def tickets_patch(data: dict, ticket_id: int):
     """Change status and/or time tracking (staff)."""
-    ticket = visible_ticket(ticket_id)
+    ticket = ticket_for(user(), ticket_id)
     if "status" in data:
         change_status(ticket, data["status"], user())
     if "time_tracking" in data:
@@ -133,12 +128,12 @@ def tickets_patch(data: dict, ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")
-@found(visible_ticket)
+@found(ticket_for)
 @bp.arguments(ReplyIn)
 @bp.response(201, MessageOut)
 def tickets_reply(data: dict, ticket_id: int):
     """Reply on a ticket (staff, or the client on its own); status optional (staff)."""
-    ticket = visible_ticket(ticket_id)
+    ticket = ticket_for(user(), ticket_id)
     if "status" in data and user().role == "client":
         raise BadRequest({"status": "Clients cannot set the status."})
     reply = add_reply(ticket, user(), data["message"], data.get("status"))
@@ -168,12 +163,12 @@ def _time_input(data: dict, defaults: TimeEntry | None) -> tuple[TimeInput, Plan
 
 
 @bp.get("/tickets/<int:ticket_id>/time-entries")
-@found(visible_ticket)
+@found(ticket_for)
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, page_of(TimeEntryOut))
 def entries_list(args: dict, ticket_id: int):
     """A ticket's time entries (staff, or the client on its own ticket)."""
-    ticket = visible_ticket(ticket_id)
+    ticket = ticket_for(user(), ticket_id)
     query = (
         db.select(TimeEntry)
         .filter_by(ticket_id=ticket.id)
@@ -184,12 +179,12 @@ def entries_list(args: dict, ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/time-entries")
 @roles(*STAFF)
-@found(visible_ticket)
+@found(ticket_for)
 @bp.arguments(TimeEntryIn)
 @bp.response(201, TimeEntryOut)
 def entries_create(data: dict, ticket_id: int):
     """Log time; `assign_plan_id` gives a client without a plan one from the work date."""
-    ticket = visible_ticket(ticket_id)
+    ticket = ticket_for(user(), ticket_id)
     time_input, plan = _time_input(data, None)
     try:
         entry = log_time(ticket, user(), time_input, assign=plan)
@@ -198,19 +193,14 @@ def entries_create(data: dict, ticket_id: int):
     return entry_json(entry)
 
 
-def _entry(entry_id: int) -> TimeEntry:
-    """The entry, or 404 (staff only reach here)."""
-    return db.session.get(TimeEntry, entry_id) or not_found("Time entry")
-
-
 @bp.patch("/time-entries/<int:entry_id>")
 @roles(*STAFF)
-@found(_entry)
+@found(time_entry_for)
 @bp.arguments(TimeEntryPatch)
 @bp.response(200, TimeEntryOut)
 def entries_patch(data: dict, entry_id: int):
     """Change an entry (its author or an admin); 409 period_closed when its month is closed."""
-    entry = _entry(entry_id)
+    entry = time_entry_for(user(), entry_id)
     time_input, _plan = _time_input(data, entry)
     edit_time_entry(entry, user(), time_input)
     return entry_json(entry)
@@ -221,5 +211,5 @@ def entries_patch(data: dict, entry_id: int):
 @bp.response(204)
 def entries_delete(entry_id: int):
     """Delete an entry (its author or an admin); 409 period_closed when its month is closed."""
-    delete_time_entry(_entry(entry_id), user())
+    delete_time_entry(time_entry_for(user(), entry_id), user())
     return Response(status=204)

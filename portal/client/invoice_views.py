@@ -1,11 +1,12 @@
 """Client invoices: the list and a printable invoice page; another client's invoice is a 404."""
 
-from flask import abort, render_template
+from flask import render_template
 from flask_login import current_user
 
 from portal.client import bp
 from portal.services.billing import month_name
-from portal.services.invoice_queries import client_invoice, client_invoices
+from portal.services.invoice_queries import client_invoices
+from portal.services.lookups import invoice_for
 from portal.web import page_args
 
 # The invoice partial is shared with the staff pages, so the filter is app-wide.
@@ -23,7 +24,5 @@ def invoices():
 @bp.route("/invoices/<int:invoice_id>")
 def invoice(invoice_id: int):
     """One of the account's invoices, laid out for printing."""
-    row = client_invoice(current_user.client_id, invoice_id)
-    if row is None:
-        abort(404)
-    return render_template("client/invoices/show.html", invoice=row)
+    invoice = invoice_for(current_user, invoice_id)  # another client's is a 404
+    return render_template("client/invoices/show.html", invoice=invoice)

@@ -1,24 +1,15 @@
 """Client pages; every query starts from the logged-in user's client."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.client import bp
 from portal.client.forms import NewTicketForm, ReplyForm
-from portal.extensions import db
-from portal.models import Ticket
 from portal.services.client_overview import client_dashboard
+from portal.services.lookups import ticket_for
 from portal.services.ticket_queries import billing_states, client_tickets, ticket_entries
 from portal.services.tickets import add_reply, open_ticket
 from portal.web import page_args, run_or_errors
-
-
-def _own_ticket(ticket_id: int) -> Ticket:
-    """One of this client's tickets; anyone else's is a 404, never the data."""
-    ticket = db.session.scalar(
-        db.select(Ticket).where(Ticket.id == ticket_id, Ticket.client_id == current_user.client_id)
-    )
-    return ticket or abort(404)
 
 
 @bp.route("/")
@@ -39,7 +30,7 @@ def tickets():
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
 def ticket(ticket_id: int):
     """One ticket: thread, time entries, and the reply form."""
-    ticket = _own_ticket(ticket_id)
+    ticket = ticket_for(current_user, ticket_id)  # another client's is a 404, never the data
     form = ReplyForm()
     if form.validate_on_submit():
         if (
@@ -62,15 +53,7 @@ def ticket_new():
     form = NewTicketForm()
     if form.validate_on_submit():
         ticket = run_or_errors(
-            form,
-            lambda: open_ticket(
-                current_user.client,
-                current_user,
-                form.subject.data,
-                form.message.data,
-                form.department.data,
-                form.priority.data,
-            ),
+            form, lambda: open_ticket(current_user.client, current_user, form.ticket_input())
         )
         if ticket is not None:
             flash(f"Ticket {ticket.display_number} opened. We will answer here.", "success")

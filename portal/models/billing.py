@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.client import Client
 from portal.models.currency import Currency
-from portal.models.types import Money, UTCDateTime, utcnow
+from portal.models.types import Choices, Money, UTCDateTime, utcnow
 
 
-class ItemKind(StrEnum):
+class ItemKind(Choices):
     """What a billable item charges for."""
 
     PACKAGE_FEE = "package_fee"
@@ -21,7 +20,7 @@ class ItemKind(StrEnum):
     HOURLY = "hourly"
 
 
-class InvoiceStatus(StrEnum):
+class InvoiceStatus(Choices):
     """Where an invoice stands."""
 
     UNPAID = "Unpaid"

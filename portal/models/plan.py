@@ -1,17 +1,16 @@
 """Support plans and their price per currency."""
 
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.currency import Currency
-from portal.models.types import Money
+from portal.models.types import Choices, Money
 
 
-class BillingModel(StrEnum):
+class BillingModel(Choices):
     """How a plan bills: a monthly package of hours, or every hour."""
 
     PACKAGE = "package"

@@ -1,18 +1,17 @@
 """Tickets and their message thread."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.client import Client
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import Choices, UTCDateTime, utcnow
 from portal.models.user import User
 
 
-class TicketStatus(StrEnum):
+class TicketStatus(Choices):
     """The life of a ticket, as operators and clients see it."""
 
     OPEN = "Open"
@@ -22,7 +21,7 @@ class TicketStatus(StrEnum):
     CLOSED = "Closed"
 
 
-class Priority(StrEnum):
+class Priority(Choices):
     """How urgent a ticket is."""
 
     LOW = "Low"

@@ -2,9 +2,20 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, DateTime, Numeric
 from sqlalchemy.types import TypeDecorator
+
+
+class Choices(StrEnum):
+    """A closed set of text values stored in a column: statuses, roles, kinds."""
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """Every value, in the order declared: for checks, choices and messages."""
+        return tuple(member.value for member in cls)
+
 
 MONEY_SCALE = 4
 _SCALE_FACTOR = Decimal(10) ** MONEY_SCALE

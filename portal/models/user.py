@@ -1,7 +1,6 @@
 """Users: admins, operators and client users."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -9,10 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.client import Client
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import Choices, UTCDateTime, utcnow
 
 
-class Role(StrEnum):
+class Role(Choices):
     """What a user may do; see SPEC.md, "People and what each may do"."""
 
     ADMIN = "admin"

@@ -170,7 +170,7 @@ def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
         errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
     elif problem := text_problem(data.description, multiline=True):
         errors["description"] = problem
-    if data.model not in {m.value for m in BillingModel}:
+    if data.model not in BillingModel.values():
         errors["model"] = "Choose package or hourly."
         return 0
     hours_text = data.included_hours.strip()

@@ -21,7 +21,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.errors import ValidationFailed
-from portal.services.periods import period_bounds, period_of
+from portal.services.periods import period_of
 from portal.services.settings import business_today
 from portal.services.subscriptions import active_subscription, assign_plan, closed_start_error
 from portal.services.text import text_problem
@@ -205,8 +205,6 @@ def client_overview(client: Client) -> dict:
         "history": [month for month in reversed(history) if month.plan or month.used_minutes],
         "invoices": invoices,
         "items": items,
-        "today": today,
-        "month_end": period_bounds(period_of(today))[1],
         "current": current,
         "upcoming": upcoming,
         "subscriptions": subscriptions,

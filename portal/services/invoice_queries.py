@@ -1,6 +1,6 @@
-"""Read models of invoices: one client's list and one of its invoices, ready to render."""
+"""Read models of invoices: one client's list, ready to render (one invoice: lookups)."""
 
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import Invoice
@@ -15,17 +15,3 @@ def client_invoices(client_id: int, page: int, per_page: int):
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
-
-
-def client_invoice(client_id: int, invoice_id: int) -> Invoice | None:
-    """One of the client's invoices with its lines; None when it is not theirs or not there."""
-    return db.session.scalar(
-        db.select(Invoice)
-        .options(
-            selectinload(Invoice.lines),
-            joinedload(Invoice.client),
-            joinedload(Invoice.currency),
-            joinedload(Invoice.period),
-        )
-        .where(Invoice.id == invoice_id, Invoice.client_id == client_id)
-    )

@@ -215,9 +215,14 @@ def invoice_uninvoiced(actor, client_id: int | None = None) -> list[Invoice]:
     return invoices_by_id(ids)
 
 
+def allowed_moves(invoice: Invoice) -> frozenset[str]:
+    """The statuses the invoice may move to from where it is (none once paid or cancelled)."""
+    return frozenset(TRANSITIONS[invoice.status])
+
+
 def _move(invoice: Invoice, status: str, actor) -> Invoice:
     """Apply an allowed status change, or refuse it with a message."""
-    if status not in TRANSITIONS[invoice.status]:
+    if status not in allowed_moves(invoice):
         raise InvalidTransition(invoice, status)
     before = {"status": invoice.status, "paid_date": invoice.paid_date}
     today = business_today()  # read before changing the row: the query would autoflush it

@@ -127,6 +127,39 @@ def _lock_subscription(subscription: Subscription) -> None:
     db.session.refresh(subscription)
 
 
+def cancel_refusal(subscription: Subscription) -> str | None:
+    """Why the subscription cannot end at the end of this month, or None when it can."""
+    if subscription.end_date is not None:
+        return f"This subscription already ends on {subscription.end_date:%Y-%m-%d}."
+    if subscription.start_date > _month_end():
+        return (
+            f"This subscription starts on {subscription.start_date:%Y-%m-%d}, after this month: "
+            "it cannot end at the end of this month."
+        )
+    return None
+
+
+def reprice_refusal(subscription: Subscription) -> str | None:
+    """Why the subscription has nothing to re-price whatever its plan's price, or None.
+
+    The plan's own state (its model, its price in the currency) is checked on re-pricing.
+    """
+    if subscription.end_date is not None and subscription.end_date < business_today():
+        return f"This subscription ended on {subscription.end_date:%Y-%m-%d}: nothing to re-price."
+    return None
+
+
+def allowed_actions(subscription: Subscription) -> frozenset[str]:
+    """What may still be done to the subscription: "cancel" and/or "reprice"."""
+    refusals = {"cancel": cancel_refusal, "reprice": reprice_refusal}
+    return frozenset(name for name, refusal in refusals.items() if refusal(subscription) is None)
+
+
+def _month_end() -> date:
+    """The last day of the current month (business time zone)."""
+    return period_bounds(period_of(business_today()))[1]
+
+
 def cancel_subscription(subscription: Subscription, actor=None) -> Subscription:
     """End the subscription on the last day of the current month (business time zone).
 
@@ -134,18 +167,9 @@ def cancel_subscription(subscription: Subscription, actor=None) -> Subscription:
     after this month, is refused.
     """
     _lock_subscription(subscription)
-    if subscription.end_date is not None:
-        raise DomainError(
-            f"This subscription already ends on {subscription.end_date:%Y-%m-%d}.",
-            field="subscription",
-        )
-    month_end = period_bounds(period_of(business_today()))[1]
-    if subscription.start_date > month_end:
-        raise DomainError(
-            f"This subscription starts on {subscription.start_date:%Y-%m-%d}, after this month: "
-            "it cannot end at the end of this month.",
-            field="subscription",
-        )
+    if message := cancel_refusal(subscription):
+        raise DomainError(message, field="subscription")
+    month_end = _month_end()
     subscription.end_date = month_end
     db.session.flush()
     audit.record(
@@ -175,11 +199,8 @@ def reprice_subscription(subscription: Subscription, actor=None) -> Subscription
     """
     _lock_subscription(subscription)
     plan, code = subscription.plan, subscription.currency.code
-    if subscription.end_date is not None and subscription.end_date < business_today():
-        raise DomainError(
-            f"This subscription ended on {subscription.end_date:%Y-%m-%d}: nothing to re-price.",
-            field="subscription",
-        )
+    if message := reprice_refusal(subscription):
+        raise DomainError(message, field="subscription")
     if plan.model != subscription.model:
         raise DomainError(
             f"The plan “{plan.name}” is now {plan.model}, the subscription {subscription.model}: "

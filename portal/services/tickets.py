@@ -53,30 +53,39 @@ def _check_message(body: str, field: str = "message", required: bool = True) -> 
     return text_problem(body, multiline=True)
 
 
-def open_ticket(
-    client,
-    actor: User,
-    subject: str,
-    message: str,
-    department: str = DEPARTMENTS[0],
-    priority: str = Priority.MEDIUM.value,
-    time_tracking: bool = True,
-) -> Ticket:
+def _one_of(values) -> str:
+    """The message for a value outside a closed list."""
+    return "Choose one of: " + ", ".join(values) + "."
+
+
+@dataclass
+class TicketInput:
+    """A new ticket as asked for: subject, first message, department, priority, tracking."""
+
+    subject: str
+    message: str
+    department: str = DEPARTMENTS[0]
+    priority: str = Priority.MEDIUM.value
+    time_tracking: bool = True
+
+
+def open_ticket(client, actor: User, data: TicketInput) -> Ticket:
     """Open a ticket for `client` with its first message (by the client or staff on its behalf)."""
     errors = {}
-    subject = (subject or "").strip()
+    subject = (data.subject or "").strip()
+    message, department, priority = data.message or "", data.department, data.priority
     if not subject:
         errors["subject"] = "Give the ticket a subject."
     elif len(subject) > SUBJECT_MAX:
         errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
     elif problem := text_problem(subject):
         errors["subject"] = problem
-    if msg := _check_message(message or ""):
+    if msg := _check_message(message):
         errors["message"] = msg
     if department not in DEPARTMENTS:
-        errors["department"] = "Choose one of: " + ", ".join(DEPARTMENTS) + "."
-    if priority not in {p.value for p in Priority}:
-        errors["priority"] = "Choose one of: " + ", ".join(p.value for p in Priority) + "."
+        errors["department"] = _one_of(DEPARTMENTS)
+    if priority not in Priority.values():
+        errors["priority"] = _one_of(Priority.values())
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -87,7 +96,7 @@ def open_ticket(
         department=department,
         priority=priority,
         status=TicketStatus.OPEN.value,
-        time_tracking=time_tracking,
+        time_tracking=data.time_tracking,
         created_at=now,
         updated_at=now,
         created_by_id=actor.id,
@@ -102,10 +111,8 @@ def open_ticket(
 
 def change_status(ticket: Ticket, status: str, actor: User) -> None:
     """Move a ticket to another status; unknown statuses are refused."""
-    if status not in {s.value for s in TicketStatus}:
-        raise ValidationFailed(
-            {"status": "Choose one of: " + ", ".join(s.value for s in TicketStatus) + "."}
-        )
+    if status not in TicketStatus.values():
+        raise ValidationFailed({"status": _one_of(TicketStatus.values())})
     if status != ticket.status:
         audit.record(
             actor,
@@ -207,8 +214,8 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         errors["hours"] = "Enter the hours spent for this work date and note."
     if change.reply and (msg := _check_message(change.reply, required=False)):
         errors["reply"] = msg
-    if change.status and change.status not in {s.value for s in TicketStatus}:
-        errors["status"] = "Choose one of: " + ", ".join(s.value for s in TicketStatus) + "."
+    if change.status and change.status not in TicketStatus.values():
+        errors["status"] = _one_of(TicketStatus.values())
     plan = None
     if change.plan_id is not None:
         plan = db.session.get(Plan, change.plan_id)

@@ -1,4 +1,4 @@
-"""API tokens: issue (shown once), look up by digest, revoke."""
+"""API tokens: issue (shown once), look up by digest, revoke; each issue and revoke is audited."""
 
 import hashlib
 import secrets
@@ -6,6 +6,7 @@ import secrets
 from portal.extensions import db
 from portal.models import ApiToken, User
 from portal.models.types import utcnow
+from portal.services import audit
 from portal.services.errors import ValidationFailed
 from portal.services.text import text_problem
 
@@ -18,8 +19,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Issue a token for `user`; returns the row and the plain token (never stored)."""
+def create_api_token(user: User, name: str = "", actor=None) -> tuple[ApiToken, str]:
+    """Issue a token for `user`; returns the row and the plain token (never stored).
+
+    `actor` is who asked for it: an admin on the tokens page, None (the system) from the CLI.
+    """
     name = (name or "").strip()
     if len(name) > LABEL_MAX:
         raise ValidationFailed({"name": f"Keep the label to {LABEL_MAX} characters or fewer."})
@@ -29,6 +33,8 @@ def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:10])
     db.session.add(token)
     db.session.flush()
+    after = {"user": user.email, "name": token.name}
+    audit.record(actor, "api_token.create", "api_token", token.id, after=after)
     return token, plain
 
 
@@ -42,18 +48,20 @@ def find_token_user(plain: str) -> User | None:
     return token.user
 
 
-def revoke_api_token(token: ApiToken) -> None:
-    """Revoke a token; requests with it get 401 from now on."""
+def revoke_api_token(token: ApiToken, actor=None, reason: str | None = None) -> None:
+    """Revoke a token; requests with it get 401 from now on. `reason` names what caused it."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     db.session.flush()
+    after = {"reason": reason} if reason else None
+    audit.record(actor, "api_token.revoke", "api_token", token.id, after=after)
 
 
-def revoke_user_tokens(user: User) -> list[ApiToken]:
-    """Revoke every live token of `user` for good; returns the tokens it revoked."""
+def revoke_user_tokens(user: User, actor=None) -> list[ApiToken]:
+    """Revoke every live token of `user` for good, as disabling the user does; returns them."""
     live = db.session.scalars(
         db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
     for token in live:
-        revoke_api_token(token)
+        revoke_api_token(token, actor, reason="user.disable")
     return list(live)

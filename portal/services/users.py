@@ -103,7 +103,7 @@ def create_user(
     problem = password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
-    if role not in {r.value for r in Role}:
+    if role not in Role.values():
         errors["role"] = "Role must be admin, operator or client."
     elif role == Role.CLIENT:
         if client_id is None or db.session.get(Client, client_id) is None:
@@ -191,11 +191,7 @@ def set_user_active(actor: User, user: User, active: bool) -> list[ApiToken]:
     if active:
         audit.record(actor, "user.enable", "user", user.id, before, {"active": True})
         return []
-    revoked = revoke_user_tokens(user)
-    for token in revoked:
-        audit.record(
-            actor, "api_token.revoke", "api_token", token.id, after={"reason": "user.disable"}
-        )
+    revoked = revoke_user_tokens(user, actor)
     after = {"active": False, "api_tokens_revoked": len(revoked)}
     audit.record(actor, "user.disable", "user", user.id, before, after)
     return revoked

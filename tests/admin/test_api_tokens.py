@@ -4,7 +4,7 @@ import re
 
 from portal.extensions import db
 from portal.models import ApiToken
-from tests.helpers import submit
+from tests.helpers import audit_rows, submit
 
 
 def test_admin_creates_a_token_that_works_and_revokes_it(client, login_as, f):
@@ -34,3 +34,17 @@ def test_token_form_needs_a_user(client, login_as):
 def test_operators_cannot_manage_tokens(client, login_as):
     login_as("operator")
     assert client.get("/admin/api-tokens").status_code == 403
+
+
+def test_the_page_audits_each_create_and_revoke_once_as_the_admin(client, auth, f):
+    admin = f.user("admin")
+    auth.login(admin.email)
+    operator = f.user("operator", email="op@example.com")
+    submit(client, "/admin/api-tokens", {"user": str(operator.id), "name": "helpdesk"})
+    token = db.session.scalar(db.select(ApiToken))
+    submit(client, "/admin/api-tokens", {}, post_url=f"/admin/api-tokens/{token.id}/revoke")
+    (created,) = audit_rows("api_token.create")
+    (revoked,) = audit_rows("api_token.revoke")
+    assert (created.user_id, created.object_id) == (admin.id, token.id)
+    assert created.after == {"user": "op@example.com", "name": "helpdesk"}
+    assert (revoked.user_id, revoked.object_id, revoked.after) == (admin.id, token.id, None)

@@ -7,6 +7,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Client, Subscription, User
 from portal.services.periods import period_bounds, period_of
+from portal.services.subscriptions import cancel_subscription
 from tests.helpers import (
     AuthActions,
     audit_rows,
@@ -18,6 +19,8 @@ from tests.helpers import (
     submit,
     today,
 )
+
+DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -269,3 +272,15 @@ def test_another_clients_subscription_is_404(client, admin, shop, f):
     url = f"{page_of(other)}/subscriptions/{shop['sub'].id}/cancel"
     assert submit(client, page_of(other), {}, url).status_code == 404
     assert client.get("/admin/clients/999").status_code == 404
+
+
+def test_the_page_offers_each_subscription_what_the_services_allow(client, admin, shop, f):
+    acme, current = shop["acme"], shop["sub"]
+    cancel_subscription(current)
+    db.session.commit()
+    upcoming = f.subscription(acme, shop["plan"], period_bounds(period_of(today()))[1] + DAY)
+    page = client.get(page_of(acme)).text
+    base = f"{page_of(acme)}/subscriptions"
+    assert f"{base}/{current.id}/reprice" in page and f"{base}/{current.id}/cancel" not in page
+    assert f"{base}/{upcoming.id}/reprice" in page  # starts next month: nothing to cancel yet
+    assert f"{base}/{upcoming.id}/cancel" not in page

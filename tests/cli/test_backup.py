@@ -27,7 +27,9 @@ from tests.helpers import make_config
 def sqlite_app(tmp_path, monkeypatch):
     """An app on a fresh SQLite file (WAL mode, as in production), inside its app context."""
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'portal.sqlite3'}"))
+    app = create_app(
+        make_config(f"sqlite:///{tmp_path / 'portal.sqlite3'}"), from_environment=False
+    )
     with app.app_context():
         upgrade()
         with write_intent():
@@ -240,7 +242,7 @@ def test_refuses_postgresql_and_points_to_pg_dump(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
     # Nothing listens on port 1: the command must refuse without connecting.
     url = normalise_database_url("postgresql://nobody@127.0.0.1:1/portal")
-    app = create_app(make_config(url))
+    app = create_app(make_config(url), from_environment=False)
     target = tmp_path / "pg.sqlite3"
     with app.app_context():
         result = backup(app, str(target))

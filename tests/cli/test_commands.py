@@ -2,6 +2,7 @@
 
 from portal.extensions import db
 from portal.models import (
+    ApiToken,
     Client,
     Currency,
     Plan,
@@ -12,6 +13,7 @@ from portal.models import (
     User,
 )
 from portal.services.settings import business_today
+from tests.helpers import audit_rows
 
 
 def test_create_user_adds_a_user_who_can_log_in(runner, auth, client):
@@ -68,6 +70,16 @@ def test_create_api_token_prints_a_working_token_last(runner, client, f):
     token = result.output.strip().splitlines()[-1]
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.json["id"] == user.id
+
+
+def test_create_api_token_is_audited_as_done_by_the_system(runner, f):
+    f.user("operator", email="op@example.com")
+    result = runner.invoke(args=["create-api-token", "op@example.com", "--name", "backups"])
+    assert result.exit_code == 0, result.output
+    token = db.session.scalar(db.select(ApiToken))
+    (row,) = audit_rows("api_token.create")
+    assert (row.user_id, row.object_type, row.object_id) == (None, "api_token", token.id)
+    assert row.after == {"user": "op@example.com", "name": "backups"}
 
 
 def test_create_api_token_for_unknown_user_fails(runner):

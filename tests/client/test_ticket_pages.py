@@ -184,3 +184,14 @@ def test_billing_state_after_the_close(client, acme_user, f):
     db.session.commit()
     assert f"Invoiced {september.number} — Paid" in state(beyond)
     assert "Included in package" in state(within)
+
+
+def test_another_clients_ticket_gets_the_very_page_of_a_ticket_that_does_not_exist(
+    client, acme_user, f
+):
+    other = f.ticket(f.client("Globex"), subject="Globex secret subject")
+    theirs = client.get(f"/client/tickets/{other.id}")
+    missing = client.get("/client/tickets/999999")
+    no_id = client.get("/client/tickets/0")  # refused by the URL itself, as abort(404) does
+    assert (theirs.status_code, missing.status_code, no_id.status_code) == (404, 404, 404)
+    assert theirs.text == missing.text == no_id.text and "Not found" in theirs.text

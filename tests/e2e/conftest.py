@@ -70,7 +70,7 @@ def demo_database(tmp_path_factory):
     """The demo shop built once through the migrations; each test works on a copy."""
     folder = tmp_path_factory.mktemp("e2e-template")
     path = folder / "demo.sqlite3"
-    app = create_app(_config(path))
+    app = create_app(_config(path), from_environment=False)
     with app.app_context():
         upgrade()
         demo.seed(2026)
@@ -84,6 +84,6 @@ def live_url(demo_database, tmp_path):
     """Serve a fresh copy of the demo shop on 127.0.0.1 and a free port; yield its base URL."""
     path = tmp_path / "portal.sqlite3"
     shutil.copyfile(demo_database, path)
-    app = create_app(_config(path))
+    app = create_app(_config(path), from_environment=False)
     with serving(app) as port:
         yield f"http://127.0.0.1:{port}"

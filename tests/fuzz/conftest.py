@@ -115,7 +115,7 @@ def all_routes() -> tuple[Route, ...]:
     with tempfile.TemporaryDirectory() as instance:
         os.environ["PORTAL_INSTANCE_PATH"] = instance
         try:
-            app = create_app(make_config("sqlite://"))
+            app = create_app(make_config("sqlite://"), from_environment=False)
             with app.app_context():
                 db.engine.dispose()
         finally:
@@ -630,8 +630,8 @@ def valid_values(kind: str, world: World) -> list:
         "date": dates_around(),
         "period": periods_around(world),
         "department": list(DEPARTMENTS),
-        "priority": [p.value for p in Priority],
-        "status": [s.value for s in TicketStatus],
+        "priority": list(Priority.values()),
+        "status": list(TicketStatus.values()),
         "plan_id": [world.ids["plan"], world.ids["hourly"]],
         "client_id": [world.ids["acme"], world.ids["bare"]],
     }

@@ -94,7 +94,8 @@ def live_server(app, database_url):
                 "pool_timeout": 30,
             }
             live_app = create_app(
-                make_config(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+                make_config(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options),
+                from_environment=False,
             )
             port = servers.enter_context(serving(live_app))
             return LiveServer("127.0.0.1", port, live_app)

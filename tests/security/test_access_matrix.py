@@ -211,7 +211,7 @@ class Walk:
 @pytest.fixture(scope="module")
 def walk(_schema, database_url) -> Findings:
     """Run the whole matrix once for this module, on a database of its own content."""
-    app = create_app(make_config(database_url))
+    app = create_app(make_config(database_url), from_environment=False)
     app.test_client_class = FreshContextClient
     with app.app_context(), write_intent():
         try:

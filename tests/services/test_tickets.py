@@ -17,6 +17,7 @@ from portal.services.errors import DomainError, ValidationFailed
 from portal.services.periods import period_of
 from portal.services.tickets import (
     MESSAGE_MAX,
+    TicketInput,
     TicketUpdate,
     add_reply,
     change_status,
@@ -55,7 +56,9 @@ def desk(f) -> Desk:
 
 
 def test_open_ticket_gives_a_six_digit_number_status_open_and_the_first_message(desk):
-    ticket = open_ticket(desk.client, desk.client_user, "  VPN down  ", "It stopped at 9.")
+    ticket = open_ticket(
+        desk.client, desk.client_user, TicketInput("  VPN down  ", "It stopped at 9.")
+    )
     db.session.commit()
     db.session.expire_all()
 
@@ -75,7 +78,7 @@ def test_open_ticket_gives_a_six_digit_number_status_open_and_the_first_message(
 
 def test_open_ticket_by_staff_marks_the_first_message_as_staff(desk):
     ticket = open_ticket(
-        desk.client, desk.operator, "Call", "Client phoned.", "Network", "High", False
+        desk.client, desk.operator, TicketInput("Call", "Client phoned.", "Network", "High", False)
     )
     db.session.commit()
 
@@ -89,7 +92,8 @@ def test_open_ticket_by_staff_marks_the_first_message_as_staff(desk):
 
 def test_open_ticket_numbers_are_unique(desk):
     numbers = {
-        open_ticket(desk.client, desk.client_user, f"Issue {i}", "Help").number for i in range(20)
+        open_ticket(desk.client, desk.client_user, TicketInput(f"Issue {i}", "Help")).number
+        for i in range(20)
     }
     db.session.commit()
 
@@ -118,7 +122,7 @@ def test_open_ticket_refuses_bad_input_by_field(desk, overrides, field):
     }
     values.update(overrides)
     with pytest.raises(ValidationFailed) as caught:
-        open_ticket(desk.client, desk.client_user, **values)
+        open_ticket(desk.client, desk.client_user, TicketInput(**values))
     db.session.rollback()
 
     assert set(caught.value.fields) == {field}
@@ -127,7 +131,7 @@ def test_open_ticket_refuses_bad_input_by_field(desk, overrides, field):
 
 def test_open_ticket_reports_every_bad_field_at_once(desk):
     with pytest.raises(ValidationFailed) as caught:
-        open_ticket(desk.client, desk.client_user, "", "", "Sales", "Critical")
+        open_ticket(desk.client, desk.client_user, TicketInput("", "", "Sales", "Critical"))
     db.session.rollback()
 
     assert set(caught.value.fields) == {"subject", "message", "department", "priority"}
