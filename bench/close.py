@@ -54,7 +54,7 @@ def last_month() -> str:
 
 def time_floor(period: str) -> tuple[float, dict[int, int]]:
     """Seconds for the floor statement (+ commit), and the sums it wrote."""
-    from portal.services.periods import period_bounds
+    from portal.services.billing.periods import period_bounds
 
     first, last = period_bounds(period)
     db.session.execute(
@@ -79,7 +79,8 @@ def time_floor(period: str) -> tuple[float, dict[int, int]]:
 @contextmanager
 def timed_steps():
     """Seconds per step of the close: billing (bills_for) and each bulk write, by table."""
-    from portal.services import billing, invoices
+    from portal.services.billing import close as billing
+    from portal.services.billing import invoices
 
     steps: dict[str, float] = {}
 
@@ -113,9 +114,9 @@ def timed_steps():
 
 def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
     """Seed a scratch database, time the close and the floor; the figures."""
-    from portal.loadgen import seed_load
     from portal.models import UsageRecord
-    from portal.services.billing import close_period
+    from portal.seeding.load import seed_load
+    from portal.services.billing.close import close_period
 
     url = make_database(kind)
     try:

@@ -33,10 +33,10 @@ from flask import has_request_context  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 
 from portal.extensions import db  # noqa: E402
-from portal.loadgen import PASSWORD, load_emails, seed_load  # noqa: E402
 from portal.models import Subscription, Ticket, TimeEntry, User  # noqa: E402
 from portal.models.types import utcnow  # noqa: E402
-from portal.services.periods import period_of  # noqa: E402
+from portal.seeding.load import PASSWORD, load_emails, seed_load  # noqa: E402
+from portal.services.billing.periods import period_of  # noqa: E402
 from portal.services.settings import business_today  # noqa: E402
 
 GOAL_P95_MS = 60

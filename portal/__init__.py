@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     from portal import database, security
-    from portal.services.users import init_password_hasher
+    from portal.services.accounts.users import init_password_hasher
 
     init_password_hasher(app)
     security.init_app(app)

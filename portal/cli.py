@@ -13,10 +13,10 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.models import Role, User
-from portal.services.billing import item_row
+from portal.services.accounts.tokens import create_api_token
+from portal.services.accounts.users import create_user, normalise_email
+from portal.services.billing.close import item_row
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.tokens import create_api_token
-from portal.services.users import create_user, normalise_email
 from portal.transaction import unit_of_work
 
 
@@ -64,7 +64,7 @@ def create_api_token_command(email, name):
 @click.command("seed-demo")
 def seed_demo_command():
     """Fill an empty database with a demo shop and print the logins."""
-    from portal import demo
+    from portal.seeding import demo
 
     with unit_of_work():
         empty = demo.database_is_empty()
@@ -86,7 +86,7 @@ def close_month_command(period, dry_run):
     """Close (or preview) a past month: billable items and invoices, exactly once."""
     from portal.formatting import format_money
     from portal.models import Currency
-    from portal.services.billing import close_period, preview_period
+    from portal.services.billing.close import close_period, preview_period
 
     currencies = {c.id: c for c in db.session.scalars(db.select(Currency))}
     try:
@@ -143,7 +143,7 @@ def scheduler_command():
 )
 def seed_load_command(clients, tickets, entries, period, seed, big_client_tickets):
     """Fill the database with a load for benchmarks: bulk inserts, deterministic per seed."""
-    from portal.loadgen import LoadError, seed_load
+    from portal.seeding.load import LoadError, seed_load
 
     started = time.perf_counter()
     try:

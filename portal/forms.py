@@ -5,7 +5,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.models import DEPARTMENTS, Priority
-from portal.services.tickets import MESSAGE_MAX, SUBJECT_MAX, TicketInput
+from portal.services.tickets.conversation import MESSAGE_MAX, SUBJECT_MAX, TicketInput
 from portal.web import options
 
 

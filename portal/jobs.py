@@ -9,7 +9,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
-from portal.services.billing import close_period, due_periods
+from portal.services.billing.close import close_period, due_periods
 from portal.services.settings import business_tz
 from portal.transaction import unit_of_work
 

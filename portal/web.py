@@ -2,8 +2,9 @@
 arguments."""
 
 import re
+from collections.abc import Iterable
 
-from flask import current_app, flash, request
+from flask import Response, current_app, flash, request, stream_with_context
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -11,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal.services import errors
 from portal.services.errors import DomainError, ValidationFailed
+from portal.services.reports.exports import csv_lines
 from portal.transaction import discard
 
 
@@ -125,3 +127,15 @@ def flash_refusal(exc: DomainError) -> None:
     discard()
     message = " ".join(exc.fields.values()) if isinstance(exc, ValidationFailed) else exc.message
     flash(message, "danger")
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
+    """A streamed CSV download; the rows are produced while the response is sent."""
+    return Response(
+        stream_with_context(csv_lines(header, rows)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

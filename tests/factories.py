@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, PlanPrice, Ticket, TicketMessage
-from portal.services.subscriptions import assign_plan
-from portal.services.tickets import generate_ticket_number
-from portal.services.tokens import create_api_token
-from portal.services.users import create_user
+from portal.services.accounts.tokens import create_api_token
+from portal.services.accounts.users import create_user
+from portal.services.clients.subscriptions import assign_plan
+from portal.services.tickets.conversation import generate_ticket_number
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)

@@ -18,7 +18,7 @@ from portal import create_app
 from portal.database import write_intent
 from portal.extensions import db
 from portal.models import AuditLogEntry, BillingPeriod
-from portal.services.periods import period_of
+from portal.services.billing.periods import period_of
 from portal.services.settings import business_today
 from tests import factories
 

@@ -9,7 +9,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Subscription, TicketMessage, TimeEntry
-from portal.services.periods import period_of
+from portal.services.billing.periods import period_of
 from tests.helpers import (
     close_month,
     count,

@@ -10,8 +10,8 @@ from sqlalchemy import event
 from portal import create_app
 from portal.database import write_intent
 from portal.extensions import db
-from portal.services.billing import close_period
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.billing.close import close_period
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import factories
 from tests.helpers import (
     AuthActions,

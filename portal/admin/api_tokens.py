@@ -11,8 +11,8 @@ from portal.admin.forms import ConfirmForm, optional_int
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import ApiToken, User
+from portal.services.accounts.tokens import create_api_token, revoke_api_token
 from portal.services.lookups import api_token_for
-from portal.services.tokens import create_api_token, revoke_api_token
 from portal.web import options, run_or_errors
 
 

@@ -6,7 +6,8 @@ from wtforms import SelectField, StringField
 
 from portal.admin import bp
 from portal.guards import admin_required
-from portal.services.audit_log import (
+from portal.services.errors import ValidationFailed
+from portal.services.reports.audit_log import (
     CSV_HEADER,
     SYSTEM,
     action_label,
@@ -18,10 +19,8 @@ from portal.services.audit_log import (
     object_refs,
     parse_filters,
 )
-from portal.services.errors import ValidationFailed
-from portal.services.exports import csv_response
 from portal.services.settings import business_tz
-from portal.web import apply_errors, options, page_args
+from portal.web import apply_errors, csv_response, options, page_args
 
 
 class AuditFilterForm(FlaskForm):
@@ -69,11 +68,36 @@ def audit_log():
         form=form,
         pagination=pagination,
         refs=object_refs(pagination.items),
+        page_url=page_url,
         changes=changes,
         action_label=action_label,
         csv_url=url_for("admin.audit_log_csv", **filters.query_args()),
         business_timezone=business_tz().key,
     )
+
+
+# The admin page of each object type an audit row can link to: (endpoint, id argument).
+PAGES = {
+    "ticket": ("admin.ticket", "ticket_id"),
+    "invoice": ("admin.invoice", "invoice_id"),
+    "client": ("admin.client", "client_id"),
+    "plan": ("admin.plan_edit", "plan_id"),
+    "currency": ("admin.currency_edit", "currency_id"),
+    "billing_period": ("admin.billing", None),
+    "setting": ("admin.settings", None),
+    "api_token": ("admin.api_tokens", None),
+    "user": ("admin.users", None),
+}
+
+
+def page_url(ref) -> str | None:
+    """The URL of the page that shows what an audit row acted on, or None."""
+    if ref.page not in PAGES:
+        return None
+    endpoint, argument = PAGES[ref.page]
+    if argument is None:
+        return url_for(endpoint)
+    return url_for(endpoint, **{argument: ref.page_id}) if ref.page_id is not None else None
 
 
 @bp.get("/audit.csv")

@@ -6,15 +6,16 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm
 from portal.guards import admin_required
-from portal.services.billing import close_period, month_name, preview_period
-from portal.services.billing_queries import (
+from portal.services.billing.close import close_period, preview_period
+from portal.services.billing.invoices import invoice_uninvoiced
+from portal.services.billing.periods import month_name
+from portal.services.billing.queries import (
     billing_periods,
     client_names,
     currencies_by_code,
     currencies_by_id,
 )
 from portal.services.errors import DomainError
-from portal.services.invoices import invoice_uninvoiced
 from portal.transaction import discard
 from portal.web import flash_refusal
 

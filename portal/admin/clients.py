@@ -9,15 +9,15 @@ from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, Currency
-from portal.services import clients as service
-from portal.services.errors import DomainError
-from portal.services.lookups import client_for, subscription_for
-from portal.services.subscriptions import (
+from portal.services.clients import accounts as service
+from portal.services.clients.subscriptions import (
     allowed_actions,
     assignable_plans,
     cancel_subscription,
     reprice_subscription,
 )
+from portal.services.errors import DomainError
+from portal.services.lookups import client_for, subscription_for
 from portal.web import apply_errors, options, page_args, run_or_errors
 
 

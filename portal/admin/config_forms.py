@@ -17,8 +17,8 @@ from wtforms.validators import InputRequired, Optional
 
 from portal.admin.forms import optional_int
 from portal.models import BillingModel
-from portal.services.catalog_input import INCLUDED_RULE
-from portal.services.settings_changes import FORMAT_RULE, timezone_names
+from portal.services.catalog.input import INCLUDED_RULE
+from portal.services.settings import FORMAT_RULE, timezone_names
 from portal.web import options
 
 DECIMALS_RULE = "Enter decimal places from 0 to 4 (JPY 0, most currencies 2)."

@@ -10,8 +10,8 @@ from portal.admin.config_forms import CurrencyForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Currency
-from portal.services.catalog import currency_in_use, save_currency
-from portal.services.catalog_input import CurrencyInput
+from portal.services.catalog.input import CurrencyInput
+from portal.services.catalog.rules import currency_in_use, save_currency
 from portal.services.lookups import currency_for
 from portal.web import run_or_errors
 

@@ -8,10 +8,10 @@ from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, InvoiceStatus
-from portal.services.billing import parse_period
-from portal.services.billing_queries import invoice_list
+from portal.services.billing.invoices import allowed_moves, cancel_invoice, mark_paid
+from portal.services.billing.periods import parse_period
+from portal.services.billing.queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.invoices import allowed_moves, cancel_invoice, mark_paid
 from portal.services.lookups import invoice_for
 from portal.web import flash_refusal, id_arg, page_args, text_arg
 

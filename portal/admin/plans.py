@@ -9,8 +9,8 @@ from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Currency, Plan
 from portal.money import format_hours
-from portal.services.catalog import save_plan
-from portal.services.catalog_input import PlanInput
+from portal.services.catalog.input import PlanInput
+from portal.services.catalog.rules import save_plan
 from portal.services.lookups import plan_for
 from portal.web import run_or_errors
 

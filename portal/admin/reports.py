@@ -6,9 +6,8 @@ from wtforms import StringField
 
 from portal.admin import bp
 from portal.services.errors import ValidationFailed
-from portal.services.exports import csv_response
-from portal.services.reports import HOURS_HEADER, default_range, hours_csv_rows, hours_report
-from portal.web import apply_errors
+from portal.services.reports.hours import HOURS_HEADER, default_range, hours_csv_rows, hours_report
+from portal.web import apply_errors, csv_response
 
 FIELD_ALIASES = {"from": "start", "to": "end"}
 

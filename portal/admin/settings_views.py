@@ -6,8 +6,7 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.config_forms import SettingsForm
 from portal.guards import admin_required
-from portal.services.settings import get_settings
-from portal.services.settings_changes import change_settings
+from portal.services.settings import change_settings, get_settings
 from portal.web import run_or_errors
 
 

@@ -8,20 +8,21 @@ from portal.admin.forms import ConfirmForm, NewTicketForm, TicketUpdateForm, Tra
 from portal.extensions import db
 from portal.models import Client, Ticket
 from portal.money import format_hours
+from portal.services.billing.periods import period_of
+from portal.services.clients.search import clients_by_name
+from portal.services.clients.subscriptions import assignable_plans
 from portal.services.errors import DomainError
 from portal.services.lookups import ticket_for
-from portal.services.periods import period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import assignable_plans
-from portal.services.ticket_queries import clients_by_name, closed_periods, ticket_entries
-from portal.services.tickets import (
+from portal.services.tickets.conversation import (
     TicketUpdate,
     needs_plan,
     open_ticket,
     set_tracking,
     update_ticket,
 )
-from portal.services.time_entries import may_change
+from portal.services.tickets.queue import closed_periods, ticket_entries
+from portal.services.tickets.time_entries import may_change
 from portal.web import flash_refusal, id_arg, options, possible_id, run_or_errors
 
 

@@ -9,7 +9,7 @@ from portal.models import TimeEntry
 from portal.money import HoursError, format_hours, parse_hours
 from portal.services.errors import DomainError
 from portal.services.lookups import time_entry_for
-from portal.services.time_entries import (
+from portal.services.tickets.time_entries import (
     TimeInput,
     delete_time_entry,
     edit_time_entry,

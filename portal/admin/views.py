@@ -8,10 +8,11 @@ from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, TicketStatus, User
+from portal.pagination import paginate_rows
+from portal.services.accounts.users import set_user_active
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import user_for
-from portal.services.ticket_queries import QueueFilters, paginate_rows, ticket_queue
-from portal.services.users import set_user_active
+from portal.services.tickets.queue import QueueFilters, ticket_queue
 from portal.web import flash_refusal, id_arg, page_args, text_arg
 
 

@@ -6,8 +6,8 @@ from flask_smorest import Blueprint
 from portal.api.common import StrictParser, domain_error_response
 from portal.errors import api_error
 from portal.extensions import csrf
+from portal.services.accounts.tokens import find_token_user
 from portal.services.errors import DomainError
-from portal.services.tokens import find_token_user
 
 bp = Blueprint("api", __name__, description="Support Hours Portal API v1")
 bp.ARGUMENTS_PARSER = StrictParser()  # before the views: it sets the documented 400

@@ -26,15 +26,16 @@ from portal.api.schemas import (
 from portal.api.serializers import invoice_json, item_json
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
-from portal.services.billing import close_period, parse_period, preview_period
-from portal.services.billing_queries import (
+from portal.services.billing.close import close_period, preview_period
+from portal.services.billing.invoices import cancel_invoice, mark_paid
+from portal.services.billing.periods import parse_period
+from portal.services.billing.queries import (
     billing_periods,
     currencies_by_code,
     currencies_by_id,
 )
-from portal.services.invoices import cancel_invoice, mark_paid
+from portal.services.clients.usage import client_usage
 from portal.services.lookups import client_for, invoice_for
-from portal.services.usage import client_usage
 from portal.transaction import discard
 
 

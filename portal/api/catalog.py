@@ -30,13 +30,13 @@ from portal.api.serializers import currency_json, plan_json, subscription_json
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, Subscription
 from portal.money import format_hours
-from portal.services.catalog import save_currency, save_plan
-from portal.services.catalog_input import CurrencyInput, PlanInput
-from portal.services.clients import ClientInput, assign_client_plan, save_client
+from portal.services.catalog.input import CurrencyInput, PlanInput
+from portal.services.catalog.rules import save_currency, save_plan
+from portal.services.clients.accounts import ClientInput, assign_client_plan, save_client
+from portal.services.clients.subscriptions import active_subscription, cancel_subscription
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import client_for, plan_for, subscription_for
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, cancel_subscription
 
 
 @bp.get("/currencies")

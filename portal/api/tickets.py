@@ -34,14 +34,19 @@ from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
 from portal.services.lookups import client_for, ticket_for, time_entry_for
 from portal.services.settings import business_today
-from portal.services.tickets import (
+from portal.services.tickets.conversation import (
     TicketInput,
     add_reply,
     change_status,
     open_ticket,
     set_tracking,
 )
-from portal.services.time_entries import TimeInput, delete_time_entry, edit_time_entry, log_time
+from portal.services.tickets.time_entries import (
+    TimeInput,
+    delete_time_entry,
+    edit_time_entry,
+    log_time,
+)
 
 ENTRY_ALIASES = {"plan": "assign_plan_id"}
 

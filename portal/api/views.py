@@ -3,8 +3,7 @@
 from portal.api import bp
 from portal.api.common import roles, user
 from portal.api.schemas import MeOut, SettingsIn, SettingsOut
-from portal.services.settings import get_settings
-from portal.services.settings_changes import change_settings
+from portal.services.settings import change_settings, get_settings
 
 
 @bp.get("/me")

@@ -9,7 +9,7 @@ from portal.auth import bp
 from portal.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from portal.extensions import limiter, login_manager
 from portal.security import start_session_clock
-from portal.services.users import (
+from portal.services.accounts.users import (
     authenticate,
     change_password,
     end_all_sessions,

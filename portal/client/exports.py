@@ -3,14 +3,14 @@
 from flask_login import current_user
 
 from portal.client import bp
-from portal.services.exports import (
+from portal.services.reports.exports import (
     TIME_ENTRY_HEADER,
     USAGE_HEADER,
-    csv_response,
     time_entry_rows,
     usage_csv_rows,
 )
 from portal.services.settings import business_today
+from portal.web import csv_response
 
 
 @bp.route("/export/time-entries.csv")

@@ -4,8 +4,8 @@ from flask import render_template
 from flask_login import current_user
 
 from portal.client import bp
-from portal.services.billing import month_name
-from portal.services.invoice_queries import client_invoices
+from portal.services.billing.invoice_queries import client_invoices
+from portal.services.billing.periods import month_name
 from portal.services.lookups import invoice_for
 from portal.web import page_args
 

@@ -4,7 +4,7 @@ from flask import render_template
 from flask_login import current_user
 
 from portal.client import bp
-from portal.services.client_overview import usage_rows
+from portal.services.clients.overview import usage_rows
 
 
 @bp.route("/usage")

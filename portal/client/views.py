@@ -5,10 +5,11 @@ from flask_login import current_user
 
 from portal.client import bp
 from portal.client.forms import NewTicketForm, ReplyForm
-from portal.services.client_overview import client_dashboard
+from portal.client.usage_chart import build_chart
+from portal.services.clients.overview import client_dashboard
 from portal.services.lookups import ticket_for
-from portal.services.ticket_queries import billing_states, client_tickets, ticket_entries
-from portal.services.tickets import add_reply, open_ticket
+from portal.services.tickets.conversation import add_reply, open_ticket
+from portal.services.tickets.queue import billing_states, client_tickets, ticket_entries
 from portal.web import page_args, run_or_errors
 
 
@@ -16,7 +17,12 @@ from portal.web import page_args, run_or_errors
 def dashboard():
     """The client's home: this month's hours, the 80/100 % notices and a 12-month chart."""
     overview = client_dashboard(current_user.client)
-    return render_template("client/dashboard.html", client=current_user.client, overview=overview)
+    return render_template(
+        "client/dashboard.html",
+        client=current_user.client,
+        overview=overview,
+        chart=build_chart(overview.history),
+    )
 
 
 @bp.route("/tickets")

@@ -1,13 +1,18 @@
-"""Business settings in the database, with defaults for anything not yet saved."""
+"""Business settings in the database, with defaults for anything not yet saved; admins
+change them, every value checked and the change audited."""
 
+import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import g, has_app_context
 
 from portal.extensions import db
 from portal.models import Setting
 from portal.models.types import utcnow
+from portal.services import audit
+from portal.services.errors import ValidationFailed
 
 DEFAULTS = {
     "business_timezone": "UTC",
@@ -60,3 +65,69 @@ def business_today() -> date:
 def to_business_time(moment: datetime) -> datetime:
     """An aware UTC datetime shown in the business time zone."""
     return moment.astimezone(business_tz())
+
+
+# Admins change them: every value checked, the change audited.
+DUE_DAYS_MAX = 365
+FORMAT_MAX = 40
+PLACEHOLDERS = ("{YYYY}", "{MM}", "{SEQ}")
+FORMAT_RULE = (
+    "Use only the placeholders {YYYY}, {MM} and {SEQ}; {SEQ} is required; "
+    f"at most {FORMAT_MAX} characters, e.g. INV-{{YYYY}}-{{SEQ}}."
+)
+# Not business zones: "localtime" follows the server, "Factory" is a placeholder.
+_NOT_BUSINESS_ZONES = {"localtime", "Factory"}
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@cache
+def timezone_names() -> list[str]:
+    """Every IANA time zone a business may be in, sorted."""
+    return sorted(available_timezones() - _NOT_BUSINESS_ZONES)
+
+
+def invoice_format_error(text: str) -> str | None:
+    """Why an invoice number format is not acceptable, or None."""
+    if not text or len(text) > FORMAT_MAX or "{SEQ}" not in text:
+        return FORMAT_RULE
+    unknown = [p for p in _PLACEHOLDER.findall(text) if p not in PLACEHOLDERS]
+    if unknown:
+        return f"Unknown placeholder {unknown[0]}. " + FORMAT_RULE
+    rest = _PLACEHOLDER.sub("", text)
+    if "{" in rest or "}" in rest or not rest.isprintable():
+        return "Braces belong to placeholders only, and no control characters. " + FORMAT_RULE
+    return None
+
+
+def change_settings(values: dict, actor) -> dict:
+    """Check and store the business settings from the settings page; audit what changed."""
+    errors = {}
+    zone = values.get("business_timezone")
+    if zone not in timezone_names():
+        errors["business_timezone"] = "Choose a time zone from the list."
+    due_days = values.get("due_days")
+    if type(due_days) is not int or not 0 <= due_days <= DUE_DAYS_MAX:
+        errors["due_days"] = f"Enter whole days from 0 to {DUE_DAYS_MAX}."
+    number_format = (values.get("invoice_number_format") or "").strip()
+    if message := invoice_format_error(number_format):
+        errors["invoice_number_format"] = message
+    if errors:
+        raise ValidationFailed(errors)
+    changes = {
+        "business_timezone": zone,
+        "invoice_on_close": bool(values.get("invoice_on_close")),
+        "due_days": due_days,
+        "invoice_number_format": number_format,
+    }
+    before = dict(get_settings())
+    after = save_settings(changes)
+    changed = [key for key in changes if before.get(key) != after[key]]
+    audit.record(
+        actor,
+        "settings.update",
+        "setting",
+        None,
+        {key: before.get(key) for key in changed},
+        {key: after[key] for key in changed},
+    )
+    return after

@@ -15,7 +15,7 @@ from portal import jobs
 from portal.extensions import db
 from portal.models import AuditLogEntry, Invoice, TimeEntry
 from portal.services import audit
-from portal.services.periods import period_of
+from portal.services.billing.periods import period_of
 from portal.services.settings import save_settings
 from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
 from tests.helpers import last_month_start, submit, this_month_start, today

@@ -6,8 +6,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Client, Subscription, User
-from portal.services.periods import period_bounds, period_of
-from portal.services.subscriptions import cancel_subscription
+from portal.services.billing.periods import period_bounds, period_of
+from portal.services.clients.subscriptions import cancel_subscription
 from tests.helpers import (
     AuthActions,
     audit_rows,

@@ -6,9 +6,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditLogEntry, Invoice
-from portal.services.billing import close_period
+from portal.services.billing.close import close_period
 from portal.services.settings import save_settings
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import submit
 
 

@@ -8,10 +8,9 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.services.billing import month_name
-from portal.services.periods import period_of
-from portal.services.time_entries import TimeInput, log_time
-from portal.services.usage import previous_periods
+from portal.services.billing.periods import month_name, period_of
+from portal.services.clients.usage import previous_periods
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
 from tests.helpers import last_month_day, last_month_start, today
 

@@ -6,9 +6,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditLogEntry, BillingPeriod, TimeEntry
-from portal.services.periods import period_of
+from portal.services.billing.periods import period_of
 from portal.services.settings import business_today
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import AuthActions, csrf_token_from, field_error, submit
 
 

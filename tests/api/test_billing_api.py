@@ -8,7 +8,7 @@ import pytest
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.settings import save_settings
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import count, this_month_start
 
 

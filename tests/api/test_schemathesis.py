@@ -20,9 +20,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
 from portal.extensions import db
-from portal.services.billing import close_period
-from portal.services.periods import period_of
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.billing.close import close_period
+from portal.services.billing.periods import period_of
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import hypothesis_profiles  # noqa: F401 - keeps Hypothesis caches out of the tree
 from tests.helpers import last_month_day, today
 

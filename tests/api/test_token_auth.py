@@ -4,7 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ApiToken
-from portal.services.tokens import revoke_api_token
+from portal.services.accounts.tokens import revoke_api_token
 
 
 def bearer(token: str) -> dict:

@@ -18,7 +18,7 @@ from portal import create_app
 from portal.config import normalise_database_url
 from portal.database import write_intent
 from portal.extensions import db
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import factories as f
 from tests.helpers import make_config
 

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from portal.extensions import db
 from portal.models import Client, Subscription, Ticket, TicketMessage, TimeEntry, User
-from portal.services.billing import close_period
-from portal.services.periods import period_bounds, period_of
+from portal.services.billing.close import close_period
+from portal.services.billing.periods import period_bounds, period_of
 from tests.helpers import close_month, count, empty_all_tables, last_month_start, this_month_start
 
 SIZES = ["--clients", "12", "--tickets", "60", "--entries", "400", "--big-client-tickets", "25"]

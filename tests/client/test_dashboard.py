@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
 

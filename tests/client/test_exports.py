@@ -6,10 +6,10 @@ import io
 import pytest
 
 from portal.extensions import db
-from portal.services.billing import close_period
-from portal.services.exports import safe_cell
-from portal.services.periods import period_of
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.billing.close import close_period
+from portal.services.billing.periods import period_of
+from portal.services.reports.exports import safe_cell
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 

@@ -5,7 +5,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Ticket, TicketMessage
 from portal.services.settings import business_today
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import submit
 
 
@@ -150,8 +150,8 @@ def test_unknown_ticket_is_404(client, acme_user):
 def test_billing_state_after_the_close(client, acme_user, f):
     from datetime import date
 
-    from portal.services.billing import close_period
-    from portal.services.invoices import mark_paid
+    from portal.services.billing.close import close_period
+    from portal.services.billing.invoices import mark_paid
     from portal.services.settings import save_settings
 
     acme = acme_user.client
@@ -174,7 +174,7 @@ def test_billing_state_after_the_close(client, acme_user, f):
     assert "Included in package" in state(within)
     assert "Billed, not yet invoiced" in state(beyond)
 
-    from portal.services.invoices import invoice_uninvoiced
+    from portal.services.billing.invoices import invoice_uninvoiced
 
     invoices = invoice_uninvoiced(operator)
     db.session.commit()

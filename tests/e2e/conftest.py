@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 
-from portal import create_app, demo
+from portal import create_app
 from portal.extensions import db
+from portal.seeding import demo
 from tests.helpers import make_config
 from tests.live import serving
 

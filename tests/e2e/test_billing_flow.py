@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from portal.services.billing import month_name
+from portal.services.billing.periods import month_name
 from tests.e2e.helpers import (
     ADMIN,
     CLIENT,

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from portal import create_app
 from portal.extensions import db, limiter
 from portal.models import DEPARTMENTS, ApiToken, Priority, TicketStatus
-from portal.services.billing import close_period
-from portal.services.periods import period_of
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.billing.close import close_period
+from portal.services.billing.periods import period_of
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import factories
 from tests.helpers import (
     app_on_emptied_database,

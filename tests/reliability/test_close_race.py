@@ -15,7 +15,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Subscription, TimeEntry, UsageRecord
-from portal.services.periods import period_bounds, period_of
+from portal.services.billing.periods import period_bounds, period_of
 from tests.helpers import last_month_start
 from tests.reliability.conftest import is_closed_refusal
 

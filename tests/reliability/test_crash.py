@@ -28,11 +28,11 @@ from portal.models import (
     InvoiceLine,
     UsageRecord,
 )
-from portal.services import invoices
-from portal.services.billing import close_period
-from portal.services.invoices import COUNTER
-from portal.services.periods import period_of
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.billing import invoices
+from portal.services.billing.close import close_period
+from portal.services.billing.invoices import COUNTER
+from portal.services.billing.periods import period_of
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import count, last_month_start
 from tests.reliability.conftest import is_postgres
 

@@ -12,9 +12,9 @@ from werkzeug.routing import Rule
 
 from portal.extensions import db
 from portal.models import ApiToken, Invoice
-from portal.services.billing import close_period
-from portal.services.periods import period_of
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.billing.close import close_period
+from portal.services.billing.periods import period_of
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import AuthActions, csrf_token_from, last_month_start, today
 from tests.security.routes import is_api
 

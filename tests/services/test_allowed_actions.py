@@ -8,15 +8,15 @@ import pytest
 from portal.extensions import db
 from portal.models import Invoice, InvoiceStatus
 from portal.services import settings as settings_service
-from portal.services.errors import DomainError
-from portal.services.invoices import allowed_moves, cancel_invoice, mark_paid
-from portal.services.subscriptions import (
+from portal.services.billing.invoices import allowed_moves, cancel_invoice, mark_paid
+from portal.services.clients.subscriptions import (
     allowed_actions,
     cancel_refusal,
     cancel_subscription,
     reprice_refusal,
     reprice_subscription,
 )
+from portal.services.errors import DomainError
 
 # Today is 2026-01-10 (UTC) in every case below.
 SUBSCRIPTIONS = [

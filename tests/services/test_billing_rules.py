@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.services.billing_rules import Terms, bill_subscription
+from portal.services.billing.rules import Terms, bill_subscription
 
 
 def terms(

@@ -9,8 +9,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Currency, Subscription
 from portal.services import settings as settings_service
-from portal.services.catalog import save_currency, save_plan
-from portal.services.catalog_input import (
+from portal.services.catalog.input import (
     AmountError,
     CurrencyInput,
     IncludedHoursError,
@@ -18,14 +17,15 @@ from portal.services.catalog_input import (
     parse_amount,
     parse_included_hours,
 )
-from portal.services.clients import assign_client_plan
-from portal.services.errors import DomainError, ValidationFailed
-from portal.services.settings import save_settings
-from portal.services.subscriptions import (
+from portal.services.catalog.rules import save_currency, save_plan
+from portal.services.clients.accounts import assign_client_plan
+from portal.services.clients.subscriptions import (
     assign_plan,
     cancel_subscription,
     reprice_subscription,
 )
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.settings import save_settings
 from tests.helpers import audit_rows
 
 

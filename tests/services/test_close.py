@@ -17,19 +17,19 @@ from portal.models import (
     PlanPrice,
     UsageRecord,
 )
-from portal.services import billing
-from portal.services import invoices as invoices_service
-from portal.services.billing import PeriodNotEnded, close_period, due_periods, preview_period
-from portal.services.errors import ValidationFailed
-from portal.services.invoices import (
+from portal.services.billing import close as billing
+from portal.services.billing import invoices as invoices_service
+from portal.services.billing.close import PeriodNotEnded, close_period, due_periods, preview_period
+from portal.services.billing.invoices import (
     InvalidTransition,
     cancel_invoice,
     invoice_uninvoiced,
     mark_paid,
 )
-from portal.services.periods import period_of
+from portal.services.billing.periods import period_of
+from portal.services.errors import ValidationFailed
 from portal.services.settings import save_settings
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import (
     count,
     empty_all_tables,

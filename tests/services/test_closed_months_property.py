@@ -30,12 +30,21 @@ from portal.models import (
     UsageRecord,
     User,
 )
-from portal.services.billing import bills_for, close_period, item_rows
+from portal.services.billing.close import bills_for, close_period, item_rows
+from portal.services.clients.subscriptions import (
+    active_subscription,
+    assign_plan,
+    cancel_subscription,
+)
 from portal.services.errors import DomainError
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan, cancel_subscription
-from portal.services.tickets import set_tracking
-from portal.services.time_entries import TimeInput, delete_time_entry, edit_time_entry, log_time
+from portal.services.tickets.conversation import set_tracking
+from portal.services.tickets.time_entries import (
+    TimeInput,
+    delete_time_entry,
+    edit_time_entry,
+    log_time,
+)
 from tests import factories
 from tests.hypothesis_profiles import profile_settings
 

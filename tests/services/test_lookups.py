@@ -7,10 +7,10 @@ import pytest
 
 from portal.extensions import db
 from portal.services import lookups
-from portal.services.billing import close_period
+from portal.services.accounts.tokens import create_api_token
+from portal.services.billing.close import close_period
 from portal.services.errors import NotFound
-from portal.services.time_entries import TimeInput, log_time
-from portal.services.tokens import create_api_token
+from portal.services.tickets.time_entries import TimeInput, log_time
 
 UNKNOWN = 999_999
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.services.users import password_problem
+from portal.services.accounts.users import password_problem
 
 
 @pytest.mark.parametrize(
@@ -42,8 +42,8 @@ def test_short_common_and_personal_passwords_are_refused(password, reason):
 
 
 def test_create_user_applies_the_rules(app):
+    from portal.services.accounts.users import create_user
     from portal.services.errors import ValidationFailed
-    from portal.services.users import create_user
 
     with pytest.raises(ValidationFailed) as refused:
         create_user("new@example.com", "password1234", "operator")

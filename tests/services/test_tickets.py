@@ -13,9 +13,9 @@ from portal.models import (
     TicketMessage,
     TimeEntry,
 )
+from portal.services.billing.periods import period_of
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.periods import period_of
-from portal.services.tickets import (
+from portal.services.tickets.conversation import (
     MESSAGE_MAX,
     TicketInput,
     TicketUpdate,
@@ -25,7 +25,7 @@ from portal.services.tickets import (
     set_tracking,
     update_ticket,
 )
-from portal.services.time_entries import TimeInput, log_time
+from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import audit_rows, close_month, count, last_month_day, today, tomorrow
 
 

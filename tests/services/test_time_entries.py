@@ -12,11 +12,11 @@ from sqlalchemy import create_engine, text
 
 from portal.extensions import db
 from portal.models import PlanPrice, Subscription, TimeEntry
+from portal.services.billing.periods import period_of
+from portal.services.clients.subscriptions import active_subscription, assign_plan
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.periods import period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan
-from portal.services.time_entries import (
+from portal.services.tickets.time_entries import (
     NOTE_MAX,
     NotAllowed,
     PeriodClosed,

@@ -6,8 +6,13 @@ from decimal import Decimal
 from portal.extensions import db
 from portal.models import Client, Plan, PlanPrice, Subscription
 from portal.services import audit
+from portal.services.billing.periods import (
+    hold_closes,
+    latest_closed_period,
+    period_bounds,
+    period_of,
+)
 from portal.services.errors import DomainError
-from portal.services.periods import hold_closes, latest_closed_period, period_bounds, period_of
 from portal.services.settings import business_today
 
 

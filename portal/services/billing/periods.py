@@ -1,14 +1,32 @@
 """Billing periods: calendar months "YYYY-MM", whether one is closed, and its lock."""
 
 import calendar
+import re
 from datetime import date
 from functools import lru_cache
 
 from portal.extensions import db
 from portal.models import BillingPeriod
+from portal.services.errors import ValidationFailed
 
 # Advisory-lock namespace ("SH") for periods on PostgreSQL; the second key is YYYYMM.
 _LOCK_NAMESPACE = 0x5348
+
+
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
+MONTHS = "January February March April May June July August September October November December"
+
+
+def parse_period(text: object) -> str:
+    """Check a "YYYY-MM" period; ValidationFailed names the field otherwise."""
+    if not isinstance(text, str) or not _PERIOD.fullmatch(text) or text < "2000-01":
+        raise ValidationFailed({"period": "Give the month as YYYY-MM, e.g. 2026-09."})
+    return text
+
+
+def month_name(period: str) -> str:
+    """ "2026-09" -> "September 2026"."""
+    return f"{MONTHS.split()[int(period[5:]) - 1]} {period[:4]}"
 
 
 def period_of(day: date) -> str:

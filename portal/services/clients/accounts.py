@@ -19,15 +19,19 @@ from portal.models import (
     Ticket,
     User,
 )
+from portal.pagination import paginate_rows
 from portal.services import audit
+from portal.services.accounts.users import create_user, normalise_email
+from portal.services.billing.periods import period_of
+from portal.services.clients.subscriptions import (
+    active_subscription,
+    assign_plan,
+    closed_start_error,
+)
+from portal.services.clients.usage import previous_periods, usage_history
 from portal.services.errors import ValidationFailed
-from portal.services.periods import period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan, closed_start_error
 from portal.services.text import text_problem
-from portal.services.ticket_queries import paginate_rows
-from portal.services.usage import previous_periods, usage_history
-from portal.services.users import create_user, normalise_email
 
 NAME_MAX = 200
 EMAIL_MAX = 254

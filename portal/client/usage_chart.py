@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from portal.money import format_hours
-from portal.services.billing import month_name
-from portal.services.usage import MonthUsage
+from portal.services.billing.periods import month_name
+from portal.services.clients.usage import MonthUsage
 
 WIDTH = 744  # 64 + 12 groups of 56 + 8
 HEIGHT = 250

@@ -53,21 +53,10 @@ OBJECT_LABELS = {
     "setting": "Settings",
     "api_token": "API token",
 }
-# Objects whose page is reached through their own id: type -> (endpoint, argument name).
-OWN_PAGES = {
-    "ticket": ("admin.ticket", "ticket_id"),
-    "invoice": ("admin.invoice", "invoice_id"),
-    "client": ("admin.client", "client_id"),
-    "plan": ("admin.plan_edit", "plan_id"),
-    "currency": ("admin.currency_edit", "currency_id"),
-}
-# Objects shown on a list page of their kind.
-LIST_PAGES = {
-    "billing_period": "admin.billing",
-    "setting": "admin.settings",
-    "api_token": "admin.api_tokens",
-    "user": "admin.users",
-}
+# Objects with a page of their own, reached by their id; and objects shown on a list page
+# of their kind. Which URL that is, the admin view knows (portal/admin/audit_log.py).
+OWN_PAGES = frozenset({"ticket", "invoice", "client", "plan", "currency"})
+LIST_PAGES = frozenset({"billing_period", "setting", "api_token", "user"})
 SYSTEM = "system"
 CSV_HEADER = [
     "id",
@@ -241,8 +230,8 @@ class ObjectRef:
     """What a row acted on, as shown: a label, and the page to open when there is one."""
 
     label: str
-    endpoint: str | None = None
-    args: dict = field(default_factory=dict)
+    page: str | None = None  # the object type whose page shows it ("ticket", "user"...)
+    page_id: int | None = None  # the id of that page's object; None for a list page
 
 
 def _snapshot_value(entry: AuditLogEntry, key: str):
@@ -285,23 +274,22 @@ def object_refs(entries: list[AuditLogEntry]) -> dict[int, ObjectRef]:
         if e.object_type == "time_entry" and entry_tickets[e.id] in tickets:
             ticket_id = entry_tickets[e.id]
             ref.label += f" on ticket #{tickets[ticket_id]}"
-            ref.endpoint, ref.args = "admin.ticket", {"ticket_id": ticket_id}
+            ref.page, ref.page_id = "ticket", ticket_id
         elif e.object_type == "subscription" and e.object_id in sub_clients:
             client_id = sub_clients[e.object_id]
             ref.label += f" of {clients.get(client_id, 'client ' + str(client_id))}"
-            ref.endpoint, ref.args = "admin.client", {"client_id": client_id}
+            ref.page, ref.page_id = "client", client_id
         elif e.object_type in OWN_PAGES and e.object_id is not None:
             known = {"ticket": tickets, "invoice": invoices, "client": clients}.get(e.object_type)
             if known is None or e.object_id in known:
-                endpoint, arg = OWN_PAGES[e.object_type]
-                ref.endpoint, ref.args = endpoint, {arg: e.object_id}
+                ref.page, ref.page_id = e.object_type, e.object_id
             if known and e.object_id in known:
                 shown = (
                     f"#{known[e.object_id]}" if e.object_type == "ticket" else known[e.object_id]
                 )
                 ref.label = f"{name} {shown}"
         elif e.object_type in LIST_PAGES:
-            ref.endpoint = LIST_PAGES[e.object_type]
+            ref.page = e.object_type
             if e.object_id in periods:
                 ref.label = f"{name} {periods[e.object_id]}"
         refs[e.id] = ref

@@ -10,9 +10,9 @@ from portal.extensions import db
 from portal.models import ApiToken, Client, Role, User
 from portal.models.types import utcnow
 from portal.services import audit
+from portal.services.accounts.tokens import revoke_user_tokens
 from portal.services.errors import ValidationFailed
 from portal.services.text import text_problem
-from portal.services.tokens import revoke_user_tokens
 
 NAME_MAX = 200
 MIN_PASSWORD_LENGTH = 12

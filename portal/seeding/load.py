@@ -26,13 +26,12 @@ from portal.models import (
     User,
 )
 from portal.models.ticket import DEPARTMENTS, Priority, TicketStatus
-from portal.services.billing import parse_period
+from portal.services.accounts.users import hash_password
+from portal.services.billing.periods import latest_closed_period, parse_period, period_bounds
+from portal.services.bulk import bulk_insert, insert_values
 from portal.services.errors import ValidationFailed
-from portal.services.periods import latest_closed_period, period_bounds
 from portal.services.settings import business_today
-from portal.services.users import hash_password
 
-CHUNK = 20_000
 PASSWORD = "load-test-password-2026"  # noqa: S105 - a documented benchmark login
 BIG_CLIENT_NAME = "Load client 00001"
 TICKET_NUMBERS = 900_000  # six digits: 100000-999999
@@ -85,55 +84,11 @@ def _check_sizes(clients: int, tickets: int, entries: int, big_client_tickets: i
         raise LoadError("With one client, every ticket is the big client's.")
 
 
-def _insert_chunks(model, rows) -> int:
-    """Insert an iterable of row dicts with Core in chunks of CHUNK; the number inserted."""
-    total, chunk = 0, []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            db.session.execute(insert(model.__table__), chunk)
-            total, chunk = total + len(chunk), []
-    if chunk:
-        db.session.execute(insert(model.__table__), chunk)
-        total += len(chunk)
-    return total
-
-
 def _db_value(column, value):
     """A value as the driver receives it for this column (types applied once, not per row)."""
     dialect = db.session.get_bind().dialect
     process = column.type._cached_bind_processor(dialect)
     return process(value) if process else value
-
-
-def _copy_rows(model, columns: tuple[str, ...], rows) -> int:
-    """Insert tuples of driver-ready values: COPY on PostgreSQL, executemany on SQLite.
-
-    The big tables go this way: no per-row type processing, no statement compilation.
-    """
-    connection = db.session.connection()
-    names = ", ".join(columns)
-    total = 0
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                total += 1
-        return total
-    marks = ", ".join("?" * len(columns))
-    sql = f"INSERT INTO {model.__tablename__} ({names}) VALUES ({marks})"  # noqa: S608
-    cursor = connection.connection.driver_connection.cursor()
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            cursor.executemany(sql, chunk)
-            total, chunk = total + len(chunk), []
-    if chunk:
-        cursor.executemany(sql, chunk)
-        total += len(chunk)
-    return total
 
 
 def _ids_in_order(column, where) -> list[int]:
@@ -234,7 +189,7 @@ def seed_load(
 
     # Clients: emails carry the seed, so the new rows are found again by it.
     marker = f"load{seed}-client"
-    counts["client"] = _insert_chunks(
+    counts["client"] = bulk_insert(
         Client,
         (
             {
@@ -269,7 +224,7 @@ def seed_load(
                 "created_at": stamp - timedelta(days=400),
             }
         )
-    counts["subscription"] = _insert_chunks(Subscription, sub_rows)
+    counts["subscription"] = bulk_insert(Subscription, sub_rows)
     sub_of_client = dict(
         db.session.execute(
             select(Subscription.client_id, Subscription.id).where(
@@ -296,7 +251,7 @@ def seed_load(
         for m in range(1440)
     ]
     yes, no = _db_value(columns.time_tracking, True), _db_value(columns.time_tracking, False)
-    counts["ticket"] = _copy_rows(
+    counts["ticket"] = insert_values(
         Ticket,
         (
             "number",
@@ -326,7 +281,7 @@ def seed_load(
     ticket_ids = dict(db.session.execute(select(Ticket.number, Ticket.id)).all())
     ticket_id = [ticket_ids[number] for number in numbers]
     staff = _db_value(TicketMessage.__table__.c.from_staff, False)
-    counts["ticket_message"] = _copy_rows(
+    counts["ticket_message"] = insert_values(
         TicketMessage,
         ("ticket_id", "from_staff", "body", "created_at"),
         (
@@ -362,7 +317,7 @@ def seed_load(
                 created,
             )
 
-    counts["time_entry"] = _copy_rows(
+    counts["time_entry"] = insert_values(
         TimeEntry,
         (
             "ticket_id",

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from portal.money import round_minutes_to_quarter, round_money
-from portal.services.periods import period_bounds
+from portal.services.billing.periods import period_bounds
 
 
 @dataclass(frozen=True)

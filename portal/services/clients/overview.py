@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from portal.models import Client, Subscription
-from portal.services.periods import period_of
+from portal.services.billing.periods import period_of
+from portal.services.clients.usage import MonthUsage, previous_periods, usage_history
 from portal.services.settings import business_today
-from portal.services.usage import MonthUsage, previous_periods, usage_history
-from portal.services.usage_chart import UsageChart, build_chart
 
 HISTORY_MONTHS = 12
 WARNING_SHARE = Decimal("0.8")
@@ -22,7 +21,6 @@ class Dashboard:
     notice: str | None  # "full" at 100 % of included hours, "warning" at 80 %, else None
     percent_used: int  # 0-100, for the progress bar
     history: list[MonthUsage]
-    chart: UsageChart
     show_chart: bool  # False until some month has a plan or usage
 
 
@@ -39,7 +37,7 @@ def notice_level(month: MonthUsage) -> str | None:
 
 
 def client_dashboard(client: Client) -> Dashboard:
-    """The current month's usage, its notice, and the chart of the last twelve months."""
+    """The current month's usage, its notice, and the last twelve months (for the chart)."""
     current = period_of(business_today())
     history = usage_history(client, previous_periods(current, HISTORY_MONTHS))
     month = history[-1]
@@ -51,7 +49,6 @@ def client_dashboard(client: Client) -> Dashboard:
         notice=notice_level(month),
         percent_used=percent,
         history=history,
-        chart=build_chart(history),
         show_chart=any(m.plan or m.used_minutes for m in history),
     )
 

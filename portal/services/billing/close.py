@@ -1,6 +1,5 @@
 """The monthly close: bill every subscription of a past month, exactly once, all or nothing."""
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -21,15 +20,18 @@ from portal.models import (
     UsageRecord,
 )
 from portal.services import audit
-from portal.services.billing_rules import Bill, Terms, bill_subscription
+from portal.services.billing.invoices import item_row, plan_invoices
+from portal.services.billing.periods import (
+    lock_period,
+    month_name,
+    parse_period,
+    period_bounds,
+    period_of,
+)
+from portal.services.billing.rules import Bill, Terms, bill_subscription
 from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.invoices import item_row, plan_invoices
-from portal.services.periods import lock_period, period_bounds, period_of
 from portal.services.settings import business_today, get_settings
-
-_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
-MONTHS = "January February March April May June July August September October November December"
 
 
 class PeriodNotEnded(DomainError):
@@ -81,18 +83,6 @@ class SubscriptionMonth:
     currency_id: int
     plan_name: str
     bill: Bill
-
-
-def parse_period(text: object) -> str:
-    """Check a "YYYY-MM" period; ValidationFailed names the field otherwise."""
-    if not isinstance(text, str) or not _PERIOD.fullmatch(text) or text < "2000-01":
-        raise ValidationFailed({"period": "Give the month as YYYY-MM, e.g. 2026-09."})
-    return text
-
-
-def month_name(period: str) -> str:
-    """ "2026-09" -> "September 2026"."""
-    return f"{MONTHS.split()[int(period[5:]) - 1]} {period[:4]}"
 
 
 def billable_minutes(first: date, last: date, subscription_ids=None, *, per_day=False):

@@ -18,18 +18,18 @@ from portal.models import (
 from portal.models.types import utcnow
 from portal.money import HoursError, parse_hours
 from portal.services import audit
-from portal.services.errors import DomainError, ValidationFailed
-from portal.services.periods import is_period_closed, lock_period, period_of
-from portal.services.settings import business_today
-from portal.services.subscriptions import (
+from portal.services.billing.periods import is_period_closed, lock_period, period_of
+from portal.services.clients.subscriptions import (
     active_subscription,
     assign_plan,
     assignable_plans,
     closed_start_error,
     overlap_error,
 )
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.settings import business_today
 from portal.services.text import text_problem
-from portal.services.time_entries import TimeInput, check_time, log_time
+from portal.services.tickets.time_entries import TimeInput, check_time, log_time
 
 SUBJECT_MAX = 200
 MESSAGE_MAX = 20_000

@@ -13,7 +13,7 @@ from portal.models import BillingModel, Client, Currency, Plan, PlanPrice
 from portal.models.types import utcnow
 from portal.money import round_money
 from portal.services import audit
-from portal.services.catalog_input import (
+from portal.services.catalog.input import (
     CurrencyInput,
     IncludedHoursError,
     PlanInput,

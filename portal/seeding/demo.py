@@ -18,10 +18,10 @@ from portal.models import (
     TimeEntry,
     User,
 )
+from portal.services.accounts.users import create_user
+from portal.services.clients.subscriptions import active_subscription, assign_plan
 from portal.services.settings import business_today, save_settings
-from portal.services.subscriptions import active_subscription, assign_plan
-from portal.services.tickets import generate_ticket_number
-from portal.services.users import create_user
+from portal.services.tickets.conversation import generate_ticket_number
 
 ADMIN = ("admin@example.com", "admin-demo-2026", "Alex Admin")
 OPERATORS = [

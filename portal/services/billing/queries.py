@@ -9,10 +9,10 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Client, Currency, Invoice
-from portal.services.billing import due_periods
-from portal.services.periods import period_of
+from portal.services.billing.close import due_periods
+from portal.services.billing.periods import period_of
+from portal.services.clients.search import clients_named
 from portal.services.settings import business_today
-from portal.services.ticket_queries import clients_named
 
 
 @dataclass

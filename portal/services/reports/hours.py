@@ -8,11 +8,10 @@ from sqlalchemy import String, and_, case, func, literal, union_all
 from portal.extensions import db
 from portal.models import Client, Ticket, TimeEntry, User
 from portal.money import format_hours
-from portal.services.billing import parse_period
+from portal.services.billing.periods import parse_period, period_bounds, period_of
+from portal.services.clients.usage import previous_periods
 from portal.services.errors import ValidationFailed
-from portal.services.periods import period_bounds, period_of
 from portal.services.settings import business_today
-from portal.services.usage import previous_periods
 
 DEFAULT_MONTHS = 3
 MAX_MONTHS = 36

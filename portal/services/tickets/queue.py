@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date
 
-from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import and_, case, func, or_
 
 from portal.extensions import db
@@ -18,29 +17,10 @@ from portal.models import (
     TimeEntry,
     User,
 )
-from portal.services.periods import period_bounds, period_of
+from portal.pagination import paginate_rows
+from portal.services.billing.periods import period_bounds, period_of
+from portal.services.clients.search import clients_named
 from portal.services.settings import business_today
-
-
-class RowPagination(SelectPagination):
-    """Flask-SQLAlchemy's pagination, with whole result rows instead of the first column."""
-
-    def _query_items(self) -> list:
-        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(select).all())
-
-
-def paginate_rows(query, page: int, per_page: int) -> RowPagination:
-    """A page of rows of a multi-column select, with the total count."""
-    return RowPagination(
-        select=query,
-        session=db.session(),
-        page=page,
-        per_page=per_page,
-        max_per_page=200,
-        error_out=False,
-    )
-
 
 SORTS = {
     "updated": Ticket.updated_at.desc(),
@@ -60,26 +40,6 @@ class QueueFilters:
     department: str | None = None
     tracking: bool | None = None
     sort: str = "updated"
-
-
-def clients_named(text: str):
-    """Subquery: ids of the clients whose name contains `text`, ignoring case (ASCII case
-    on SQLite); % and _ are matched literally."""
-    return db.select(Client.id).where(
-        func.lower(Client.name).contains(text.lower(), autoescape=True)
-    )
-
-
-def clients_by_name(text: str, limit: int) -> list[Client]:
-    """Up to `limit` clients whose name contains `text` (as clients_named), by name."""
-    return list(
-        db.session.scalars(
-            db.select(Client)
-            .where(Client.id.in_(clients_named(text)))
-            .order_by(Client.name, Client.id)
-            .limit(limit)
-        )
-    )
 
 
 def _minutes_of(ids: list[int], month_start: date):

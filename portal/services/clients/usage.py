@@ -15,9 +15,9 @@ from portal.models import (
     Subscription,
     UsageRecord,
 )
-from portal.services.billing import billable_minutes, terms_of
-from portal.services.billing_rules import bill_subscription
-from portal.services.periods import period_bounds, period_of
+from portal.services.billing.close import billable_minutes, terms_of
+from portal.services.billing.periods import period_bounds, period_of
+from portal.services.billing.rules import bill_subscription
 from portal.services.settings import business_today
 
 

@@ -7,10 +7,14 @@ from portal.extensions import db
 from portal.models import Plan, Ticket, TimeEntry, User
 from portal.models.types import utcnow
 from portal.services import audit
+from portal.services.billing.periods import hold_closes, is_period_closed, lock_period, period_of
+from portal.services.clients.subscriptions import (
+    active_subscription,
+    assign_plan,
+    closed_start_error,
+)
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.periods import hold_closes, is_period_closed, lock_period, period_of
 from portal.services.settings import business_today
-from portal.services.subscriptions import active_subscription, assign_plan, closed_start_error
 from portal.services.text import text_problem
 
 NOTE_MAX = 500

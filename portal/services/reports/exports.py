@@ -1,16 +1,15 @@
-"""CSV exports: safe cells, streamed responses, and the rows of the client exports."""
+"""CSV exports: safe cells, CSV lines, and the rows of the client exports (the streamed
+download itself is portal.web.csv_response)."""
 
 import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
 
-from flask import Response, stream_with_context
-
 from portal.extensions import db
 from portal.models import Client, Ticket, TimeEntry, User
 from portal.money import format_hours, round_money
-from portal.services.client_overview import usage_rows
+from portal.services.clients.overview import usage_rows
 
 # A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -56,18 +55,6 @@ def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
     yield line(header)
     for row in rows:
         yield line(row)
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
-    """A streamed CSV download; the rows are produced while the response is sent."""
-    return Response(
-        stream_with_context(csv_lines(header, rows)),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 def time_entry_rows(client_id: int) -> Iterator[list]:

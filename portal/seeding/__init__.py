@@ -1,0 +1,1 @@
+"""Rows that are not typed by anyone: the demo shop, and the load for the benchmarks."""

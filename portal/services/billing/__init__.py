@@ -1,0 +1,1 @@
+"""Billing periods, the monthly close, billable items and invoices."""

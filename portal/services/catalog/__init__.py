@@ -1,0 +1,1 @@
+"""What is sold: currencies and plans with their prices."""

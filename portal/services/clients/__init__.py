@@ -1,0 +1,1 @@
+"""Client accounts, their subscriptions, and their usage month by month."""

@@ -1,0 +1,1 @@
+"""Reports for staff: hours, the audit log, and CSV exports."""

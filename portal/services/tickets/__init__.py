@@ -1,0 +1,1 @@
+"""Tickets: the conversation, the queue, and the time logged on them."""
