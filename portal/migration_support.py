@@ -2,17 +2,20 @@
 
 from sqlalchemy.types import TypeDecorator
 
-from portal.models.types import Money, UTCDateTime
+from portal.models.types import Money, Percent, UTCDateTime
 
 
 def render_item(type_, obj, autogen_context):
     """Render the portal's column types as plain SQLAlchemy types in new migrations.
 
     Migration scripts then import no application code, and spell out what is stored:
-    money is NUMERIC(16, 4) on PostgreSQL and integer 1/10000s on SQLite.
+    money is NUMERIC(16, 4) on PostgreSQL and integer 1/10000s on SQLite, a percent
+    NUMERIC(6, 3) and integer 1/1000s.
     """
     if type_ == "type" and isinstance(obj, Money):
         return 'sa.Numeric(16, 4).with_variant(sa.BigInteger(), "sqlite")'
+    if type_ == "type" and isinstance(obj, Percent):
+        return 'sa.Numeric(6, 3).with_variant(sa.BigInteger(), "sqlite")'
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

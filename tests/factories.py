@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import Client, Currency, Plan, PlanPrice, Ticket, TicketMessage
+from portal.models import Client, Currency, Plan, PlanPrice, TaxRate, Ticket, TicketMessage
 from portal.services.accounts.tokens import create_api_token
 from portal.services.accounts.users import create_user
 from portal.services.clients.subscriptions import assign_plan
@@ -21,6 +21,17 @@ def currency(code="EUR", decimals=2, is_default=False, **kw) -> Currency:
     if existing:
         return existing
     row = Currency(code=code, decimals=decimals, is_default=is_default, **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def tax_rate(name="VAT 23%", percent="23", country=None, is_default=False) -> TaxRate:
+    """A tax rate, or the existing one with that name."""
+    existing = db.session.scalar(db.select(TaxRate).filter_by(name=name))
+    if existing:
+        return existing
+    row = TaxRate(name=name, percent=Decimal(percent), country=country, is_default=is_default)
     db.session.add(row)
     db.session.commit()
     return row

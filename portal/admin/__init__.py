@@ -19,6 +19,7 @@ from portal.admin import (  # noqa: E402,F401
     plans,
     reports,
     settings_views,
+    tax_rates,
     tickets,
     time_entries,
     views,

@@ -1,4 +1,4 @@
-"""Forms of the admin configuration pages: currencies, plans, settings, clients."""
+"""Forms of the admin configuration pages: currencies, tax rates, plans, settings, clients."""
 
 import re
 
@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Optional
 from portal.admin.forms import optional_int
 from portal.models import BillingModel
 from portal.services.catalog.input import INCLUDED_RULE
+from portal.services.catalog.tax_rates import PERCENT_RULE
 from portal.services.settings import FORMAT_RULE, timezone_names
 from portal.web import options
 
@@ -53,6 +54,17 @@ class CurrencyForm(FlaskForm):
     prefix = StringField("Prefix", description="Shown before amounts, e.g. € or $.")
     suffix = StringField("Suffix", description="Shown after amounts, e.g. “ zł” (with a space).")
     is_default = BooleanField("Default currency for new clients")
+    submit = SubmitField("Save")
+
+
+class TaxRateForm(FlaskForm):
+    """Create or edit a tax rate; the country list is set by the view."""
+
+    name = StringField("Name", description="As invoices print it, e.g. “VAT 23%”.")
+    percent = StringField("Percent", description=PERCENT_RULE)
+    # The service refuses an unknown code with its own message (the API's too).
+    country = SelectField("Country (optional)", validate_choice=False)
+    is_default = BooleanField("Default rate for clients without a rate of their own")
     submit = SubmitField("Save")
 
 

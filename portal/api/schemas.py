@@ -62,6 +62,28 @@ class CurrencyIn(Input):
     is_default = Boolean(load_default=False)
 
 
+PERCENT_PATTERN = r"^[0-9]{1,3}\.[0-9]{3}$"
+
+
+class TaxRateIn(Input):
+    """A new tax rate: the percent as a string (up to 3 decimals), the country ISO 3166
+    alpha-2 ("" or left out: none)."""
+
+    name = Text(required=True, max_length=120, metadata={"example": "VAT 23%"})
+    percent = Text(required=True, max_length=12, metadata={"example": "23.000"})
+    country = Text(max_length=2, metadata={"example": "PL"})
+    is_default = Boolean(load_default=False)
+
+
+class TaxRatePatch(Input):
+    """Changes to a tax rate; keys left out keep their value."""
+
+    name = Text(max_length=120, metadata={"example": "VAT 23%"})
+    percent = Text(max_length=12, metadata={"example": "23.000"})
+    country = Text(max_length=2, metadata={"example": "PL"})
+    is_default = Boolean()
+
+
 class PriceIn(Input):
     """A plan's price in one currency (fee for packages, rate for both)."""
 
@@ -223,6 +245,16 @@ class CurrencyOut(Output):
     decimals = out(fields.Integer)
     prefix = out()
     suffix = out()
+    is_default = out(fields.Boolean)
+
+
+class TaxRateOut(Output):
+    """A tax rate."""
+
+    id = out(fields.Integer)
+    name = out()
+    percent = out(metadata={"pattern": PERCENT_PATTERN, "example": "23.000"})
+    country = out(allow_none=True, metadata={"example": "PL"})
     is_default = out(fields.Boolean)
 
 

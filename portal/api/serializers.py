@@ -7,10 +7,12 @@ from portal.models import (
     Invoice,
     Plan,
     Subscription,
+    TaxRate,
     Ticket,
     TicketMessage,
     TimeEntry,
 )
+from portal.services.catalog.tax_rates import format_percent
 
 
 def currency_json(c: Currency) -> dict:
@@ -22,6 +24,17 @@ def currency_json(c: Currency) -> dict:
         "prefix": c.prefix,
         "suffix": c.suffix,
         "is_default": c.is_default,
+    }
+
+
+def tax_rate_json(r: TaxRate) -> dict:
+    """A tax rate, its percent with three decimals."""
+    return {
+        "id": r.id,
+        "name": r.name,
+        "percent": format_percent(r.percent),
+        "country": r.country,
+        "is_default": r.is_default,
     }
 
 

@@ -17,6 +17,7 @@ from portal.models.currency import Currency
 from portal.models.plan import BillingModel, Plan, PlanPrice
 from portal.models.setting import Setting
 from portal.models.subscription import Subscription
+from portal.models.tax_rate import TaxRate
 from portal.models.ticket import DEPARTMENTS, Priority, Ticket, TicketMessage, TicketStatus
 from portal.models.time_entry import TimeEntry
 from portal.models.user import Role, User
@@ -41,6 +42,7 @@ __all__ = [
     "Role",
     "Setting",
     "Subscription",
+    "TaxRate",
     "Ticket",
     "TicketMessage",
     "TicketStatus",

@@ -58,6 +58,47 @@ class Money(TypeDecorator):
         return Decimal(value).quantize(_QUANTUM)
 
 
+PERCENT_SCALE = 3
+_PERCENT_FACTOR = Decimal(10) ** PERCENT_SCALE
+_PERCENT_QUANTUM = Decimal(1).scaleb(-PERCENT_SCALE)
+
+
+class Percent(TypeDecorator):
+    """A percent with three places (23.000): NUMERIC(6, 3) on PostgreSQL, integer 1/1000s on
+    SQLite, for the same reason as Money."""
+
+    impl = Numeric(6, PERCENT_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        """Pick the storage type for the dialect."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(6, PERCENT_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        """Decimal -> stored value; floats and more than three places are refused."""
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("a percent must be Decimal, not float")
+        exact = Decimal(value)
+        value = exact.quantize(_PERCENT_QUANTUM)
+        if value != exact:
+            raise ValueError(f"a percent has at most {PERCENT_SCALE} places: {exact}")
+        if dialect.name == "sqlite":
+            return int(value * _PERCENT_FACTOR)
+        return value
+
+    def process_result_value(self, value, dialect):
+        """Stored value -> Decimal with three places."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _PERCENT_FACTOR).quantize(_PERCENT_QUANTUM)
+        return Decimal(value).quantize(_PERCENT_QUANTUM)
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware."""
 

@@ -17,6 +17,7 @@ from portal.models import (
     Invoice,
     Plan,
     Subscription,
+    TaxRate,
     Ticket,
     TimeEntry,
     User,
@@ -85,6 +86,11 @@ def plan_for(user: User, plan_id: int) -> Plan:
 def currency_for(user: User, currency_id: int) -> Currency:
     """A currency (staff only)."""
     return _staff_only(user, Currency, currency_id, "Currency")
+
+
+def tax_rate_for(user: User, tax_rate_id: int) -> TaxRate:
+    """A tax rate (staff only)."""
+    return _staff_only(user, TaxRate, tax_rate_id, "Tax rate")
 
 
 def user_for(actor: User, user_id: int) -> User:

@@ -38,6 +38,7 @@ def world(f):
     """A small shop: two clients, plans, tickets with time, a closed month with invoices."""
     eur = f.currency("EUR", is_default=True)
     f.currency("PLN")
+    vat = f.tax_rate("VAT 23%", "23", country="PL", is_default=True)
     standard = f.plan("Standard", prices={"EUR": ("200.00", "60.00"), "PLN": ("800.00", "250.00")})
     f.plan("Hourly", model="hourly", hours=0, prices={"EUR": ("0", "70.00")})
     acme = f.client("ACME", currency_code=eur.code)
@@ -59,6 +60,7 @@ def world(f):
         "acme": acme.id,
         "plan": standard.id,
         "ticket": tickets[1].id,
+        "tax_rate": vat.id,
     }
 
 
@@ -72,6 +74,7 @@ def seeded_ids(world: dict) -> dict:
         "invoice_id": ids,
         "subscription_id": ids,
         "entry_id": st.sampled_from([1, 2]),
+        "tax_rate_id": st.sampled_from([world["tax_rate"], 2]),
         "period": st.sampled_from([f"{last_month_day():%Y-%m}", "2025-06", f"{today():%Y-%m}"]),
     }
 
@@ -88,6 +91,8 @@ def valid_bodies(world: dict) -> dict:
             "prices": [{"currency": "EUR", "fee": "500.00", "rate": "55.00"}],
         },
         ("PATCH", "/plans/{plan_id}"): {"description": "Best effort, business hours"},
+        ("POST", "/tax-rates"): {"name": "VAT 8%", "percent": "8.000", "country": "PL"},
+        ("PATCH", "/tax-rates/{tax_rate_id}"): {"percent": "23.000", "is_default": True},
         ("POST", "/clients"): {"name": "Initech", "email": "ap@initech.example", "currency": "EUR"},
         ("POST", "/clients/{client_id}/subscriptions"): {"plan_id": world["plan"]},
         ("POST", "/tickets"): {

@@ -173,6 +173,8 @@ def build_world() -> World:
     usd = f.currency("USD")
     plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
     hourly = f.plan("Hourly", model="hourly", prices={"EUR": ("0", "80.00"), "USD": ("0", "90.00")})
+    vat = f.tax_rate("VAT 23%", "23", country="PL", is_default=True)
+    reduced = f.tax_rate("VAT 8%", "8", country="PL")
     acme, bare = f.client("ACME"), f.client("Bare")
     admin, operator = f.user("admin"), f.user("operator")
     client_user = f.user("client", client=acme)
@@ -196,6 +198,8 @@ def build_world() -> World:
             "usd": usd.id,
             "plan": plan.id,
             "hourly": hourly.id,
+            "vat": vat.id,
+            "reduced": reduced.id,
             "acme": acme.id,
             "bare": bare.id,
             "admin": admin.id,
@@ -627,6 +631,8 @@ def valid_values(kind: str, world: World) -> list:
         "model": ["package", "hourly", "weekly"],
         "hours": ["1.5", "1:30", "0.25", "24", "10", "744", "745", "0.1", "2:20", "1,5"],
         "money": ["200.00", "60", "0", "0.001", "999999999", "1000000000", "1.005"],
+        "percent": ["23", "23.000", "7,5", "0", "100", "100.0001", "-1", "abc", "8.1234"],
+        "country": ["PL", "DE", "pl", "", "XX", "EU", "POL", "ZZ"],
         "date": dates_around(),
         "period": periods_around(world),
         "department": list(DEPARTMENTS),

@@ -50,6 +50,7 @@ PLAN_FIELDS = {
     "active": "bool",
     "prices": "prices",
 }
+TAX_RATE_FIELDS = {"name": "text", "percent": "percent", "country": "country", "is_default": "bool"}
 ENTRY_FIELDS = {"hours": "hours", "work_date": "date", "note": "text", "billable": "bool"}
 # The body fields API.md documents per endpoint, by kind ({} = the endpoint takes no body).
 BODY_FIELDS = {
@@ -66,6 +67,8 @@ BODY_FIELDS = {
         "suffix": "text",
         "is_default": "bool",
     },
+    "api.tax_rates_create": TAX_RATE_FIELDS,
+    "api.tax_rates_patch": TAX_RATE_FIELDS,
     "api.plans_create": PLAN_FIELDS,
     "api.plans_patch": PLAN_FIELDS,
     "api.clients_create": {"name": "text", "email": "email", "currency": "code"},
@@ -104,6 +107,7 @@ INT_ARGS = {
     "ticket_id": ["acme_ticket", "bare_ticket"],
     "entry_id": ["open_entry", "closed_entry"],
     "invoice_id": ["invoice"],
+    "tax_rate_id": ["vat", "reduced"],
 }
 STR_ARGS = {"period": periods_around}
 WRITES_NOTHING = {"api.periods_preview"}
@@ -177,6 +181,7 @@ SWEEP_ARGS = {
     "ticket_id": "acme_ticket",
     "entry_id": "open_entry",
     "invoice_id": "invoice",
+    "tax_rate_id": "reduced",
 }
 
 
@@ -204,6 +209,18 @@ def valid_body(endpoint: str, world) -> dict | None:
             "decimals": 2,
             "prefix": "£",
             "suffix": "",
+            "is_default": False,
+        },
+        "api.tax_rates_create": {
+            "name": "VAT 5%",
+            "percent": "5.000",
+            "country": "PL",
+            "is_default": False,
+        },
+        "api.tax_rates_patch": {
+            "name": "VAT 8% (reduced)",
+            "percent": "8.000",
+            "country": "PL",
             "is_default": False,
         },
         "api.plans_create": plan,

@@ -50,6 +50,7 @@ INT_ARGS = {
     "entry_id": ["open_entry", "closed_entry"],
     "token_id": ["token"],
     "currency_id": ["eur", "usd"],
+    "tax_rate_id": ["vat", "reduced"],
     "plan_id": ["plan", "hourly"],
     "subscription_id": ["subscription"],
     "user_id": ["operator", "client_user"],
@@ -230,7 +231,8 @@ def field_kind(control: FormField) -> str:
             return kind
     if control.kind == "password":
         return "password"
-    return {"code": "code", "decimals": "intstr", "due_days": "intstr"}.get(name, "text")
+    kinds = {"code": "code", "decimals": "intstr", "due_days": "intstr", "percent": "percent"}
+    return kinds.get(name, "text")
 
 
 def plausible(control: FormField, world) -> list[str]:

@@ -40,6 +40,7 @@ def seed_world(f) -> World:
     """Clients A and B on one plan with a ticket, an operator's entry and an invoice each."""
     f.currency("EUR", is_default=True)
     plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
+    tax_rate = f.tax_rate("VAT 23%", "23", country="PL", is_default=True)
     operator = f.user("operator", email="olga.operator@example.com", name="Olga Operator")
     admin = f.user("admin", email="adam.admin@example.com", name="Adam Admin")
     closed_month_start = (last_month_start() - timedelta(days=1)).replace(day=1)
@@ -80,6 +81,7 @@ def seed_world(f) -> World:
             "token_id": token.id,
             "plan_id": plan.id,  # shared: plans and currencies belong to nobody
             "currency_id": plan.prices[0].currency_id,
+            "tax_rate_id": tax_rate.id,
             "period": period,
             "action": "cancel",
         }

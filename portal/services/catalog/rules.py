@@ -125,25 +125,46 @@ def save_currency(currency: Currency | None, data: CurrencyInput, actor) -> Curr
     currency.code, currency.decimals = data.code, data.decimals
     currency.prefix, currency.suffix = data.prefix, data.suffix
     flush_unique("code", f"A currency with the code {data.code} already exists.")
-    others = db.session.scalars(
-        db.select(Currency).where(Currency.is_default, Currency.id != currency.id)
-    ).all()
+    others = other_defaults(currency)
     if data.is_default or not others:
-        _make_default(currency, others, actor)
+        make_default(currency, others, actor, "currency")
     action = "currency.update" if before else "currency.create"
     audit.record(actor, action, "currency", currency.id, before, currency_snapshot(currency))
     return currency
 
 
-def _make_default(currency: Currency, others: list[Currency], actor) -> None:
-    """Un-default the others first (the unique index allows one default), then this one."""
+def other_defaults(row) -> list:
+    """The rows of the same table as `row` that are the default now, `row` aside."""
+    model = type(row)
+    return db.session.scalars(db.select(model).where(model.is_default, model.id != row.id)).all()
+
+
+def make_default(row, others: list, actor, object_type: str) -> None:
+    """Un-default the others first (a unique index allows one default), then `row`; each
+    change audited as `<object_type>.update`."""
     for other in others:
         other.is_default = False
         change = ({"is_default": True}, {"is_default": False})
-        audit.record(actor, "currency.update", "currency", other.id, *change)
+        audit.record(actor, f"{object_type}.update", object_type, other.id, *change)
     db.session.flush()
-    currency.is_default = True
-    flush_unique("is_default", "Another currency was made the default meanwhile; try again.")
+    row.is_default = True
+    what = object_type.replace("_", " ")
+    flush_unique("is_default", f"Another {what} was made the default meanwhile; try again.")
+
+
+def name_problem(model, name: str, row, missing: str, what: str) -> str | None:
+    """Why `name` cannot name `row` (None: a new one) of `model`: blank (`missing`), too
+    long, not plain text, or the name of another row, whatever the case."""
+    if not name:
+        return missing
+    if len(name) > NAME_MAX:
+        return f"Keep the name to {NAME_MAX} characters or fewer."
+    if problem := text_problem(name):
+        return problem
+    same = db.select(model.id).where(func.lower(model.name) == name.lower())
+    if db.session.scalar(same.where(model.id != (row.id if row else -1))):
+        return f"A {what} named “{name}” already exists."
+    return None
 
 
 def plan_snapshot(plan: Plan) -> dict:
@@ -156,16 +177,8 @@ def plan_snapshot(plan: Plan) -> dict:
 
 def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
     """Check name, model and included hours into `errors`; return the included minutes."""
-    if not data.name:
-        errors["name"] = "Give the plan a name."
-    elif len(data.name) > NAME_MAX:
-        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
-    elif problem := text_problem(data.name):
+    if problem := name_problem(Plan, data.name, plan, "Give the plan a name.", "plan"):
         errors["name"] = problem
-    else:
-        same = db.select(Plan.id).where(func.lower(Plan.name) == data.name.lower())
-        if db.session.scalar(same.where(Plan.id != (plan.id if plan else -1))):
-            errors["name"] = f"A plan named “{data.name}” already exists."
     if len(data.description) > DESCRIPTION_MAX:
         errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
     elif problem := text_problem(data.description, multiline=True):
