@@ -633,6 +633,11 @@ def valid_values(kind: str, world: World) -> list:
         "priority": list(Priority.values()),
         "status": list(TicketStatus.values()),
         "plan_id": [world.ids["plan"], world.ids["hourly"]],
+        "country": ["DE", "PL", "US", "GB", "de", "XK", "EU", "ZZ", "DEU", ""],
+        "tax_id": ["DE136695976", "DE136695977", "de 136 695 976", "PL5260250274", "5260250274"],
+        "iban": ["PL61109010140000071219812874", "DE89 3704 0044 0532 0130 00", "DE00123", ""],
+        "bic": ["WBKPPLPP", "DEUTDEFF500", "DEUT", "12345678"],
+        "phone": ["+48 22 123 45 67", "(030) 1234-567", "call me", ""],
         "client_id": [world.ids["acme"], world.ids["bare"]],
     }
     return values[kind]
