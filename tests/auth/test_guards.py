@@ -47,6 +47,7 @@ ADMIN_ONLY = {
     "/admin/users/<int:user_id>/disable",
     "/admin/users/<int:user_id>/enable",
     "/admin/settings",
+    "/admin/settings/business-profile",
     "/admin/billing",
     "/admin/billing/<period>/close",
     "/admin/billing/<period>/preview",
