@@ -13,6 +13,7 @@ from portal.admin import (  # noqa: E402,F401
     api_tokens,
     audit_log,
     billing,
+    business_profile,
     clients,
     currencies,
     invoices,

@@ -6,9 +6,11 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
 from portal.admin.forms import ConfirmForm
+from portal.admin.profile_forms import joined
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, Currency
+from portal.services.billing.profiles import billing_values
 from portal.services.clients import accounts as service
 from portal.services.clients.subscriptions import (
     allowed_actions,
@@ -82,11 +84,16 @@ def _client_form(client: Client | None):
     initial = (
         {"name": client.name, "email": client.email, "active": client.active} if client else {}
     )
+    initial |= joined(billing_values(client))
     form = ClientForm(data=initial | {"currency": client.currency_id if client else default})
     form.currency.choices = options([("", "— choose —")] + [(c.id, c.code) for c in currencies])
     if form.validate_on_submit():
         data = service.ClientInput(
-            form.name.data or "", form.email.data or "", form.currency.data, form.active.data
+            form.name.data or "",
+            form.email.data or "",
+            form.currency.data,
+            form.active.data,
+            form.billing_values(),
         )
         saved = run_or_errors(form, lambda: service.save_client(client, data, current_user))
         if saved is not None:

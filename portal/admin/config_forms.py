@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from portal.admin.forms import optional_int
+from portal.admin.profile_forms import BillingFields
 from portal.models import BillingModel
 from portal.services.catalog.input import INCLUDED_RULE
 from portal.services.catalog.tax_rates import PERCENT_RULE
@@ -124,8 +125,8 @@ class SettingsForm(FlaskForm):
     submit = SubmitField("Save settings")
 
 
-class ClientForm(FlaskForm):
-    """Create or edit a client account."""
+class ClientForm(BillingFields):
+    """Create or edit a client account with its billing profile."""
 
     name = StringField("Name")
     email = StringField("Billing email")

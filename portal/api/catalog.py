@@ -16,6 +16,7 @@ from portal.api.common import (
 from portal.api.schemas import (
     ClientIn,
     ClientOut,
+    ClientPatch,
     CurrencyIn,
     CurrencyOut,
     PageQuery,
@@ -30,6 +31,7 @@ from portal.api.serializers import currency_json, plan_json, subscription_json
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, Subscription
 from portal.money import format_hours
+from portal.services.billing.profiles import CLIENT_BILLING_FIELDS, billing_values
 from portal.services.catalog.input import CurrencyInput, PlanInput
 from portal.services.catalog.rules import save_currency, save_plan
 from portal.services.clients.accounts import ClientInput, assign_client_plan, save_client
@@ -156,12 +158,14 @@ def plans_patch(data: dict, plan_id: int):
 
 
 def client_json(client: Client) -> dict:
-    """A client with today's subscription."""
+    """A client with its billing profile and today's subscription."""
     return {
         "id": client.id,
         "name": client.name,
         "email": client.email,
         "currency": client.currency.code,
+        **billing_values(client),
+        "billing_name": client.billing_name,
         "subscription": subscription_json(active_subscription(client.id, business_today())),
     }
 
@@ -196,6 +200,25 @@ def clients_create(data: dict):
 def clients_get(client_id: int):
     """One client."""
     return client_json(client_for(user(), client_id))
+
+
+@bp.patch("/clients/<int:client_id>")
+@roles("admin")
+@found(client_for)
+@bp.arguments(ClientPatch)
+@bp.response(200, ClientOut)
+def clients_patch(data: dict, client_id: int):
+    """Change a client's name, email or billing profile; keys left out keep their value."""
+    client = client_for(user(), client_id)
+    billing = billing_values(client) | {k: v for k, v in data.items() if k in CLIENT_BILLING_FIELDS}
+    changes = ClientInput(
+        data.get("name", client.name),
+        data.get("email", client.email),
+        client.currency_id,
+        client.active,
+        billing,
+    )
+    return client_json(save_client(client, changes, user()))
 
 
 @bp.get("/clients/<int:client_id>/subscriptions")

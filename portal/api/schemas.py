@@ -116,6 +116,48 @@ class ClientIn(Input):
     currency = Text(required=True, max_length=3, metadata={"example": "EUR"})
 
 
+class AddressIn(Input):
+    """The name, address, country and VAT number an invoice prints (seller or buyer)."""
+
+    legal_name = Text(max_length=200)
+    address_lines = fields.List(
+        Text(max_length=100),
+        allow_none=True,
+        validate=validate.Length(max=3, error="At most 3 address lines."),
+        metadata={"example": ["Friedrichstraße 123", "3rd floor"]},
+    )
+    postal_code = Text(max_length=20, metadata={"example": "10117"})
+    city = Text(max_length=100, metadata={"example": "Berlin"})
+    country = Text(max_length=2, metadata={"example": "DE", "description": "ISO 3166 alpha-2"})
+    tax_id = Text(max_length=30, metadata={"example": "DE136695976"})
+
+
+class BusinessProfileIn(AddressIn):
+    """The business profile; keys left out keep their value."""
+
+    email = Text(max_length=254, metadata={"example": "invoices@example.com"})
+    phone = Text(max_length=40, metadata={"example": "+48 22 123 45 67"})
+    bank_account_holder = Text(max_length=200)
+    iban = Text(max_length=42, metadata={"example": "PL61 1090 1014 0000 0712 1981 2874"})
+    bic = Text(max_length=11, metadata={"example": "WBKPPLPP"})
+    payment_terms = Text(max_length=1000)
+    invoice_footer = Text(max_length=2000)
+
+
+class ClientPatch(AddressIn):
+    """Changes to a client and its billing profile; keys left out keep their value."""
+
+    name = Text(max_length=200)
+    email = Text(max_length=254, metadata={"example": "billing@example.com"})
+    billing_emails = fields.List(
+        Text(max_length=254),
+        allow_none=True,
+        validate=validate.Length(max=10, error="At most 10 billing emails."),
+        metadata={"example": ["ap@example.com", "controller@example.com"]},
+    )
+    po_reference = Text(max_length=100, metadata={"example": "PO-2026-0042"})
+
+
 class SubscriptionIn(Input):
     """Assign a plan from a start date (default today)."""
 
@@ -296,13 +338,39 @@ class SubscriptionOut(Output):
     currency = out()
 
 
-class ClientOut(Output):
-    """A client with the subscription active today (or null)."""
+class AddressOut(Output):
+    """Name, address, country and VAT number ("" where not given)."""
+
+    legal_name = out()
+    address_lines = out(fields.List, cls_or_instance=fields.String())
+    postal_code = out()
+    city = out()
+    country = out(metadata={"description": 'ISO 3166 alpha-2, "" when not given'})
+    tax_id = out()
+
+
+class BusinessProfileOut(AddressOut):
+    """The business profile (every field "" before an admin saves it)."""
+
+    email = out()
+    phone = out()
+    bank_account_holder = out()
+    iban = out()
+    bic = out()
+    payment_terms = out()
+    invoice_footer = out()
+
+
+class ClientOut(AddressOut):
+    """A client with its billing profile and the subscription active today (or null)."""
 
     id = out(fields.Integer)
     name = out()
     email = out()
     currency = out()
+    billing_name = out(metadata={"description": "legal_name, or the name when it is empty"})
+    billing_emails = out(fields.List, cls_or_instance=fields.String())
+    po_reference = out()
     subscription = fields.Nested(SubscriptionOut, required=True, allow_none=True)
 
 

@@ -1,8 +1,9 @@
-"""API endpoints about the caller and the business settings."""
+"""API endpoints about the caller, the business settings and the business profile."""
 
 from portal.api import bp
-from portal.api.common import roles, user
-from portal.api.schemas import MeOut, SettingsIn, SettingsOut
+from portal.api.common import STAFF, roles, user
+from portal.api.schemas import BusinessProfileIn, BusinessProfileOut, MeOut, SettingsIn, SettingsOut
+from portal.services.billing.profiles import business_values, save_business_profile
 from portal.services.settings import change_settings, get_settings
 
 
@@ -35,3 +36,21 @@ def settings_put(data: dict):
     """Change business settings; keys left out keep their value."""
     saved = change_settings({**get_settings(), **data}, user())
     return saved
+
+
+@bp.get("/business-profile")
+@roles(*STAFF)
+@bp.response(200, BusinessProfileOut)
+def business_profile():
+    """The seller on every invoice (staff)."""
+    return business_values()
+
+
+@bp.put("/business-profile")
+@roles("admin")
+@bp.arguments(BusinessProfileIn)
+@bp.response(200, BusinessProfileOut)
+def business_profile_put(data: dict):
+    """Change the business profile; keys left out keep their value."""
+    profile = save_business_profile({**business_values(), **data}, user())
+    return business_values(profile)

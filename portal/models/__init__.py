@@ -12,6 +12,7 @@ from portal.models.billing import (
     ItemKind,
     UsageRecord,
 )
+from portal.models.business import BusinessProfile
 from portal.models.client import Client
 from portal.models.currency import Currency
 from portal.models.plan import BillingModel, Plan, PlanPrice
@@ -29,6 +30,7 @@ __all__ = [
     "BillableItem",
     "BillingModel",
     "BillingPeriod",
+    "BusinessProfile",
     "Client",
     "Counter",
     "Currency",

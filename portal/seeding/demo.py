@@ -1,4 +1,5 @@
-"""The demo shop: currencies, plans, clients, staff, tickets and time over the last months."""
+"""The demo shop: the business, currencies, plans, clients with billing details, staff,
+tickets and time over the last months."""
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +20,7 @@ from portal.models import (
     User,
 )
 from portal.services.accounts.users import create_user
+from portal.services.billing.profiles import apply_billing, checked_billing, save_business_profile
 from portal.services.clients.subscriptions import active_subscription, assign_plan
 from portal.services.settings import business_today, save_settings
 from portal.services.tickets.conversation import generate_ticket_number
@@ -66,6 +68,49 @@ CLIENTS = [
     ("Hooli Labs", "EUR", None, "hooli@example.com"),
     ("Umbrella Retail", "PLN", None, "umbrella@example.com"),
 ]
+# The seller: a Polish business (VAT and IBAN numbers with valid check digits).
+BUSINESS = {
+    "legal_name": "Support Hours Sp. z o.o.",
+    "address_lines": ["ul. Prosta 20", "lok. 4"],
+    "postal_code": "00-850",
+    "city": "Warszawa",
+    "country": "PL",
+    "tax_id": "PL5260250274",
+    "email": "invoices@example.com",
+    "phone": "+48 22 123 45 67",
+    "bank_account_holder": "Support Hours Sp. z o.o.",
+    "iban": "PL61109010140000071219812874",
+    "bic": "WBKPPLPP",
+    "payment_terms": "Payable by bank transfer within 14 days of the invoice date.",
+    "invoice_footer": "Support Hours Sp. z o.o. · KRS 0000123456 · Share capital PLN 5,000",
+}
+# Billing details of some clients (the others are billed under their account name).
+BILLING = {
+    "ACME GmbH": {
+        "legal_name": "ACME Gesellschaft mit beschränkter Haftung",
+        "address_lines": ["Friedrichstraße 123"],
+        "postal_code": "10117",
+        "city": "Berlin",
+        "country": "DE",
+        "tax_id": "DE136695976",
+        "billing_emails": ["ap@acme.example", "controlling@acme.example"],
+        "po_reference": "PO-2026-0042",
+    },
+    "Nowak IT Sp. z o.o.": {
+        "address_lines": ["ul. Długa 5"],
+        "postal_code": "31-147",
+        "city": "Kraków",
+        "country": "PL",
+        "billing_emails": ["faktury@nowak.example"],
+    },
+    "Globex Corp": {
+        "legal_name": "Globex Corporation",
+        "address_lines": ["1 Globex Way"],
+        "postal_code": "97477",
+        "city": "Springfield",
+        "country": "US",
+    },
+}
 SUBJECTS = [
     "Mail server rejects outgoing messages",
     "SSL certificate renewal",
@@ -152,10 +197,13 @@ def seed(seed_value: int = 2026) -> None:
 
     admin = create_user(ADMIN[0], ADMIN[1], "admin", name=ADMIN[2])
     operators = [create_user(e, p, "operator", name=n) for e, p, n in OPERATORS]
+    save_business_profile(BUSINESS, admin)
 
     first_day = _month_start(today, 3)
     for index, (name, code, plan_name, email) in enumerate(CLIENTS):
         client = Client(name=name, email=email.replace("@", "-billing@"), currency=currencies[code])
+        if name in BILLING:
+            apply_billing(client, checked_billing(BILLING[name]))
         db.session.add(client)
         db.session.flush()
         create_user(email, CLIENT_PASSWORD, "client", name=f"{name} (client)", client_id=client.id)

@@ -94,6 +94,22 @@ def valid_bodies(world: dict) -> dict:
         ("POST", "/tax-rates"): {"name": "VAT 8%", "percent": "8.000", "country": "PL"},
         ("PATCH", "/tax-rates/{tax_rate_id}"): {"percent": "23.000", "is_default": True},
         ("POST", "/clients"): {"name": "Initech", "email": "ap@initech.example", "currency": "EUR"},
+        ("PATCH", "/clients/{client_id}"): {
+            "legal_name": "ACME GmbH",
+            "country": "DE",
+            "tax_id": "DE136695976",
+            "billing_emails": ["ap@acme.example"],
+        },
+        ("PUT", "/business-profile"): {
+            "legal_name": "Support Hours Sp. z o.o.",
+            "address_lines": ["ul. Prosta 20"],
+            "postal_code": "00-850",
+            "city": "Warszawa",
+            "country": "PL",
+            "tax_id": "PL5260250274",
+            "iban": "PL61109010140000071219812874",
+            "bic": "WBKPPLPP",
+        },
         ("POST", "/clients/{client_id}/subscriptions"): {"plan_id": world["plan"]},
         ("POST", "/tickets"): {
             "client_id": world["acme"],

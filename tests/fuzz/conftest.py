@@ -632,13 +632,17 @@ def valid_values(kind: str, world: World) -> list:
         "hours": ["1.5", "1:30", "0.25", "24", "10", "744", "745", "0.1", "2:20", "1,5"],
         "money": ["200.00", "60", "0", "0.001", "999999999", "1000000000", "1.005"],
         "percent": ["23", "23.000", "7,5", "0", "100", "100.0001", "-1", "abc", "8.1234"],
-        "country": ["PL", "DE", "pl", "", "XX", "EU", "POL", "ZZ"],
         "date": dates_around(),
         "period": periods_around(world),
         "department": list(DEPARTMENTS),
         "priority": list(Priority.values()),
         "status": list(TicketStatus.values()),
         "plan_id": [world.ids["plan"], world.ids["hourly"]],
+        "country": ["DE", "PL", "US", "GB", "de", "pl", "XK", "XX", "EU", "ZZ", "DEU", "POL", ""],
+        "tax_id": ["DE136695976", "DE136695977", "de 136 695 976", "PL5260250274", "5260250274"],
+        "iban": ["PL61109010140000071219812874", "DE89 3704 0044 0532 0130 00", "DE00123", ""],
+        "bic": ["WBKPPLPP", "DEUTDEFF500", "DEUT", "12345678"],
+        "phone": ["+48 22 123 45 67", "(030) 1234-567", "call me", ""],
         "client_id": [world.ids["acme"], world.ids["bare"]],
     }
     return values[kind]

@@ -51,6 +51,14 @@ PLAN_FIELDS = {
     "prices": "prices",
 }
 TAX_RATE_FIELDS = {"name": "text", "percent": "percent", "country": "country", "is_default": "bool"}
+ADDRESS_FIELDS = {
+    "legal_name": "text",
+    "address_lines": "lines",
+    "postal_code": "text",
+    "city": "text",
+    "country": "country",
+    "tax_id": "tax_id",
+}
 ENTRY_FIELDS = {"hours": "hours", "work_date": "date", "note": "text", "billable": "bool"}
 # The body fields API.md documents per endpoint, by kind ({} = the endpoint takes no body).
 BODY_FIELDS = {
@@ -72,6 +80,23 @@ BODY_FIELDS = {
     "api.plans_create": PLAN_FIELDS,
     "api.plans_patch": PLAN_FIELDS,
     "api.clients_create": {"name": "text", "email": "email", "currency": "code"},
+    "api.clients_patch": {
+        "name": "text",
+        "email": "email",
+        **ADDRESS_FIELDS,
+        "billing_emails": "emails",
+        "po_reference": "text",
+    },
+    "api.business_profile_put": {
+        **ADDRESS_FIELDS,
+        "email": "email",
+        "phone": "phone",
+        "bank_account_holder": "text",
+        "iban": "iban",
+        "bic": "bic",
+        "payment_terms": "text",
+        "invoice_footer": "text",
+    },
     "api.subscriptions_create": {"plan_id": "plan_id", "start_date": "date"},
     "api.subscriptions_cancel": {},
     "api.tickets_create": {
@@ -226,6 +251,32 @@ def valid_body(endpoint: str, world) -> dict | None:
         "api.plans_create": plan,
         "api.plans_patch": plan,
         "api.clients_create": {"name": "Initech", "email": "ap@example.com", "currency": "EUR"},
+        "api.clients_patch": {
+            "name": "Bare Two",
+            "legal_name": "Bare Holdings GmbH",
+            "address_lines": ["Friedrichstraße 123"],
+            "postal_code": "10117",
+            "city": "Berlin",
+            "country": "DE",
+            "tax_id": "DE136695976",
+            "billing_emails": ["ap@example.com"],
+            "po_reference": "PO-7",
+        },
+        "api.business_profile_put": {
+            "legal_name": "Support Hours Sp. z o.o.",
+            "address_lines": ["ul. Prosta 20"],
+            "postal_code": "00-850",
+            "city": "Warszawa",
+            "country": "PL",
+            "tax_id": "PL5260250274",
+            "email": "invoices@example.com",
+            "phone": "+48 22 123 45 67",
+            "bank_account_holder": "Support Hours Sp. z o.o.",
+            "iban": "PL61109010140000071219812874",
+            "bic": "WBKPPLPP",
+            "payment_terms": "14 days, bank transfer.",
+            "invoice_footer": "Thank you.",
+        },
         "api.subscriptions_create": {"plan_id": world.ids["plan"], "start_date": today},
         "api.tickets_create": {
             "client_id": world.ids["acme"],
@@ -277,6 +328,9 @@ def plausible_json(kind: str, world) -> st.SearchStrategy:
             optional={"fee": money, "rate": money},
         )
         return st.lists(row, max_size=3)
+    if kind in ("lines", "emails"):
+        entry = st.sampled_from(valid_values("email" if kind == "emails" else "text", world))
+        return st.lists(entry | HOSTILE_TEXT, max_size=4)
     if kind == "page":
         return st.sampled_from(["1", "2", "200", "201", "0", "1000000", "1000001"])
     return st.sampled_from(valid_values(kind, world))

@@ -231,8 +231,9 @@ def field_kind(control: FormField) -> str:
             return kind
     if control.kind == "password":
         return "password"
-    kinds = {"code": "code", "decimals": "intstr", "due_days": "intstr", "percent": "percent"}
-    return kinds.get(name, "text")
+    named = {"code": "code", "decimals": "intstr", "due_days": "intstr", "iban": "iban"}
+    named |= {"bic": "bic", "tax_id": "tax_id", "phone": "phone", "percent": "percent"}
+    return named.get(name, "text")
 
 
 def plausible(control: FormField, world) -> list[str]:

@@ -23,6 +23,7 @@ from portal.pagination import paginate_rows
 from portal.services import audit
 from portal.services.accounts.users import create_user, normalise_email
 from portal.services.billing.periods import period_of
+from portal.services.billing.profiles import apply_billing, billing_values, checked_billing
 from portal.services.clients.subscriptions import (
     active_subscription,
     assign_plan,
@@ -47,6 +48,7 @@ class ClientInput:
     email: str
     currency_id: int | None
     active: bool = True
+    billing: dict | None = None  # the billing profile's fields; None leaves them as they are
 
 
 def client_snapshot(client: Client) -> dict:
@@ -56,6 +58,7 @@ def client_snapshot(client: Client) -> dict:
         "email": client.email,
         "currency": client.currency.code if client.currency else None,
         "active": client.active,
+        **billing_values(client),
     }
 
 
@@ -95,6 +98,12 @@ def save_client(client: Client | None, data: ClientInput, actor) -> Client:
     """Create (client None) or update a client account."""
     data.name, data.email = data.name.strip(), normalise_email(data.email)
     errors = _client_errors(client, data)
+    billing = None
+    if data.billing is not None:
+        try:
+            billing = checked_billing(data.billing)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
     if errors:
         raise ValidationFailed(errors)
     before = client_snapshot(client) if client else None
@@ -103,6 +112,8 @@ def save_client(client: Client | None, data: ClientInput, actor) -> Client:
         db.session.add(client)
     client.name, client.email, client.active = data.name, data.email, data.active
     client.currency = db.session.get(Currency, data.currency_id)
+    if billing is not None:
+        apply_billing(client, billing)
     db.session.flush()
     action = "client.update" if before else "client.create"
     audit.record(actor, action, "client", client.id, before, client_snapshot(client))

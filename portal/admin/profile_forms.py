@@ -1,0 +1,106 @@
+"""Forms of the seller's and the buyer's invoice details: the business profile, and the
+billing fields of the client form."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+
+from portal.services.billing.profiles import ADDRESS_LINES_MAX, split_list
+from portal.services.countries import country_names as countries
+from portal.web import options
+
+ADDRESS_HELP = f"Street and number, up to {ADDRESS_LINES_MAX} lines."
+TAX_ID_HELP = "EU VAT numbers with their country prefix, e.g. DE136695976."
+
+
+def country_choices(empty_label: str) -> list:
+    """Every country by its English name; the value is its ISO 3166 alpha-2 code."""
+    return options([("", empty_label), *countries().items()])
+
+
+def country_field(empty_label: str) -> SelectField:
+    """A country select; the service checks the choice, so its message comes with the
+    messages of the other fields rather than alone."""
+    return SelectField("Country", choices=country_choices(empty_label), validate_choice=False)
+
+
+class AddressFields(FlaskForm):
+    """Name, address, country and VAT number, as an invoice prints them."""
+
+    legal_name = StringField("Legal name")
+    address_lines = TextAreaField("Address", description=ADDRESS_HELP, render_kw={"rows": 3})
+    postal_code = StringField("Postal code")
+    city = StringField("City")
+    country = country_field("— choose a country —")
+    tax_id = StringField("VAT number (tax id)", description=TAX_ID_HELP)
+
+    def address_values(self) -> dict:
+        """The address fields as the services take them."""
+        return {
+            "legal_name": self.legal_name.data or "",
+            "address_lines": split_lines(self.address_lines.data),
+            "postal_code": self.postal_code.data or "",
+            "city": self.city.data or "",
+            "country": self.country.data or "",
+            "tax_id": self.tax_id.data or "",
+        }
+
+
+def split_lines(text: str | None) -> list[str]:
+    """The non-blank lines of a text area."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def joined(values: dict) -> dict:
+    """Stored lists as text-area text, one entry a line."""
+    return {
+        name: "\n".join(value) if isinstance(value, list) else value
+        for name, value in values.items()
+    }
+
+
+class BusinessProfileForm(AddressFields):
+    """The business profile: who sends the invoices and where to pay them."""
+
+    email = StringField("Email")
+    phone = StringField("Phone")
+    bank_account_holder = StringField("Bank account holder")
+    iban = StringField("IBAN", description="e.g. DE89 3704 0044 0532 0130 00")
+    bic = StringField("BIC (SWIFT)", description="8 or 11 characters, e.g. DEUTDEFF.")
+    payment_terms = TextAreaField("Payment terms", render_kw={"rows": 2})
+    invoice_footer = TextAreaField("Invoice footer", render_kw={"rows": 3})
+    submit = SubmitField("Save business profile")
+
+    def values(self) -> dict:
+        """Every field as save_business_profile takes them."""
+        return self.address_values() | {
+            name: getattr(self, name).data or ""
+            for name in (
+                "email",
+                "phone",
+                "bank_account_holder",
+                "iban",
+                "bic",
+                "payment_terms",
+                "invoice_footer",
+            )
+        }
+
+
+class BillingFields(AddressFields):
+    """The client's billing profile on the client form."""
+
+    legal_name = StringField("Legal name on invoices", description="Empty: the client's name.")
+    country = country_field("— none —")
+    billing_emails = TextAreaField(
+        "Invoice emails",
+        description="One or more, one a line (or separated by commas). Empty: the billing email.",
+        render_kw={"rows": 2},
+    )
+    po_reference = StringField("Purchase-order reference", description="Printed on invoices.")
+
+    def billing_values(self) -> dict:
+        """The billing fields as save_client takes them."""
+        return self.address_values() | {
+            "billing_emails": split_list(self.billing_emails.data or ""),
+            "po_reference": self.po_reference.data or "",
+        }
