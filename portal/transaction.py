@@ -66,16 +66,12 @@ def end_request(response):
 def _failed_commit(exc: Exception):
     """The answer to a request whose commit failed: nothing of it was saved."""
     session.pop("_flashes", None)  # a "Saved." flash must not show on the next page
+    # make_response: an after_request function must return a Response, not a tuple.
     if isinstance(exc, OperationalError):  # busy, a serialisation failure: try again
-        return _response(*busy_response())
+        return make_response(*busy_response())
     if wants_json():
-        return _response(*api_error(409, CONFLICT, "conflict"))
-    return _response(render_template("errors/409.html", message=CONFLICT), 409)
-
-
-def _response(body, status: int, headers: dict | None = None):
-    """A full Response object, as an after_request function must return."""
-    return make_response(body, status, headers or {})
+        return make_response(*api_error(409, CONFLICT, "conflict"))
+    return make_response(render_template("errors/409.html", message=CONFLICT), 409)
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,12 @@ billing fields of the client form."""
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 
-from portal.services.billing.profiles import ADDRESS_LINES_MAX, split_list
+from portal.services.billing.profiles import (
+    ADDRESS_FIELDS,
+    ADDRESS_LINES_MAX,
+    BUSINESS_FIELDS,
+    split_list,
+)
 from portal.services.countries import country_names as countries
 from portal.web import options
 
@@ -74,15 +79,8 @@ class BusinessProfileForm(AddressFields):
         """Every field as save_business_profile takes them."""
         return self.address_values() | {
             name: getattr(self, name).data or ""
-            for name in (
-                "email",
-                "phone",
-                "bank_account_holder",
-                "iban",
-                "bic",
-                "payment_terms",
-                "invoice_footer",
-            )
+            for name in BUSINESS_FIELDS
+            if name not in ADDRESS_FIELDS
         }
 
 

@@ -8,7 +8,7 @@ and are read by the same parsers the pages use, so their rules live in one place
 import re
 from datetime import date
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from portal.web import MAX_ID
 
@@ -61,16 +61,14 @@ class Id(Integer):
         super().__init__(minimum=1, maximum=MAX_ID, **kwargs)
 
 
-class QueryId(fields.Integer):
-    """A row id in the query string (?client_id=7): ASCII digits only, 1 to MAX_ID."""
+class QueryNumber(fields.Integer):
+    """A whole number in the query string (page, per_page) from 1 to `top`, in ASCII digits
+    only: int() would also take " 7", "+7" and other scripts' digits ("٧")."""
 
-    default_error_messages = {"invalid": f"Must be a whole number from 1 to {MAX_ID}."}
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            validate=validate.Range(1, MAX_ID, error=self.default_error_messages["invalid"]),
-            **kwargs,
-        )
+    def __init__(self, top: int, **kwargs):
+        message = f"Must be a whole number from 1 to {top}."
+        super().__init__(validate=validate.Range(1, top, error=message), **kwargs)
+        self.error_messages["invalid"] = message
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or not _ASCII_DIGITS.fullmatch(value):
@@ -78,13 +76,11 @@ class QueryId(fields.Integer):
         return int(value)
 
 
-class QueryNumber(QueryId):
-    """A whole number in the query string (page, per_page) between two bounds."""
+class QueryId(QueryNumber):
+    """A row id in the query string (?client_id=7): 1 to MAX_ID."""
 
-    def __init__(self, top: int, **kwargs):
-        message = f"Must be a whole number from 1 to {top}."
-        fields.Integer.__init__(self, validate=validate.Range(1, top, error=message), **kwargs)
-        self.error_messages["invalid"] = message
+    def __init__(self, **kwargs):
+        super().__init__(MAX_ID, **kwargs)
 
 
 class Boolean(fields.Boolean):
@@ -150,9 +146,6 @@ class Day(fields.Date):
         except ValueError:
             raise self.make_error("invalid") from None
 
-    def _serialize(self, value, attr, obj, **kwargs):
-        return value
-
 
 def money(**kwargs) -> fields.String:
     """Money in a response: a string with the currency's decimals, "133.33"."""
@@ -177,8 +170,3 @@ def iso_date(**kwargs) -> fields.String:
 def timestamp(**kwargs) -> fields.String:
     """A date and time in a response (ISO 8601, in UTC)."""
     return fields.String(metadata={"example": "2026-10-01T09:30:00"}, **kwargs)
-
-
-def refuse(message: str):
-    """Raise a field error from a schema hook."""
-    raise ValidationError(message)
