@@ -7,13 +7,17 @@ from portal.models.billing import (
     BillingPeriod,
     Counter,
     Invoice,
+    InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceTax,
     ItemKind,
+    Payment,
+    PaymentMethod,
     UsageRecord,
 )
 from portal.models.business import BusinessProfile
-from portal.models.client import Client
+from portal.models.client import Client, TaxTreatment
 from portal.models.currency import Currency
 from portal.models.plan import BillingModel, Plan, PlanPrice
 from portal.models.setting import Setting
@@ -35,9 +39,13 @@ __all__ = [
     "Counter",
     "Currency",
     "Invoice",
+    "InvoiceKind",
     "InvoiceLine",
     "InvoiceStatus",
+    "InvoiceTax",
     "ItemKind",
+    "Payment",
+    "PaymentMethod",
     "Plan",
     "PlanPrice",
     "Priority",
@@ -45,6 +53,7 @@ __all__ = [
     "Setting",
     "Subscription",
     "TaxRate",
+    "TaxTreatment",
     "Ticket",
     "TicketMessage",
     "TicketStatus",

@@ -2,18 +2,40 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.currency import Currency
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import Choices, UTCDateTime, utcnow
+
+
+class TaxTreatment(Choices):
+    """How a client's invoices are taxed."""
+
+    STANDARD = "standard"
+    EXEMPT = "exempt"
+    REVERSE_CHARGE = "reverse_charge"
 
 
 class Client(db.Model):
     """A client account; billed in exactly one currency."""
 
     __tablename__ = "client"
+    __table_args__ = (
+        CheckConstraint(
+            "tax_treatment IN ('standard', 'exempt', 'reverse_charge')",
+            name="tax_treatment_valid",
+        ),
+        CheckConstraint(
+            "tax_treatment <> 'exempt' OR tax_exemption_reason <> ''",
+            name="exempt_has_reason",
+        ),
+        CheckConstraint(
+            "tax_treatment <> 'reverse_charge' OR tax_id <> ''",
+            name="reverse_charge_has_tax_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -30,6 +52,13 @@ class Client(db.Model):
     tax_id: Mapped[str] = mapped_column(String(30), default="")
     billing_emails: Mapped[list] = mapped_column(JSON, default=list)
     po_reference: Mapped[str] = mapped_column(String(100), default="")
+    # How its invoices are taxed (SPEC.md): the chosen rate or the default, exempt, or
+    # reverse charge.
+    tax_treatment: Mapped[str] = mapped_column(String(16), default="standard")
+    tax_rate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tax_rate.id", ondelete="RESTRICT")
+    )
+    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="")
 
     currency: Mapped[Currency] = relationship(lazy="joined")
 
