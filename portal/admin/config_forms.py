@@ -122,6 +122,10 @@ class SettingsForm(FlaskForm):
         invalid_value_message=DUE_DAYS_RULE,
     )
     invoice_number_format = StringField("Invoice number format", description=FORMAT_RULE)
+    credit_note_number_format = StringField(
+        "Credit note number format",
+        description="Credit notes are numbered in their own series, e.g. CN-{YYYY}/{SEQ}.",
+    )
     submit = SubmitField("Save settings")
 
 

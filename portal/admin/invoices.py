@@ -8,7 +8,8 @@ from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, InvoiceStatus
-from portal.services.billing.invoices import allowed_moves, cancel_invoice, mark_paid
+from portal.services.billing.invoices import allowed_moves, cancel_invoice
+from portal.services.billing.payments import mark_paid
 from portal.services.billing.periods import parse_period
 from portal.services.billing.queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed

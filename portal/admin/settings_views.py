@@ -21,6 +21,7 @@ def settings():
             "invoice_on_close": form.invoice_on_close.data,
             "due_days": form.due_days.data,
             "invoice_number_format": form.invoice_number_format.data,
+            "credit_note_number_format": form.credit_note_number_format.data,
         }
         if run_or_errors(form, lambda: change_settings(values, current_user)) is not None:
             flash("Settings saved.", "success")

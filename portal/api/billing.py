@@ -27,7 +27,8 @@ from portal.api.serializers import invoice_json, item_json
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.billing.close import close_period, preview_period
-from portal.services.billing.invoices import cancel_invoice, mark_paid
+from portal.services.billing.invoices import cancel_invoice
+from portal.services.billing.payments import mark_paid
 from portal.services.billing.periods import parse_period
 from portal.services.billing.queries import (
     billing_periods,

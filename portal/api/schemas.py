@@ -50,6 +50,7 @@ class SettingsIn(Input):
     invoice_on_close = Boolean()
     due_days = Integer(minimum=0, maximum=365)
     invoice_number_format = Text(max_length=64, metadata={"example": "{YYYY}/{MM}/{SEQ}"})
+    credit_note_number_format = Text(max_length=64, metadata={"example": "CN-{YYYY}/{SEQ}"})
 
 
 class CurrencyIn(Input):
@@ -277,6 +278,7 @@ class SettingsOut(Output):
     invoice_on_close = out(fields.Boolean)
     due_days = out(fields.Integer)
     invoice_number_format = out()
+    credit_note_number_format = out()
 
 
 class CurrencyOut(Output):

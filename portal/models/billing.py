@@ -141,9 +141,7 @@ class Invoice(db.Model):
 
     __tablename__ = "invoice"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('Unpaid', 'Paid', 'Cancelled', 'Issued')", name="status_valid"
-        ),
+        CheckConstraint("status IN ('Unpaid', 'Paid', 'Cancelled', 'Issued')", name="status_valid"),
         CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind_valid"),
         CheckConstraint(
             "(kind = 'credit_note') = (status = 'Issued')", name="credit_note_is_issued"

@@ -55,9 +55,7 @@ class Client(db.Model):
     # How its invoices are taxed (SPEC.md): the chosen rate or the default, exempt, or
     # reverse charge.
     tax_treatment: Mapped[str] = mapped_column(String(16), default="standard")
-    tax_rate_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tax_rate.id", ondelete="RESTRICT")
-    )
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rate.id", ondelete="RESTRICT"))
     tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="")
 
     currency: Mapped[Currency] = relationship(lazy="joined")

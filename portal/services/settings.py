@@ -19,6 +19,7 @@ DEFAULTS = {
     "invoice_on_close": True,
     "due_days": 14,
     "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
+    "credit_note_number_format": "CN-{YYYY}/{SEQ}",
 }
 
 
@@ -111,6 +112,14 @@ def change_settings(values: dict, actor) -> dict:
     number_format = (values.get("invoice_number_format") or "").strip()
     if message := invoice_format_error(number_format):
         errors["invoice_number_format"] = message
+    note_format = (values.get("credit_note_number_format") or "").strip()
+    if message := invoice_format_error(note_format):
+        errors["credit_note_number_format"] = message.replace("INV-", "CN-")
+    elif note_format == number_format:
+        errors["credit_note_number_format"] = (
+            "Credit notes have their own series: give them a format that differs from the "
+            "invoices', e.g. CN-{YYYY}/{SEQ}."
+        )
     if errors:
         raise ValidationFailed(errors)
     changes = {
@@ -118,6 +127,7 @@ def change_settings(values: dict, actor) -> dict:
         "invoice_on_close": bool(values.get("invoice_on_close")),
         "due_days": due_days,
         "invoice_number_format": number_format,
+        "credit_note_number_format": note_format,
     }
     before = dict(get_settings())
     after = save_settings(changes)

@@ -151,7 +151,7 @@ def test_billing_state_after_the_close(client, acme_user, f):
     from datetime import date
 
     from portal.services.billing.close import close_period
-    from portal.services.billing.invoices import mark_paid
+    from portal.services.billing.payments import mark_paid
     from portal.services.settings import save_settings
 
     acme = acme_user.client

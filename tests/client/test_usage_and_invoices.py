@@ -3,7 +3,7 @@
 from portal.extensions import db
 from portal.models import Invoice
 from portal.services.billing.close import close_period
-from portal.services.billing.invoices import mark_paid
+from portal.services.billing.payments import mark_paid
 from portal.services.billing.periods import month_name, period_of
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import last_month_day, last_month_start, today

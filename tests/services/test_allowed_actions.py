@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from portal.extensions import db
-from portal.models import Invoice, InvoiceStatus
+from portal.models import Invoice
 from portal.services import settings as settings_service
-from portal.services.billing.invoices import allowed_moves, cancel_invoice, mark_paid
+from portal.services.billing.invoices import allowed_moves, cancel_invoice
+from portal.services.billing.one_off import add_one_off_item
+from portal.services.billing.payments import mark_paid, record_payment
 from portal.services.clients.subscriptions import (
     allowed_actions,
     cancel_refusal,
@@ -17,6 +19,7 @@ from portal.services.clients.subscriptions import (
     reprice_subscription,
 )
 from portal.services.errors import DomainError
+from portal.services.settings import business_today
 
 # Today is 2026-01-10 (UTC) in every case below.
 SUBSCRIPTIONS = [
@@ -53,16 +56,36 @@ def test_subscription_actions_match_what_cancel_and_reprice_refuse(
         db.session.rollback()
 
 
+def _invoice(f, state: str) -> Invoice:
+    """An invoice of 100.00 EUR (a one-off item invoiced at once), brought into `state`."""
+    client, admin = f.client(), f.user("admin")
+    values = {"description": "Server move", "quantity": "1", "unit_price": "100.00"}
+    item = add_one_off_item(client, values | {"date": business_today()}, admin, invoice_now=True)
+    invoice = db.session.get(Invoice, item.invoice_id)
+    if state == "Paid":
+        mark_paid(invoice, admin)
+    elif state == "part-paid":
+        payment = {"date": business_today(), "amount": "40.00", "method": "cash"}
+        record_payment(invoice, admin, payment)
+    elif state in ("Cancelled", "credit note"):
+        cancel_invoice(invoice, admin)
+        if state == "credit note":
+            invoice = invoice.credit_note
+    return invoice
+
+
 @pytest.mark.parametrize(
-    ("status", "moves"),
+    ("state", "moves"),
     [
-        (InvoiceStatus.UNPAID, {"Paid", "Cancelled"}),
-        (InvoiceStatus.PAID, set()),
-        (InvoiceStatus.CANCELLED, set()),
+        ("Unpaid", {"Paid", "Cancelled"}),
+        ("part-paid", {"Paid"}),
+        ("Paid", set()),
+        ("Cancelled", set()),
+        ("credit note", set()),
     ],
 )
-def test_invoice_moves_match_what_mark_paid_and_cancel_refuse(status, moves):
-    invoice = Invoice(number="2026/01/0001", status=status.value)
+def test_invoice_moves_match_what_mark_paid_and_cancel_refuse(f, state, moves):
+    invoice = _invoice(f, state)
     assert allowed_moves(invoice) == moves
     for target, move in (("Paid", mark_paid), ("Cancelled", cancel_invoice)):
         if target in moves:

@@ -24,8 +24,8 @@ from portal.services.billing.invoices import (
     InvalidTransition,
     cancel_invoice,
     invoice_uninvoiced,
-    mark_paid,
 )
+from portal.services.billing.payments import mark_paid
 from portal.services.billing.periods import period_of
 from portal.services.errors import ValidationFailed
 from portal.services.settings import save_settings

@@ -4,7 +4,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from portal.services.billing.taxes import NO_TAX, Rate, RateTotal, TaxLine, compute_taxes
+from portal.services.billing.taxes import (
+    NO_TAX,
+    REVERSE_CHARGE_NOTE,
+    Rate,
+    TaxLine,
+    compute_taxes,
+    treatment_notes,
+    treatment_rate,
+)
 
 VAT23 = Rate("VAT 23%", D("23.000"))
 VAT8 = Rate("VAT 8%", D("8.000"))
@@ -85,8 +93,8 @@ CASES = [
 @pytest.mark.parametrize(("given", "places", "taxes", "totals"), CASES)
 def test_tax_per_rate_and_totals(given, places, taxes, totals):
     result = compute_taxes(given, places)
-    assert result.taxes == tuple(
-        RateTotal(name, D(percent), D(net), D(tax)) for name, percent, net, tax in taxes
+    assert tuple((t.name, t.percent, t.net, t.tax) for t in result.taxes) == tuple(
+        (name, D(percent), D(net), D(tax)) for name, percent, net, tax in taxes
     )
     assert (result.net_total, result.tax_total, result.total) == tuple(D(t) for t in totals)
     # The same digits as the document prints: the currency's places, no more.
@@ -117,3 +125,43 @@ def test_a_net_with_more_places_than_the_currency_is_refused():
 def test_floats_are_refused():
     with pytest.raises(TypeError):
         compute_taxes([TaxLine(0.1, VAT23)], 2)
+
+
+@pytest.mark.parametrize(
+    ("treatment", "reason", "rate", "expected", "notes"),
+    [
+        ("standard", "", ("VAT 23%", D("23.000")), ("VAT 23%", D("23.000"), "S"), []),
+        ("standard", "", ("Zero", D("0.000")), ("Zero", D("0.000"), "Z"), []),
+        ("standard", "", None, ("No tax", D("0.000"), "O"), []),
+        (
+            "exempt",
+            "Art. 43 ust. 1 pkt 37 VAT Act",
+            ("VAT 23%", D("23.000")),
+            ("Exempt", D("0.000"), "E"),
+            ["Exempt from VAT: Art. 43 ust. 1 pkt 37 VAT Act"],
+        ),
+        (
+            "reverse_charge",
+            "",
+            ("VAT 23%", D("23.000")),
+            ("Reverse charge", D("0.000"), "AE"),
+            [REVERSE_CHARGE_NOTE],
+        ),
+    ],
+)
+def test_treatment_gives_the_rate_and_the_note(treatment, reason, rate, expected, notes):
+    given = treatment_rate(treatment, reason, rate)
+    assert (given.name, given.percent, given.category) == expected
+    assert treatment_notes(given) == notes
+
+
+def test_reverse_charge_invoice_is_net_with_the_statement():
+    rate = treatment_rate("reverse_charge", "", ("VAT 19%", D("19.000")))
+    totals = compute_taxes(lines(("133.33", rate), ("60.00", rate)), 2)
+    assert (totals.net_total, totals.tax_total, totals.total) == (
+        D("193.33"),
+        D("0.00"),
+        D("193.33"),
+    )
+    assert totals.taxes[0].category == "AE"
+    assert totals.taxes[0].exemption_reason.startswith("Reverse charge: VAT to be accounted")

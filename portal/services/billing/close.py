@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cached_property
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -164,11 +165,12 @@ def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMon
 
 
 def describe(month: SubscriptionMonth, kind: str) -> str:
-    """The text of an item, as it appears on the invoice."""
+    """The text of an item, as it appears on the invoice: a prorated package says which part
+    of the month it covers in words (its quantity stays 1)."""
     bill, name = month.bill, month_name(month.bill.period)
     if kind == "package_fee":
-        prorated = f" (prorated {bill.active_days}/{bill.days} days)" if bill.fraction < 1 else ""
-        return f"{month.plan_name} support package, {name}{prorated}"
+        part = f", {bill.active_days}/{bill.days} of the month" if bill.fraction < 1 else ""
+        return f"{month.plan_name} support package, {name}{part}"
     if kind == "overtime":
         return f"{month.plan_name} overtime, {name}"
     return f"{month.plan_name} hourly support, {name}"
@@ -188,7 +190,11 @@ def preview_period(period: str) -> tuple[bool, list[dict]]:
         return True, [item_row(item) for item in period_items(closed.id)]
     if period_bounds(period)[0] > business_today():
         raise ValidationFailed({"period": f"{period} has not started yet."})
-    return False, [row for month in bills_for(period) for row in item_rows(month, None)]
+    rows = [row for month in bills_for(period) for row in item_rows(month, None)]
+    return False, rows + [
+        {key: row[key] for key in row if key != "id"}
+        for row in pending_one_offs(*period_bounds(period))
+    ]
 
 
 def item_rows(month: SubscriptionMonth, period_id: int | None) -> list[dict]:
@@ -201,12 +207,32 @@ def item_rows(month: SubscriptionMonth, period_id: int | None) -> list[dict]:
             "kind": line.kind,
             "description": describe(month, line.kind),
             "minutes": line.minutes,
+            "quantity": quantity_of(line.kind, line.minutes),
             "unit_rate": line.unit_rate,
             "amount": line.amount,
             "currency_id": month.currency_id,
         }
         for line in month.bill.lines
     ]
+
+
+def quantity_of(kind: str, minutes: int) -> Decimal:
+    """An item's quantity: 1 for a package fee, the hours (exact: quarter hours) otherwise."""
+    return Decimal(1) if kind == "package_fee" else Decimal(minutes) / 60
+
+
+def pending_one_offs(first: date, last: date) -> list[dict]:
+    """One-off items dated in the month that no period holds yet, as item rows with ids."""
+    query = (
+        db.select(BillableItem)
+        .where(
+            BillableItem.period_id.is_(None),
+            BillableItem.invoice_id.is_(None),
+            BillableItem.work_date.between(first, last),
+        )
+        .order_by(BillableItem.client_id, BillableItem.id)
+    )
+    return [{"id": item.id, **item_row(item)} for item in db.session.scalars(query)]
 
 
 def period_items(period_id: int) -> list[BillableItem]:
@@ -260,8 +286,16 @@ def close_period(period: str, actor=None) -> CloseResult:
     items = [item for month in months for item in item_rows(month, row.id)]
     for item, item_id in zip(items, reserve_ids(BillableItem, len(items)), strict=True):
         item["id"] = item_id
+    # One-off items dated in the month join its bill (and its invoices).
+    one_offs = pending_one_offs(*period_bounds(period))
+    if one_offs:
+        db.session.execute(
+            update(BillableItem)
+            .where(BillableItem.id.in_([item["id"] for item in one_offs]))
+            .values(period_id=row.id)
+        )
     if get_settings()["invoice_on_close"]:
-        batch = plan_invoices(items, row.id, actor)
+        batch = plan_invoices(items + one_offs, row.id, actor)
         for item in items:
             item["invoice_id"] = batch.invoice_of[item["id"]]
         batch.insert(items)
@@ -269,6 +303,7 @@ def close_period(period: str, actor=None) -> CloseResult:
     else:
         bulk_insert(BillableItem, items)
         invoice_count = 0
+    items += one_offs
     audit.record(
         actor,
         "period.close",

@@ -1,4 +1,5 @@
-"""Invoices: gapless numbers, one invoice per client and period, paid/cancelled transitions."""
+"""Invoices: gapless numbers, one invoice per client and period, taxed and snapshotted as
+issued; payments, and the credit note that cancels one."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,13 +16,26 @@ from portal.extensions import db
 from portal.models import (
     AuditLogEntry,
     BillableItem,
+    Client,
     Counter,
+    Currency,
     Invoice,
+    InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceTax,
+    TaxRate,
 )
 from portal.models.types import utcnow
 from portal.services import audit
+from portal.services.billing.profiles import business_values
+from portal.services.billing.taxes import (
+    Rate,
+    TaxLine,
+    compute_taxes,
+    treatment_notes,
+    treatment_rate,
+)
 from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError
 from portal.services.settings import business_today, get_settings
@@ -33,17 +47,20 @@ ITEM_FIELDS = (
     "kind",
     "description",
     "minutes",
+    "quantity",
     "unit_rate",
     "amount",
     "currency_id",
 )
-KIND_ORDER = {"package_fee": 0, "overtime": 1, "hourly": 2}
+KIND_ORDER = {"package_fee": 0, "overtime": 1, "hourly": 2, "one_off": 3}
 COUNTER = "invoice"
+CREDIT_NOTE_COUNTER = "credit_note"
 # Allowed moves between invoice states; anything else is refused.
 TRANSITIONS = {
     InvoiceStatus.UNPAID.value: {InvoiceStatus.PAID.value, InvoiceStatus.CANCELLED.value},
     InvoiceStatus.PAID.value: set(),
     InvoiceStatus.CANCELLED.value: set(),
+    InvoiceStatus.ISSUED.value: set(),
 }
 
 
@@ -56,16 +73,17 @@ def format_number(template: str, issue_date: date, seq: int) -> str:
     )
 
 
-def next_sequence_numbers(count: int) -> range:
-    """Reserve `count` consecutive invoice sequence numbers in this transaction.
+def next_sequence_numbers(count: int, series: str = COUNTER) -> range:
+    """Reserve `count` consecutive sequence numbers of a series in this transaction.
 
     The counter row is locked until commit, so numbers are gapless and never handed out
-    twice; a rolled-back transaction gives its numbers back.
+    twice; a rolled-back transaction gives its numbers back. Invoices and credit notes
+    are two series.
     """
     dialect = db.session.get_bind().dialect.name
     make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(make_insert(Counter).values(name=COUNTER, value=0).on_conflict_do_nothing())
-    counter = db.session.scalar(db.select(Counter).filter_by(name=COUNTER).with_for_update())
+    db.session.execute(make_insert(Counter).values(name=series, value=0).on_conflict_do_nothing())
+    counter = db.session.scalar(db.select(Counter).filter_by(name=series).with_for_update())
     first = counter.value + 1
     counter.value += count
     db.session.flush()
@@ -110,28 +128,96 @@ class InvoiceBatch:
 
     invoices: list[dict] = field(default_factory=list)
     lines: list[dict] = field(default_factory=list)
+    taxes: list[dict] = field(default_factory=list)
     audit: list[dict] = field(default_factory=list)
     invoice_of: dict[int, int] = field(default_factory=dict)  # item id -> invoice id
 
-    def insert(self, items: list[dict] | None = None) -> None:
-        """Write the batch; `items` (new item rows) go in between invoices and lines.
+    def insert(self, new_items: list[dict] = ()) -> None:
+        """Write the batch; `new_items` (item rows not yet written) go in with it.
 
-        Without `items`, the billable items exist already and are linked by one UPDATE.
+        Items that exist already are linked to their invoice by one UPDATE.
         """
         bulk_insert(Invoice, self.invoices)
-        if items is None:
-            link_items(list(self.invoice_of.items()))
-        else:
-            bulk_insert(BillableItem, items)
+        bulk_insert(BillableItem, new_items)
+        written = {item["id"] for item in new_items}
+        if links := [(i, inv) for i, inv in self.invoice_of.items() if i not in written]:
+            link_items(links)
         bulk_insert(InvoiceLine, self.lines)
+        bulk_insert(InvoiceTax, self.taxes)
         bulk_insert(AuditLogEntry, self.audit)
 
 
+@dataclass(frozen=True)
+class BuyerTerms:
+    """What an invoice takes from its client when issued: the buyer and the tax rate."""
+
+    buyer: dict
+    treatment: str
+    rate: Rate
+
+
+def buyer_snapshot(row) -> dict:
+    """The buyer as an invoice keeps it (a Client or a row with the same fields)."""
+    return {
+        "name": row.legal_name or row.name,
+        "address_lines": list(row.address_lines or []),
+        "postal_code": row.postal_code,
+        "city": row.city,
+        "country": row.country,
+        "tax_id": row.tax_id,
+        "emails": list(row.billing_emails or []) or [row.email],
+        "po_reference": row.po_reference,
+    }
+
+
+BUYER_COLUMNS = (
+    Client.id,
+    Client.name,
+    Client.email,
+    Client.legal_name,
+    Client.address_lines,
+    Client.postal_code,
+    Client.city,
+    Client.country,
+    Client.tax_id,
+    Client.billing_emails,
+    Client.po_reference,
+    Client.tax_treatment,
+    Client.tax_rate_id,
+    Client.tax_exemption_reason,
+)
+
+
+def buyer_terms(client_ids: list[int], chunk: int = 5000) -> dict[int, BuyerTerms]:
+    """Each client's buyer snapshot and tax rate, in a few column queries (no ORM objects)."""
+    rates = {r.id: r for r in db.session.scalars(db.select(TaxRate))}
+    default = next((r for r in rates.values() if r.is_default), None)
+    terms = {}
+    for start in range(0, len(client_ids), chunk):
+        ids = client_ids[start : start + chunk]
+        for row in db.session.execute(db.select(*BUYER_COLUMNS).where(Client.id.in_(ids))):
+            chosen = rates.get(row.tax_rate_id) or default
+            rate = treatment_rate(
+                row.tax_treatment,
+                row.tax_exemption_reason,
+                (chosen.name, chosen.percent) if chosen else None,
+            )
+            terms[row.id] = BuyerTerms(buyer_snapshot(row), row.tax_treatment, rate)
+    return terms
+
+
+def seller_snapshot() -> dict:
+    """The seller as an invoice keeps it: today's business profile."""
+    return business_values()
+
+
 def plan_invoices(items: list[dict], period_id: int | None, actor=None) -> InvoiceBatch:
-    """One Unpaid invoice per client for billable items of one period, as rows.
+    """One Unpaid invoice per client for billable items, as rows, taxed and snapshotted.
 
     `items` are item rows with their ids (new or existing). The invoice numbers are
     reserved in this transaction (gapless); nothing else is written until `insert`.
+    Tax per SPEC.md: the client's treatment gives the rate of every line, and the tax is
+    computed per rate on the invoice (portal.services.billing.taxes).
     """
     by_client: dict[int, list[dict]] = defaultdict(list)
     for item in items:
@@ -143,21 +229,37 @@ def plan_invoices(items: list[dict], period_id: int | None, actor=None) -> Invoi
     issue = business_today()
     due = issue + timedelta(days=int(settings["due_days"]))
     clients = sorted(by_client)
+    terms = buyer_terms(clients)
+    seller = seller_snapshot()
+    places = dict(db.session.execute(db.select(Currency.id, Currency.decimals)).all())
     numbers = next_sequence_numbers(len(clients))
     ids = reserve_ids(Invoice, len(clients))
     now, actor_id = utcnow(), getattr(actor, "id", None)
     for client_id, seq, invoice_id in zip(clients, numbers, ids, strict=True):
         lines = sorted(by_client[client_id], key=lambda i: (KIND_ORDER[i["kind"]], i["id"]))
+        client = terms[client_id]
+        currency_id = lines[0]["currency_id"]
+        totals = compute_taxes(
+            [TaxLine(line["amount"], client.rate) for line in lines], places[currency_id]
+        )
         invoice = {
             "id": invoice_id,
             "number": format_number(settings["invoice_number_format"], issue, seq),
+            "kind": InvoiceKind.INVOICE.value,
             "client_id": client_id,
             "period_id": period_id,
-            "currency_id": lines[0]["currency_id"],
+            "currency_id": currency_id,
             "status": InvoiceStatus.UNPAID.value,
             "issue_date": issue,
             "due_date": due,
-            "total": sum((line["amount"] for line in lines), Decimal(0)),
+            "net_total": totals.net_total,
+            "tax_total": totals.tax_total,
+            "total": totals.total,
+            "paid_total": Decimal(0),
+            "seller": seller,
+            "buyer": client.buyer,
+            "tax_treatment": client.treatment,
+            "notes": treatment_notes(client.rate),
         }
         batch.invoices.append(invoice)
         for position, item in enumerate(lines, start=1):
@@ -166,13 +268,31 @@ def plan_invoices(items: list[dict], period_id: int | None, actor=None) -> Invoi
                     "invoice_id": invoice_id,
                     "billable_item_id": item["id"],
                     "position": position,
+                    "kind": item["kind"],
                     "description": item["description"],
                     "minutes": item["minutes"],
+                    "quantity": item["quantity"],
                     "unit_rate": item["unit_rate"],
                     "amount": item["amount"],
+                    "tax_name": client.rate.name,
+                    "tax_percent": client.rate.percent,
+                    "tax_category": client.rate.category,
                 }
             )
             batch.invoice_of[item["id"]] = invoice_id
+        for position, tax in enumerate(totals.taxes, start=1):
+            batch.taxes.append(
+                {
+                    "invoice_id": invoice_id,
+                    "position": position,
+                    "name": tax.name,
+                    "percent": tax.percent,
+                    "category": tax.category,
+                    "exemption_reason": tax.exemption_reason,
+                    "net": tax.net,
+                    "tax": tax.tax,
+                }
+            )
         batch.audit.append(
             {
                 "at": now,
@@ -198,8 +318,11 @@ def invoices_by_id(ids: list[int], chunk: int = 5000) -> list[Invoice]:
 
 
 def invoice_uninvoiced(actor, client_id: int | None = None) -> list[Invoice]:
-    """Invoice every item still waiting (when "invoice on close" was off), per client and period."""
-    query = db.select(BillableItem).where(BillableItem.invoice_id.is_(None))
+    """Invoice every item of a closed month still waiting (when "invoice on close" was off),
+    per client and period. One-off items of open months wait for their close."""
+    query = db.select(BillableItem).where(
+        BillableItem.invoice_id.is_(None), BillableItem.period_id.is_not(None)
+    )
     if client_id is not None:
         query = query.where(BillableItem.client_id == client_id)
     by_period: dict[int, list[BillableItem]] = defaultdict(list)
@@ -216,39 +339,103 @@ def invoice_uninvoiced(actor, client_id: int | None = None) -> list[Invoice]:
 
 
 def allowed_moves(invoice: Invoice) -> frozenset[str]:
-    """The statuses the invoice may move to from where it is (none once paid or cancelled)."""
-    return frozenset(TRANSITIONS[invoice.status])
+    """The statuses the invoice may move to from where it is.
+
+    Paid needs money (a payment of the balance); Cancelled only while nothing is paid.
+    """
+    moves = set(TRANSITIONS[invoice.status])
+    if invoice.paid_total > 0:
+        moves.discard(InvoiceStatus.CANCELLED.value)
+    return frozenset(moves)
 
 
-def _move(invoice: Invoice, status: str, actor) -> Invoice:
-    """Apply an allowed status change, or refuse it with a message."""
-    if status not in allowed_moves(invoice):
-        raise InvalidTransition(invoice, status)
-    before = {"status": invoice.status, "paid_date": invoice.paid_date}
-    today = business_today()  # read before changing the row: the query would autoflush it
-    invoice.status = status
-    if status == InvoiceStatus.PAID.value:
-        invoice.paid_date = today
-    db.session.flush()
-    audit.record(
-        actor,
-        f"invoice.{status.lower()}",
-        "invoice",
-        invoice.id,
-        before,
-        {"status": invoice.status, "paid_date": invoice.paid_date},
-    )
-    return invoice
-
-
-def mark_paid(invoice: Invoice, actor) -> Invoice:
-    """Unpaid -> Paid, dated today."""
-    return _move(invoice, InvoiceStatus.PAID.value, actor)
+def lock_invoice(invoice: Invoice) -> Invoice:
+    """Re-read the invoice under a row lock (PostgreSQL; SQLite serialises writers), so two
+    payments or a payment and a cancel cannot both pass their checks."""
+    return db.session.scalars(
+        db.select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def cancel_invoice(invoice: Invoice, actor) -> Invoice:
-    """Unpaid -> Cancelled; the number stays used, so the sequence has no gap."""
-    return _move(invoice, InvoiceStatus.CANCELLED.value, actor)
+    """Unpaid (nothing paid) -> Cancelled, with a credit note of its own series.
+
+    The invoice keeps its number, so its series has no gap; the credit note carries the
+    same lines and taxes negated, the invoice's snapshot, and refers to it.
+    """
+    invoice = lock_invoice(invoice)
+    if InvoiceStatus.CANCELLED.value not in allowed_moves(invoice):
+        raise InvalidTransition(invoice, InvoiceStatus.CANCELLED.value)
+    today = business_today()  # read before changing the row: the query would autoflush it
+    number_format = get_settings()["credit_note_number_format"]
+    seq = next_sequence_numbers(1, CREDIT_NOTE_COUNTER)[0]
+    invoice.status = InvoiceStatus.CANCELLED.value
+    note = Invoice(
+        number=format_number(number_format, today, seq),
+        kind=InvoiceKind.CREDIT_NOTE.value,
+        client_id=invoice.client_id,
+        period_id=None,
+        currency_id=invoice.currency_id,
+        status=InvoiceStatus.ISSUED.value,
+        issue_date=today,
+        due_date=today,
+        net_total=-invoice.net_total,
+        tax_total=-invoice.tax_total,
+        total=-invoice.total,
+        seller=dict(invoice.seller),
+        buyer=dict(invoice.buyer),
+        tax_treatment=invoice.tax_treatment,
+        notes=list(invoice.notes),
+        credited_invoice=invoice,
+        lines=[
+            InvoiceLine(
+                position=line.position,
+                kind=line.kind,
+                description=line.description,
+                minutes=line.minutes,
+                quantity=-line.quantity,
+                unit_rate=line.unit_rate,
+                amount=-line.amount,
+                tax_name=line.tax_name,
+                tax_percent=line.tax_percent,
+                tax_category=line.tax_category,
+            )
+            for line in invoice.lines
+        ],
+        taxes=[
+            InvoiceTax(
+                position=tax.position,
+                name=tax.name,
+                percent=tax.percent,
+                category=tax.category,
+                exemption_reason=tax.exemption_reason,
+                net=-tax.net,
+                tax=-tax.tax,
+            )
+            for tax in invoice.taxes
+        ],
+    )
+    db.session.add(note)
+    db.session.flush()
+    audit.record(
+        actor,
+        "invoice.cancelled",
+        "invoice",
+        invoice.id,
+        {"status": InvoiceStatus.UNPAID.value},
+        {"status": invoice.status, "credit_note": note.number},
+    )
+    audit.record(
+        actor,
+        "credit_note.issue",
+        "invoice",
+        note.id,
+        after={"number": note.number, "total": str(note.total), "invoice": invoice.number},
+    )
+    return invoice
 
 
 class InvalidTransition(DomainError):
@@ -258,6 +445,13 @@ class InvalidTransition(DomainError):
     status = 409
 
     def __init__(self, invoice: Invoice, target: str):
-        super().__init__(
-            f"Invoice {invoice.number} is {invoice.status}; it cannot become {target}."
-        )
+        if invoice.kind == InvoiceKind.CREDIT_NOTE:
+            message = f"{invoice.number} is a credit note; it cannot become {target}."
+        elif invoice.status == InvoiceStatus.UNPAID and invoice.paid_total > 0:
+            message = (
+                f"Invoice {invoice.number} is part-paid ({invoice.paid_total} received); "
+                f"it cannot become {target}."
+            )
+        else:
+            message = f"Invoice {invoice.number} is {invoice.status}; it cannot become {target}."
+        super().__init__(message)

@@ -6,7 +6,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from portal.extensions import db
-from portal.models import BusinessProfile, Client
+from portal.models import BusinessProfile, Client, TaxRate, TaxTreatment
 from portal.models.business import PROFILE_ID
 from portal.services import audit
 from portal.services.accounts.users import normalise_email
@@ -40,6 +40,7 @@ LIMITS = {
     "invoice_footer": 2000,
     "billing_emails": 254,  # each address
     "po_reference": 100,
+    "tax_exemption_reason": 300,
 }
 MULTILINE = frozenset({"payment_terms", "invoice_footer"})
 ADDRESS_FIELDS = ("legal_name", "address_lines", "postal_code", "city", "country", "tax_id")
@@ -59,7 +60,9 @@ BUSINESS_REQUIRED = {
     "city": "Enter the city.",
     "country": "Choose a country from the list.",
 }
-CLIENT_BILLING_FIELDS = (*ADDRESS_FIELDS, "billing_emails", "po_reference")
+TAX_FIELDS = ("tax_treatment", "tax_rate_id", "tax_exemption_reason")
+CLIENT_BILLING_FIELDS = (*ADDRESS_FIELDS, "billing_emails", "po_reference", *TAX_FIELDS)
+TREATMENT_RULE = "Choose standard, exempt or reverse charge."
 EMAIL_RULE = "Enter a valid email address, e.g. billing@example.com."
 _PHONE = re.compile(r"\+?[0-9 ()/.-]{3,40}", re.ASCII)
 _SEPARATORS = re.compile(r"[\r\n,;]+")
@@ -212,8 +215,43 @@ def billing_values(client: Client | None) -> dict:
 
 
 def checked_billing(values: dict) -> dict:
-    """A client's billing fields cleaned, or ValidationFailed with a message per field."""
-    return _checked(values, CLIENT_BILLING_FIELDS, {})
+    """A client's billing fields cleaned, or ValidationFailed with a message per field.
+
+    The tax treatment is checked against the rest: exempt needs its reason (it is printed
+    on the invoice), reverse charge the client's VAT number, a chosen rate must exist.
+    """
+    texts = [name for name in CLIENT_BILLING_FIELDS if name not in TAX_FIELDS]
+    errors = {}
+    try:
+        cleaned = _checked(values, texts, {})
+    except ValidationFailed as exc:
+        errors, cleaned = dict(exc.fields), _clean(values, texts)
+    treatment = values.get("tax_treatment") or TaxTreatment.STANDARD.value
+    reason = (values.get("tax_exemption_reason") or "").strip()
+    rate_id = values.get("tax_rate_id")
+    if treatment not in TaxTreatment.values():
+        errors["tax_treatment"] = TREATMENT_RULE
+    elif treatment == TaxTreatment.EXEMPT and not reason:
+        errors["tax_exemption_reason"] = (
+            "Enter the reason for the exemption: it is printed on the invoice."
+        )
+    elif treatment == TaxTreatment.REVERSE_CHARGE and not cleaned["tax_id"]:
+        errors["tax_treatment"] = "Reverse charge needs the client's VAT number: enter the tax id."
+    if "tax_exemption_reason" not in errors:
+        problem = _text_errors({"tax_exemption_reason": reason})
+        errors.update(problem)
+    if rate_id is not None and (
+        type(rate_id) is not int or db.session.get(TaxRate, rate_id) is None
+    ):
+        errors["tax_rate_id"] = "Choose a tax rate from the list."
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned | {
+        "tax_treatment": treatment,
+        "tax_rate_id": rate_id,
+        # The reason belongs to an exemption; another treatment keeps none.
+        "tax_exemption_reason": reason if treatment == TaxTreatment.EXEMPT else "",
+    }
 
 
 def apply_billing(client: Client, cleaned: dict) -> None:

@@ -15,14 +15,47 @@ from portal.money import round_money
 
 @dataclass(frozen=True)
 class Rate:
-    """The name and percent a net amount is taxed at (a snapshot, not the row)."""
+    """What a net amount is taxed at (a snapshot, not the row): name, percent and the
+    EN 16931 category (UNCL 5305) with, for an exemption, the reason printed."""
 
     name: str
     percent: Decimal
+    category: str = "S"
+    exemption_reason: str = ""
 
 
-# A line without a rate is taxed at 0 %.
-NO_TAX = Rate("No tax", Decimal("0.000"))
+# No rate configured at all: nothing charged, as before tax rates existed ("not subject").
+NO_TAX = Rate("No tax", Decimal("0.000"), "O")
+REVERSE_CHARGE_NOTE = (
+    "Reverse charge: VAT to be accounted for by the recipient "
+    "(Article 196, Council Directive 2006/112/EC)"
+)
+
+
+def treatment_rate(treatment: str, exemption_reason: str, rate: tuple | None) -> Rate:
+    """The rate a client's lines are taxed at, from its treatment (SPEC.md).
+
+    `rate` is the (name, percent) of the client's chosen rate, else of the default rate,
+    else None. Standard: that rate (a 0 % rate is zero-rated, "Z"), or no tax at all.
+    Exempt and reverse charge: 0 %, with the reason the invoice prints.
+    """
+    if treatment == "exempt":
+        return Rate("Exempt", Decimal("0.000"), "E", exemption_reason)
+    if treatment == "reverse_charge":
+        return Rate("Reverse charge", Decimal("0.000"), "AE", REVERSE_CHARGE_NOTE)
+    if rate is None:
+        return NO_TAX
+    name, percent = rate
+    return Rate(name, percent, "S" if percent > 0 else "Z")
+
+
+def treatment_notes(rate: Rate) -> list[str]:
+    """What the invoice must say about its tax: the reverse-charge statement or the exemption."""
+    if rate.category == "AE":
+        return [REVERSE_CHARGE_NOTE]
+    if rate.category == "E":
+        return [f"Exempt from VAT: {rate.exemption_reason}"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -41,6 +74,8 @@ class RateTotal:
     percent: Decimal
     net: Decimal
     tax: Decimal
+    category: str = "S"
+    exemption_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +106,8 @@ def compute_taxes(lines: Iterable[TaxLine], places: int) -> TaxTotals:
             percent=rate.percent,
             net=round_money(net, places),
             tax=round_money(net * rate.percent / 100, places),
+            category=rate.category,
+            exemption_reason=rate.exemption_reason,
         )
         for rate, net in nets.items()
     )

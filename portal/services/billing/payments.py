@@ -1,0 +1,120 @@
+"""Payments against an invoice: recorded, never above the balance; Paid when covered."""
+
+from datetime import date
+
+from portal.extensions import db
+from portal.models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
+from portal.services import audit
+from portal.services.billing.invoices import InvalidTransition, allowed_moves, lock_invoice
+from portal.services.catalog.input import AmountError, parse_amount
+from portal.services.errors import ValidationFailed
+from portal.services.settings import business_today
+from portal.services.text import text_problem
+
+REFERENCE_MAX = 200
+METHOD_RULE = "Choose how it was paid: bank transfer, card, cash or other."
+
+
+def payment_errors(invoice: Invoice, values: dict) -> tuple[dict, dict]:
+    """The payment's cleaned values and a message per wrong field.
+
+    `values`: date (a date), amount (text as typed, "829.63" or "829,63"), method, reference.
+    """
+    errors, cleaned = {}, {}
+    day = values.get("date")
+    if not isinstance(day, date):
+        errors["date"] = "Enter the date the money came in, e.g. 2026-11-05."
+    elif day > business_today():
+        errors["date"] = "The payment date cannot be in the future."
+    elif day < invoice.issue_date:
+        errors["date"] = (
+            f"The invoice was issued on {invoice.issue_date.isoformat()}: "
+            "a payment cannot be dated before it."
+        )
+    cleaned["date"] = day
+    currency = invoice.currency
+    try:
+        amount = parse_amount(values.get("amount"), currency)
+    except AmountError as exc:
+        errors["amount"] = str(exc)
+    else:
+        balance = invoice.balance
+        if amount <= 0:
+            errors["amount"] = "Enter an amount above 0."
+        elif amount > balance:
+            errors["amount"] = (
+                f"The open balance is {balance} {currency.code}: a payment cannot be more."
+            )
+        cleaned["amount"] = amount
+    method = values.get("method") or ""
+    if method not in PaymentMethod.values():
+        errors["method"] = METHOD_RULE
+    cleaned["method"] = method
+    reference = (values.get("reference") or "").strip()
+    if len(reference) > REFERENCE_MAX:
+        errors["reference"] = f"Keep the reference to {REFERENCE_MAX} characters or fewer."
+    elif problem := text_problem(reference):
+        errors["reference"] = problem
+    cleaned["reference"] = reference
+    return cleaned, errors
+
+
+def record_payment(invoice: Invoice, actor, values: dict) -> Payment:
+    """Record money received; when payments reach the total the invoice becomes Paid,
+    dated by the payment that completed it.
+
+    Refused (409) on a credit note, a cancelled or a paid invoice; a wrong field is a
+    ValidationFailed. The invoice row is locked first, so two payments cannot both fit
+    one balance; the database checks paid_total <= total as well.
+    """
+    invoice = lock_invoice(invoice)
+    if invoice.kind == InvoiceKind.CREDIT_NOTE or invoice.status != InvoiceStatus.UNPAID:
+        raise InvalidTransition(invoice, "paid")
+    cleaned, errors = payment_errors(invoice, values)
+    if errors:
+        raise ValidationFailed(errors)
+    payment = Payment(invoice=invoice, created_by_id=getattr(actor, "id", None), **cleaned)
+    db.session.add(payment)
+    before = {"status": invoice.status, "paid_total": str(invoice.paid_total)}
+    invoice.paid_total += cleaned["amount"]
+    if invoice.paid_total == invoice.total:
+        invoice.status = InvoiceStatus.PAID.value
+        invoice.paid_date = cleaned["date"]
+    db.session.flush()
+    audit.record(
+        actor,
+        "invoice.payment",
+        "invoice",
+        invoice.id,
+        before,
+        {
+            "status": invoice.status,
+            "paid_total": str(invoice.paid_total),
+            "payment": {
+                "id": payment.id,
+                "date": payment.date.isoformat(),
+                "amount": str(payment.amount),
+                "method": payment.method,
+            },
+        },
+    )
+    return payment
+
+
+def mark_paid(invoice: Invoice, actor) -> Invoice:
+    """Record a payment of the whole balance, dated today: the invoice becomes Paid."""
+    invoice = lock_invoice(invoice)
+    if InvoiceStatus.PAID.value not in allowed_moves(invoice):
+        raise InvalidTransition(invoice, InvoiceStatus.PAID.value)
+    balance = invoice.balance
+    record_payment(
+        invoice,
+        actor,
+        {
+            "date": business_today(),
+            "amount": f"{balance:.{invoice.currency.decimals}f}",
+            "method": PaymentMethod.OTHER.value,
+            "reference": "Marked paid",
+        },
+    )
+    return invoice
