@@ -111,7 +111,7 @@ def reverse_charge() -> InvoiceDocument:
 
 
 def exempt() -> InvoiceDocument:
-    """An exempt invoice with its reason, no IBAN and no due date."""
+    """An exempt invoice with its reason, no IBAN and no due date (terms text only)."""
     reason = "Exempt under Article 113 of the Polish VAT Act"
     return InvoiceDocument(
         kind="invoice",
@@ -129,6 +129,7 @@ def exempt() -> InvoiceDocument:
         total=D("300.00"),
         balance=D("300.00"),
         notes=(reason,),
+        payment_terms="Payable on receipt",  # BR-CO-25: due date or terms for an amount due
     )
 
 
