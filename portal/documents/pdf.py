@@ -1,0 +1,76 @@
+"""The invoice PDF: WeasyPrint renders the page's HTML as PDF/A-3b, factur-x embeds the XML.
+
+PDF/A-3 is what lets a PDF carry a file: the Factur-X XML goes in as `factur-x.xml` with
+AFRelationship "Alternative" (Factur-X 1.07 asks for it from the BASIC profile up: the XML
+says the same as the page, it is not mere data about it), and factur-x writes the XMP that
+declares PDF/A-3 B and the Factur-X EN 16931 conformance level.
+
+Rendering never touches the network: the fetcher only serves `data:` URLs and files under
+the app's static folder. Fonts come from fontconfig (DejaVu Sans on Debian) and WeasyPrint
+embeds the subsets it uses, as PDF/A requires.
+"""
+
+import warnings
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from facturx import generate_from_binary, get_xml_from_pdf
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
+
+# The same folder create_app gives Flask as static_folder.
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+A4 = "@page { size: A4 }"
+
+
+class LocalOnlyFetcher(URLFetcher):
+    """Serve `data:` URLs and files under the static folder; refuse everything else.
+
+    A refused URL raises ValueError, which WeasyPrint logs and renders without (a missing
+    logo must not stop an invoice from being made), and nothing is ever fetched remotely.
+    """
+
+    def __init__(self, static_dir: Path = STATIC_DIR):
+        super().__init__(allowed_protocols=("data", "file"))
+        self.static_dir = static_dir.resolve()
+
+    def fetch(self, url, headers=None):
+        """Fetch `url` when it is local and allowed, else raise ValueError."""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            path = Path(unquote(parts.path)).resolve()
+            if not path.is_relative_to(self.static_dir):
+                raise ValueError(f"refused: {url} is outside the static folder")
+        elif parts.scheme != "data":
+            raise ValueError(f"refused: {url} (only data: and static files are fetched)")
+        return super().fetch(url, headers)
+
+
+def render_pdf(html: str, xml: bytes, *, base_url: str | None = None, stylesheets=None) -> bytes:
+    """The Factur-X PDF of an invoice page: A4 (unless the page says otherwise), PDF/A-3b,
+    fonts embedded, `xml` attached as factur-x.xml (checked against the EN 16931 XSD).
+
+    `base_url` resolves relative links (pass the static folder's file URL for images and
+    CSS); `stylesheets` are extra weasyprint.CSS objects or CSS strings.
+    """
+    fetcher = LocalOnlyFetcher()
+    sheets = [CSS(string=A4, url_fetcher=fetcher)]
+    for sheet in stylesheets or ():
+        sheets.append(CSS(string=sheet, url_fetcher=fetcher) if isinstance(sheet, str) else sheet)
+    page = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    with warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile for the PDF/A output intent and never closes
+        # it; CPython closes it at once, the warning is only noise (and an error in tests).
+        warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
+        pdf = page.write_pdf(stylesheets=sheets, pdf_variant="pdf/a-3b")
+    return generate_from_binary(
+        pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, afrelationship="alternative"
+    )
+
+
+def extract_xml(pdf: bytes) -> bytes:
+    """The Factur-X XML embedded in `pdf`; ValueError when there is none."""
+    filename, xml = get_xml_from_pdf(pdf, check_xsd=False)
+    if not xml:
+        raise ValueError("no Factur-X XML in this PDF")
+    return xml
