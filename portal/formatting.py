@@ -5,6 +5,7 @@ from decimal import Decimal
 from babel.numbers import format_currency, format_decimal
 
 from portal.money import format_hours, round_money
+from portal.services.countries import country_name
 from portal.services.settings import to_business_time
 
 LOCALE = "en_US"
@@ -37,6 +38,12 @@ def format_datetime_local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_business_time(moment).strftime(fmt)
 
 
+def percent_label(value: Decimal) -> str:
+    """A stored percent as people write it: 23.000 -> "23 %", 7.125 -> "7.125 %"."""
+    text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
+    return f"{text} %"
+
+
 def link_args(args) -> dict:
     """A query string's values for url_for(): url_for's own keywords ("endpoint",
     "_external", "_anchor", …) are left out, so a crafted query cannot steer the link."""
@@ -49,3 +56,5 @@ def register(app) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_hours, "hours")
     app.add_template_filter(format_datetime_local, "localtime")
+    app.add_template_filter(country_name, "country_name")
+    app.add_template_filter(percent_label, "percent")

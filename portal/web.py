@@ -4,13 +4,14 @@ arguments."""
 import re
 from collections.abc import Iterable
 
-from flask import Response, current_app, flash, request, stream_with_context
+from flask import Response, current_app, flash, redirect, request, stream_with_context
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
 from portal.services import errors
+from portal.services.billing import documents
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.reports.exports import csv_lines
 from portal.transaction import discard
@@ -127,6 +128,31 @@ def flash_refusal(exc: DomainError) -> None:
     discard()
     message = " ".join(exc.fields.values()) if isinstance(exc, ValidationFailed) else exc.message
     flash(message, "danger")
+
+
+def invoice_download(invoice, kind: str, back: str) -> Response:
+    """An invoice's PDF or XML as a download (never shown inline, never cached publicly).
+
+    An invoice whose snapshot has no e-invoice goes back to `back` with the reason.
+    """
+    try:
+        if kind == "pdf":
+            body, mimetype = documents.invoice_pdf(invoice), "application/pdf"
+        else:
+            body, mimetype = documents.invoice_xml(invoice), "application/xml"
+    except documents.DocumentIncomplete as exc:
+        flash_refusal(exc)
+        return redirect(back)
+    name = documents.document_filename(invoice, kind)
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:

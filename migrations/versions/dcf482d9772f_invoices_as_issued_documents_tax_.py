@@ -118,7 +118,7 @@ def upgrade():
         batch_op.add_column(sa.Column('notes', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
         batch_op.add_column(sa.Column('credited_invoice_id', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_invoice_credited_invoice_id'), ['credited_invoice_id'])
-        batch_op.create_foreign_key(batch_op.f('fk_invoice_credited_invoice_id_invoice'), 'invoice', ['credited_invoice_id'], ['id'], ondelete='RESTRICT')
+        batch_op.create_foreign_key(batch_op.f('fk_invoice_credited_invoice_id_invoice'), 'invoice', ['credited_invoice_id'], ['id'])
 
     with op.batch_alter_table('invoice_line', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=False, server_default='package_fee'))

@@ -8,6 +8,7 @@ from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, InvoiceStatus
+from portal.services.billing.documents import invoice_document
 from portal.services.billing.invoices import allowed_moves, cancel_invoice
 from portal.services.billing.payments import mark_paid
 from portal.services.billing.periods import parse_period
@@ -53,6 +54,7 @@ def invoice(invoice_id: int):
     return render_template(
         "admin/invoices/show.html",
         invoice=invoice,
+        doc=invoice_document(invoice),
         moves=allowed_moves(invoice),
         form=ConfirmForm(),
     )

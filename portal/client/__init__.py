@@ -9,4 +9,10 @@ bp = Blueprint("client", __name__)
 bp.before_request(require_client_user)
 answer_not_found_with_page(bp)
 
-from portal.client import exports, invoice_views, usage_views, views  # noqa: E402,F401
+from portal.client import (  # noqa: E402,F401
+    exports,
+    invoice_documents,
+    invoice_views,
+    usage_views,
+    views,
+)

@@ -47,6 +47,7 @@ class DocumentTax:
     net: Decimal
     tax: Decimal
     exemption_reason: str = ""  # required for "E" and "AE"
+    name: str = ""  # the rate's name as printed ("VAT 23%")
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,12 @@ class LocalOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def render_pdf(html: str, xml: bytes, *, base_url: str | None = None, stylesheets=None) -> bytes:
+def render_pdf(
+    html: str, xml: bytes | None, *, base_url: str | None = None, stylesheets=None
+) -> bytes:
     """The Factur-X PDF of an invoice page: A4 (unless the page says otherwise), PDF/A-3b,
     fonts embedded, `xml` attached as factur-x.xml (checked against the EN 16931 XSD).
+    Without `xml` (a snapshot EN 16931 cannot express), a plain PDF/A-3b.
 
     `base_url` resolves relative links (pass the static folder's file URL for images and
     CSS); `stylesheets` are extra weasyprint.CSS objects or CSS strings.
@@ -63,6 +66,8 @@ def render_pdf(html: str, xml: bytes, *, base_url: str | None = None, stylesheet
         # it; CPython closes it at once, the warning is only noise (and an error in tests).
         warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
         pdf = page.write_pdf(stylesheets=sheets, pdf_variant="pdf/a-3b")
+    if xml is None:
+        return pdf
     return generate_from_binary(
         pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, afrelationship="alternative"
     )

@@ -181,9 +181,9 @@ class Invoice(db.Model):
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
     tax_treatment: Mapped[str] = mapped_column(String(16), default="standard")
     notes: Mapped[list] = mapped_column(JSON, default=list)
-    credited_invoice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoice.id", ondelete="RESTRICT"), unique=True
-    )
+    # NO ACTION, not RESTRICT: SQLite checks RESTRICT row by row, so emptying the table in
+    # one statement (a credit note and its invoice together) would be refused.
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     client: Mapped[Client] = relationship()

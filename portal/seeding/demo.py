@@ -21,6 +21,7 @@ from portal.models import (
 )
 from portal.services.accounts.users import create_user
 from portal.services.billing.profiles import apply_billing, checked_billing, save_business_profile
+from portal.services.catalog.tax_rates import TaxRateInput, save_tax_rate
 from portal.services.clients.subscriptions import active_subscription, assign_plan
 from portal.services.settings import business_today, save_settings
 from portal.services.tickets.conversation import generate_ticket_number
@@ -95,6 +96,8 @@ BILLING = {
         "tax_id": "DE136695976",
         "billing_emails": ["ap@acme.example", "controlling@acme.example"],
         "po_reference": "PO-2026-0042",
+        # An EU business buying from a Polish seller: the buyer accounts for the VAT.
+        "tax_treatment": "reverse_charge",
     },
     "Nowak IT Sp. z o.o.": {
         "address_lines": ["ul. Długa 5"],
@@ -109,8 +112,13 @@ BILLING = {
         "postal_code": "97477",
         "city": "Springfield",
         "country": "US",
+        "tax_treatment": "exempt",
+        "tax_exemption_reason": "Services supplied outside the EU: place of supply outside "
+        "Poland (art. 28b of the Polish VAT Act)",
     },
 }
+# The seller's rates: Polish clients (and those without a country) pay 23 % VAT.
+TAX_RATES = [("VAT 23%", "23", "PL", True), ("VAT 8%", "8", "PL", False)]
 SUBJECTS = [
     "Mail server rejects outgoing messages",
     "SSL certificate renewal",
@@ -198,6 +206,8 @@ def seed(seed_value: int = 2026) -> None:
     admin = create_user(ADMIN[0], ADMIN[1], "admin", name=ADMIN[2])
     operators = [create_user(e, p, "operator", name=n) for e, p, n in OPERATORS]
     save_business_profile(BUSINESS, admin)
+    for name, percent, country, default in TAX_RATES:
+        save_tax_rate(None, TaxRateInput(name, percent, country, default), admin)
 
     first_day = _month_start(today, 3)
     for index, (name, code, plan_name, email) in enumerate(CLIENTS):

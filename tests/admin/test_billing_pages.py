@@ -37,7 +37,7 @@ def test_preview_shows_items_and_writes_nothing(client, admin, acme):
     assert response.status_code == 200
     assert "Nothing has been written" in response.text
     assert "€133.33" in response.text and "€60.00" in response.text
-    assert "prorated 20/30 days" in response.text and "ACME GmbH" in response.text
+    assert "20/30 of the month" in response.text and "ACME GmbH" in response.text
     assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (0, 0, 0)
 
 

@@ -17,6 +17,7 @@ def form(**values) -> dict:
         "invoice_on_close": "y",
         "due_days": "30",
         "invoice_number_format": "INV-{YYYY}-{SEQ}",
+        "credit_note_number_format": "CN-{YYYY}/{SEQ}",
     }
     return {k: v for k, v in (data | values).items() if v is not None}
 
@@ -42,13 +43,16 @@ def test_admin_saves_settings_and_the_change_is_audited(client, admin):
         "invoice_on_close": False,
         "due_days": 30,
         "invoice_number_format": "INV-{YYYY}-{SEQ}",
+        "credit_note_number_format": "CN-{YYYY}/{SEQ}",
     }
     assert stored() == expected
     assert get_settings() == expected
     (row,) = audit_rows("settings.update")
     assert row.user_id == admin.id
-    assert row.before == {k: DEFAULTS[k] for k in expected}
-    assert row.after == expected
+    changed = [k for k in expected if DEFAULTS[k] != expected[k]]  # the audit keeps changes
+    assert changed and "credit_note_number_format" not in changed
+    assert row.before == {k: DEFAULTS[k] for k in changed}
+    assert row.after == {k: expected[k] for k in changed}
     assert "Settings saved." in client.get(URL).text
 
 
@@ -73,6 +77,12 @@ BAD = [
     ({"invoice_number_format": "{{SEQ}"}, "invoice_number_format", "Braces belong"),
     ({"invoice_number_format": "A\tB{SEQ}"}, "invoice_number_format", "control characters"),
     ({"invoice_number_format": "X" * 36 + "{SEQ}"}, "invoice_number_format", "at most 40"),
+    ({"credit_note_number_format": "CN-{YYYY}"}, "credit_note_number_format", "{SEQ} is required"),
+    (
+        {"credit_note_number_format": "INV-{YYYY}-{SEQ}"},
+        "credit_note_number_format",
+        "Credit notes have their own series",
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ def test_worked_example_through_the_pages(client, login_as, f):
                 "invoice_on_close": "y",
                 "due_days": "14",
                 "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
+                "credit_note_number_format": "CN-{YYYY}/{SEQ}",
             },
         ).status_code
         == 302

@@ -79,6 +79,7 @@ def test_admin_reads_settings(client, f):
         "invoice_on_close": True,
         "due_days": 14,
         "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
+        "credit_note_number_format": "CN-{YYYY}/{SEQ}",
     }
 
 

@@ -87,9 +87,11 @@ def test_invoice_page_shows_lines_and_total(client, acme_user, f):
     lines = page[page.index("<tbody>", page.index("invoice-lines")) : page.index("</tbody>")]
     rows = lines.split("</tr>")[:-1]
     assert len(rows) == 2
-    assert "support package" in rows[0] and "10.00" in rows[0] and rows[0].count("€200.00") == 2
-    assert "overtime" in rows[1] and "1.00" in rows[1] and rows[1].count("€60.00") == 2
-    assert 'class="num fw-bold invoice-total">€260.00<' in page
+    # A package is quantity 1 at its price; overtime is hours × the hourly rate.
+    assert "support package" in rows[0] and ">1.00<" in rows[0] and rows[0].count("€200.00") == 2
+    assert "overtime" in rows[1] and "1.00 h" in rows[1] and rows[1].count("€60.00") == 2
+    assert "11.00 h used of 10.00 h included" in page
+    assert 'class="num invoice-total">€260.00<' in page
 
 
 def test_client_gets_404_for_another_clients_invoice(client, acme_user, f):

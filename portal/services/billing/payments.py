@@ -83,7 +83,8 @@ def record_payment(invoice: Invoice, actor, values: dict) -> Payment:
     db.session.flush()
     audit.record(
         actor,
-        "invoice.payment",
+        # The payment that completes the invoice is also the moment it was paid.
+        "invoice.paid" if invoice.status == InvoiceStatus.PAID else "invoice.payment",
         "invoice",
         invoice.id,
         before,

@@ -210,7 +210,8 @@ def billing_values(client: Client | None) -> dict:
     """A client's billing fields as stored (empty for a new client)."""
     if client is None:
         lists = ("address_lines", "billing_emails")
-        return {name: [] if name in lists else "" for name in CLIENT_BILLING_FIELDS}
+        empty = {name: [] if name in lists else "" for name in CLIENT_BILLING_FIELDS}
+        return empty | {"tax_treatment": TaxTreatment.STANDARD.value, "tax_rate_id": None}
     return {name: getattr(client, name) for name in CLIENT_BILLING_FIELDS}
 
 

@@ -1,0 +1,153 @@
+"""An issued invoice as a document: the values its page, PDF and Factur-X XML are made of.
+
+Everything comes from the invoice's own rows and snapshot, never from today's profiles or
+rates, so a document made a year later says what was issued. The documents show the
+invoice as issued (nothing paid yet): the XML and the PDF of an invoice never change; its
+page adds the payments and the status beside them.
+"""
+
+from decimal import Decimal
+
+from flask import render_template
+
+from portal.documents.model import DocumentLine, DocumentTax, InvoiceDocument, Party
+from portal.extensions import db
+from portal.models import Invoice, InvoiceKind, UsageRecord
+from portal.services.billing.periods import period_bounds
+from portal.services.errors import DomainError
+
+HOUR_KINDS = frozenset({"overtime", "hourly"})
+
+
+class DocumentIncomplete(DomainError):
+    """The snapshot lacks what EN 16931 requires (the seller's name and country)."""
+
+    code = "document_incomplete"
+    status = 409
+
+
+def _party(snapshot: dict, name_key: str) -> Party:
+    """A seller or buyer snapshot as a document party."""
+    emails = snapshot.get("emails") or [snapshot.get("email", "")]
+    return Party(
+        name=snapshot.get(name_key, ""),
+        address_lines=tuple(snapshot.get("address_lines") or ()),
+        postal_code=snapshot.get("postal_code", ""),
+        city=snapshot.get("city", ""),
+        country=snapshot.get("country", ""),
+        tax_id=snapshot.get("tax_id", ""),
+        email=emails[0] if emails else "",
+        phone=snapshot.get("phone", ""),
+    )
+
+
+def _month_hours(invoice: Invoice) -> dict:
+    """Hours used and included in the billed month, over the client's subscriptions."""
+    billed = invoice.credited_invoice or invoice
+    if billed.period_id is None:
+        return {}
+    query = db.select(
+        db.func.sum(UsageRecord.used_minutes), db.func.sum(UsageRecord.included_minutes)
+    ).where(UsageRecord.client_id == billed.client_id, UsageRecord.period_id == billed.period_id)
+    rows = db.session.execute(query).one()
+    if rows[0] is None:
+        return {}
+    return {"used_minutes": int(rows[0]), "included_minutes": int(rows[1])}
+
+
+def invoice_document(invoice: Invoice) -> InvoiceDocument:
+    """The document of an issued invoice or credit note."""
+    seller = invoice.seller or {}
+    credited = invoice.credited_invoice
+    billed = credited or invoice
+    period = period_bounds(billed.period.period) if billed.period else (None, None)
+    is_note = invoice.kind == InvoiceKind.CREDIT_NOTE
+    return InvoiceDocument(
+        kind=invoice.kind,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=None if is_note else invoice.due_date,
+        currency=invoice.currency.code,
+        places=invoice.currency.decimals,
+        seller=_party(seller, "legal_name"),
+        buyer=_party(invoice.buyer or {}, "name"),
+        lines=tuple(
+            DocumentLine(
+                position=line.position,
+                description=line.description,
+                quantity=line.quantity,
+                unit_code="HUR" if line.kind in HOUR_KINDS else "C62",
+                # A package line is quantity 1 at what it costs this month (SPEC.md): its
+                # fraction is in the words, and quantity × price = net, as EN 16931 checks.
+                unit_price=line.amount / line.quantity
+                if line.kind == "package_fee"
+                else line.unit_rate,
+                net=line.amount,
+                tax_category=line.tax_category,
+                tax_percent=line.tax_percent,
+            )
+            for line in invoice.lines
+        ),
+        taxes=tuple(
+            DocumentTax(t.category, t.percent, t.net, t.tax, t.exemption_reason, t.name)
+            for t in invoice.taxes
+        ),
+        net_total=invoice.net_total,
+        tax_total=invoice.tax_total,
+        total=invoice.total,
+        paid_total=Decimal(0),
+        balance=invoice.total,
+        notes=tuple(invoice.notes or ()),
+        po_reference=(invoice.buyer or {}).get("po_reference", ""),
+        credited_number=credited.number if credited else "",
+        credited_issue_date=credited.issue_date if credited else None,
+        period_start=period[0],
+        period_end=period[1],
+        bank_account_holder=seller.get("bank_account_holder", ""),
+        iban=seller.get("iban", ""),
+        bic=seller.get("bic", ""),
+        payment_terms=seller.get("payment_terms", ""),
+        footer=seller.get("invoice_footer", ""),
+        extra=_month_hours(invoice),
+    )
+
+
+def can_have_xml(doc: InvoiceDocument) -> bool:
+    """True when the snapshot has what EN 16931 requires of both parties."""
+    return all(party.name and party.country for party in (doc.seller, doc.buyer))
+
+
+def invoice_xml(invoice: Invoice, doc: InvoiceDocument | None = None) -> bytes:
+    """The Factur-X EN 16931 XML, or DocumentIncomplete (409) for a snapshot without it."""
+    doc = doc or invoice_document(invoice)
+    if not can_have_xml(doc):
+        missing = "seller" if not (doc.seller.name and doc.seller.country) else "client"
+        raise DocumentIncomplete(
+            f"{invoice.number} was issued before the {missing}'s name and country were "
+            "filled in: it has no e-invoice (its PDF and page are complete as issued)."
+        )
+    from portal.documents.facturx import cii_xml  # factur-x and drafthorse: 0.5 s to import
+
+    return cii_xml(doc)
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """The PDF: the invoice page's template on A4, with the Factur-X XML embedded when the
+    snapshot allows one."""
+    from portal.documents.pdf import STATIC_DIR, render_pdf  # WeasyPrint: 1 s to import
+
+    doc = invoice_document(invoice)
+    html = render_template("documents/invoice.html", invoice=invoice, doc=doc)
+    css = (STATIC_DIR / "css" / "document.css").read_text(encoding="utf-8")
+    xml = invoice_xml(invoice, doc) if can_have_xml(doc) else None
+    return render_pdf(html, xml, base_url=STATIC_DIR.as_uri() + "/", stylesheets=[css])
+
+
+def document_filename(invoice: Invoice, extension: str) -> str:
+    """A download name from the number: "invoice-2026-11-0001.pdf", "credit-note-CN-2026-0001.xml".
+
+    Only letters, digits and dashes, so it needs no quoting in Content-Disposition."""
+    kind = "credit-note" if invoice.kind == InvoiceKind.CREDIT_NOTE else "invoice"
+    safe = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in invoice.number)
+    safe = safe.strip("-")
+    return f"{kind}-{safe}.{extension}"
