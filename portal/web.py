@@ -1,10 +1,10 @@
 """Helpers shared by the page blueprints: service errors onto forms or the 404 page, paging
-arguments."""
+arguments, the confirmation page of irreversible buttons."""
 
 import re
 from collections.abc import Iterable
 
-from flask import Response, current_app, flash, request, stream_with_context
+from flask import Response, current_app, flash, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -127,6 +127,31 @@ def flash_refusal(exc: DomainError) -> None:
     discard()
     message = " ".join(exc.fields.values()) if isinstance(exc, ValidationFailed) else exc.message
     flash(message, "danger")
+
+
+def confirmation_page(
+    form: FlaskForm,
+    question: str,
+    consequence: str,
+    yes: str,
+    keep_url: str,
+    details: Iterable[tuple[str, str]] = (),
+    keep: str = "Keep it",
+):
+    """The second step of an irreversible button, no JavaScript needed: says what will
+    happen and posts the same form back with `confirmed=1`. Nothing of this request is kept."""
+    discard()
+    return render_template(
+        "confirm.html",
+        form=form,
+        action=request.path,
+        question=question,
+        details=list(details),
+        consequence=consequence,
+        yes=yes,
+        keep_url=keep_url,
+        keep=keep,
+    )
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
