@@ -9,7 +9,7 @@ from portal.models import AuditLogEntry, Invoice
 from portal.services.billing.close import close_period
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import assert_confirmation_page, audit_rows, confirm, submit
+from tests.helpers import assert_confirmation_page, audit_rows, confirm, csrf_token_from, submit
 
 
 @pytest.fixture
@@ -73,6 +73,10 @@ def test_cancel_asks_first_and_changes_nothing_until_confirmed(client, admin, in
         "Yes, cancel invoice",
         f'href="{url}"',
     )
+    token = csrf_token_from(asked.text)
+    for other in ("", "0", "yes"):  # only the page's own value acts; anything else asks again
+        again = client.post(f"{url}/cancel", data={"csrf_token": token, "confirmed": other})
+        assert_confirmation_page(again, f"Cancel invoice {beta.number}?")
     db.session.expire_all()
     assert db.session.get(Invoice, beta.id).status == "Unpaid"
     assert audit_rows("invoice.cancelled") == []
