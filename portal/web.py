@@ -1,10 +1,18 @@
 """Helpers shared by the page blueprints: service errors onto forms or the 404 page, paging
-arguments."""
+arguments, the confirmation page of irreversible buttons."""
 
 import re
 from collections.abc import Iterable
 
-from flask import Response, current_app, flash, redirect, request, stream_with_context
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -152,6 +160,31 @@ def invoice_download(invoice, kind: str, back: str) -> Response:
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+def confirmation_page(
+    form: FlaskForm,
+    question: str,
+    consequence: str,
+    yes: str,
+    keep_url: str,
+    details: Iterable[tuple[str, str]] = (),
+    keep: str = "Keep it",
+):
+    """The second step of an irreversible button, no JavaScript needed: says what will
+    happen and posts the same form back with `confirmed=1`. Nothing of this request is kept."""
+    discard()
+    return render_template(
+        "confirm.html",
+        form=form,
+        action=request.path,
+        question=question,
+        details=list(details),
+        consequence=consequence,
+        yes=yes,
+        keep_url=keep_url,
+        keep=keep,
     )
 
 

@@ -123,6 +123,45 @@ class AuthActions:
         return self._client.post("/logout", data={"csrf_token": csrf_token_from(page.text)})
 
 
+_CONFIRM_FORM = re.compile(
+    r'<form method="post" action="([^"]+)"[^>]*>\s*<input[^>]*name="csrf_token"[^>]*value="([^"]+)"'
+    r'[^>]*>\s*<input[^>]*name="confirmed"[^>]*value="1"',
+)
+
+
+def confirmation_form(html: str) -> tuple[str, dict]:
+    """The action and fields of a confirmation page's "Yes" form."""
+    match = _CONFIRM_FORM.search(html)
+    assert match, "not a confirmation page"
+    return match.group(1), {"csrf_token": match.group(2), "confirmed": "1"}
+
+
+def assert_confirmation_page(response, *texts: str) -> None:
+    """A confirmation page (200) that says `texts`, with no inline script or handler, under
+    the app's Content-Security-Policy."""
+    html = response.text
+    assert response.status_code == 200, response.status_code
+    confirmation_form(html)
+    for said in texts:
+        assert said in html, said
+    assert "This cannot be undone." in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline script"
+    assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler"
+    assert "javascript:" not in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+
+
+def confirm(client, page_url: str, post_url: str):
+    """Press an irreversible button on `page_url` (a POST to `post_url`), then "Yes" on the
+    confirmation page it leads to; both through the real forms. The second answer."""
+    asked = submit(client, page_url, {}, post_url)
+    assert asked.status_code == 200, f"{post_url} answered {asked.status_code}, no confirmation"
+    action, data = confirmation_form(asked.text)
+    assert action == post_url
+    return client.post(action, data=data)
+
+
 def field_error(html: str, field: str) -> str:
     """The text of a field's error message on a rendered form ("" when it has none)."""
     match = re.search(rf'<div id="{field}-error" class="invalid-feedback">(.*?)</div>', html, re.S)

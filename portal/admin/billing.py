@@ -4,20 +4,22 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm
+from portal.admin.forms import ConfirmedForm, ConfirmForm
 from portal.guards import admin_required
-from portal.services.billing.close import close_period, preview_period
+from portal.services.billing.close import close_period, ensure_past, preview_period
 from portal.services.billing.invoices import invoice_uninvoiced
-from portal.services.billing.periods import month_name
+from portal.services.billing.periods import is_period_closed, month_name, parse_period
 from portal.services.billing.queries import (
     billing_periods,
     client_names,
+    close_scope,
     currencies_by_code,
     currencies_by_id,
 )
 from portal.services.errors import DomainError
+from portal.services.settings import get_settings
 from portal.transaction import discard
-from portal.web import flash_refusal
+from portal.web import confirmation_page, flash_refusal
 
 
 @bp.get("/billing")
@@ -61,10 +63,13 @@ def billing_preview(period: str):
 @bp.post("/billing/<period>/close")
 @admin_required
 def billing_close(period: str):
-    """Close a past month; a second click finds it closed and changes nothing."""
-    if not ConfirmForm().validate_on_submit():
+    """Close a past month once confirmed; a second click finds it closed and changes nothing."""
+    form = ConfirmedForm()
+    if not form.validate_on_submit():
         flash("The form expired; please try again.", "danger")
         return redirect(url_for("admin.billing"))
+    if not form.is_confirmed():
+        return _confirm_close(form, period)
     try:
         result = close_period(period, current_user)
     except DomainError as exc:
@@ -78,6 +83,39 @@ def billing_close(period: str):
                 "success",
             )
     return redirect(url_for("admin.billing"))
+
+
+def _confirm_close(form: ConfirmedForm, period: str):
+    """Ask before closing: which month, how many subscriptions and clients it bills."""
+    try:
+        period = parse_period(period)
+        ensure_past(period)
+    except DomainError as exc:
+        flash_refusal(exc)
+        return redirect(url_for("admin.billing"))
+    month = month_name(period)
+    if is_period_closed(period):
+        consequence = f"{month} is already closed: closing it again changes nothing."
+    else:
+        subscriptions, clients = close_scope(period)
+        invoices = (
+            " and each of those clients gets an invoice with the next number"
+            if get_settings()["invoice_on_close"]
+            else "; they wait on this page to be invoiced"
+        )
+        consequence = (
+            f"It bills {subscriptions} subscription(s) of {clients} client(s): their fees and "
+            f"overtime become billable items{invoices}. After the close, time in {month} "
+            "can no longer be added, edited or deleted."
+        )
+    return confirmation_page(
+        form,
+        f"Close {month}?",
+        consequence,
+        yes=f"Yes, close {period}",
+        keep_url=url_for("admin.billing"),
+        keep="Keep it open",
+    )
 
 
 @bp.post("/billing/invoice-waiting")

@@ -5,22 +5,23 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
-from portal.admin.forms import ConfirmForm
+from portal.admin.forms import ConfirmedForm, ConfirmForm
 from portal.admin.profile_forms import joined
 from portal.extensions import db
 from portal.guards import admin_required
-from portal.models import Client, Currency
+from portal.models import Client, Currency, Subscription
 from portal.services.billing.profiles import billing_values
 from portal.services.clients import accounts as service
 from portal.services.clients.subscriptions import (
     allowed_actions,
     assignable_plans,
     cancel_subscription,
+    cancellation_end,
     reprice_subscription,
 )
 from portal.services.errors import DomainError
 from portal.services.lookups import client_for, subscription_for
-from portal.web import apply_errors, options, page_args, run_or_errors
+from portal.web import apply_errors, confirmation_page, options, page_args, run_or_errors
 
 
 @bp.route("/clients")
@@ -150,14 +151,17 @@ def client_assign_plan(client_id: int):
 @bp.post("/clients/<int:client_id>/subscriptions/<int:subscription_id>/<action>")
 @admin_required
 def client_subscription_action(client_id: int, subscription_id: int, action: str):
-    """Cancel a subscription at the end of this month, or re-price it from its plan."""
+    """Cancel a subscription at the end of this month (once confirmed), or re-price it from
+    its plan."""
     actions = {"cancel": cancel_subscription, "reprice": reprice_subscription}
     client = client_for(current_user, client_id)
     if action not in actions:
         abort(404)
     sub = subscription_for(current_user, subscription_id, client)
-    form = ConfirmForm()
+    form = ConfirmedForm()
     if form.validate_on_submit():
+        if action == "cancel" and not form.is_confirmed():
+            return _confirm_cancel(form, client, sub)
         try:
             actions[action](sub, current_user)
         except DomainError as exc:
@@ -171,3 +175,22 @@ def client_subscription_action(client_id: int, subscription_id: int, action: str
             flash(f"Subscription to {sub.plan.name} {done}.", "success")
             return redirect(url_for("admin.client", client_id=client.id))
     return _render(client, 422, action_form=form)
+
+
+def _confirm_cancel(form: ConfirmedForm, client: Client, sub: Subscription):
+    """Ask before cancelling: whose subscription, which plan, the day it ends."""
+    end = cancellation_end()
+    return confirmation_page(
+        form,
+        f"Cancel {client.name}'s subscription to {sub.plan.name}?",
+        f"It ends on {end:%Y-%m-%d}, the last day of this month, which is still billed in "
+        "full. To go on afterwards, assign a plan again from the next month.",
+        yes="Yes, cancel the subscription",
+        keep_url=url_for("admin.client", client_id=client.id),
+        details=[
+            ("Client", client.name),
+            ("Plan", sub.plan.name),
+            ("Runs", f"from {sub.start_date:%Y-%m-%d}"),
+            ("Ends on", f"{end:%Y-%m-%d}"),
+        ],
+    )

@@ -71,6 +71,17 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField()
 
 
+class ConfirmedForm(FlaskForm):
+    """An irreversible button: posted bare it asks first; it acts only with `confirmed=1`,
+    the hidden field of the confirmation page's form (web.confirmation_page)."""
+
+    confirmed = HiddenField()
+
+    def is_confirmed(self) -> bool:
+        """True when the post came from the confirmation page's "Yes" button."""
+        return self.confirmed.data == "1"
+
+
 class NewTicketForm(TicketFields):
     """Open a ticket on behalf of a client."""
 

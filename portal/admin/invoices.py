@@ -4,8 +4,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm
+from portal.admin.forms import ConfirmedForm, ConfirmForm
 from portal.extensions import db
+from portal.formatting import format_money
 from portal.guards import admin_required
 from portal.models import Client, InvoiceStatus
 from portal.services.billing.documents import invoice_document
@@ -15,7 +16,7 @@ from portal.services.billing.periods import parse_period
 from portal.services.billing.queries import invoice_list
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.lookups import invoice_for
-from portal.web import flash_refusal, id_arg, page_args, text_arg
+from portal.web import confirmation_page, flash_refusal, id_arg, page_args, text_arg
 
 
 @bp.get("/invoices")
@@ -60,15 +61,21 @@ def invoice(invoice_id: int):
     )
 
 
-def _transition(invoice_id: int, action, done: str):
-    """Apply an invoice transition from a POST, with a message either way."""
+def _transition(invoice_id: int, action, done: str, ask=None):
+    """Apply an invoice transition from a POST, with a message either way; with `ask`, a
+    post without `confirmed` gets its confirmation page instead."""
     invoice = invoice_for(current_user, invoice_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmedForm()
+    if not form.validate_on_submit():
         flash("The form expired; please try again.", "danger")
+    elif ask is not None and not form.is_confirmed():
+        return ask(form, invoice)
     else:
         try:
             action(invoice, current_user)
-            flash(f"Invoice {invoice.number} {done}.", "success")
+            note = invoice.credit_note
+            issued = f"; credit note {note.number} issued" if note is not None else ""
+            flash(f"Invoice {invoice.number} {done}{issued}.", "success")
         except DomainError as exc:
             flash_refusal(exc)
     return redirect(url_for("admin.invoice", invoice_id=invoice_id))
@@ -84,5 +91,24 @@ def invoice_mark_paid(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/cancel")
 @admin_required
 def invoice_cancel(invoice_id: int):
-    """Unpaid -> Cancelled."""
-    return _transition(invoice_id, cancel_invoice, "cancelled")
+    """Unpaid -> Cancelled, once confirmed."""
+    return _transition(invoice_id, cancel_invoice, "cancelled", ask=_confirm_cancel)
+
+
+def _confirm_cancel(form: ConfirmedForm, invoice):
+    """Ask before cancelling: which invoice, whose, how much."""
+    return confirmation_page(
+        form,
+        f"Cancel invoice {invoice.number}?",
+        "The invoice becomes Cancelled: it can no longer be paid or re-opened, and its number "
+        "stays used, so the numbering keeps no gap. A credit note of the same lines and "
+        "taxes, negated, is issued in the credit-note series.",
+        yes="Yes, cancel invoice",
+        keep_url=url_for("admin.invoice", invoice_id=invoice.id),
+        details=[
+            ("Client", invoice.client.name),
+            ("Issued", invoice.issue_date.isoformat()),
+            ("Total", format_money(invoice.total, invoice.currency)),
+            ("Status", invoice.status),
+        ],
+    )

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm, TimeEntryForm
+from portal.admin.forms import ConfirmedForm, TimeEntryForm
 from portal.models import TimeEntry
 from portal.money import HoursError, format_hours, parse_hours
 from portal.services.errors import DomainError
@@ -15,7 +15,7 @@ from portal.services.tickets.time_entries import (
     edit_time_entry,
     may_change,
 )
-from portal.web import flash_refusal, run_or_errors
+from portal.web import confirmation_page, flash_refusal, run_or_errors
 
 
 def _get_entry(entry_id: int) -> TimeEntry:
@@ -52,11 +52,14 @@ def time_entry_edit(entry_id: int):
 
 @bp.post("/time-entries/<int:entry_id>/delete")
 def time_entry_delete(entry_id: int):
-    """Delete an entry (its author or an admin, while the month is open)."""
+    """Delete an entry once confirmed (its author or an admin, while the month is open)."""
     entry = _get_entry(entry_id)
     ticket_id = entry.ticket_id
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmedForm()
+    if not form.validate_on_submit():
         flash("The form expired; please try again.", "danger")
+    elif not form.is_confirmed():
+        return _confirm_delete(form, entry)
     else:
         try:
             delete_time_entry(entry, current_user)
@@ -64,3 +67,25 @@ def time_entry_delete(entry_id: int):
         except DomainError as exc:
             flash_refusal(exc)
     return redirect(url_for("admin.ticket", ticket_id=ticket_id))
+
+
+def _confirm_delete(form: ConfirmedForm, entry: TimeEntry):
+    """Ask before deleting: which entry, on which ticket."""
+    ticket = entry.ticket
+    details = [
+        ("Ticket", f"{ticket.display_number} · {ticket.subject}"),
+        ("Work date", entry.work_date.isoformat()),
+        ("Hours", format_hours(entry.minutes)),
+        ("Operator", entry.operator.name),
+        ("Billable", "yes" if entry.billable else "no"),
+    ]
+    if entry.note:
+        details.append(("Note", entry.note))
+    return confirmation_page(
+        form,
+        f"Delete {format_hours(entry.minutes)} h of {entry.work_date:%Y-%m-%d}?",
+        f"The entry is removed from ticket {ticket.display_number} and from this month's hours.",
+        yes="Yes, delete the entry",
+        keep_url=url_for("admin.ticket", ticket_id=ticket.id),
+        details=details,
+    )

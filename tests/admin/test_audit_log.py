@@ -18,7 +18,7 @@ from portal.services import audit
 from portal.services.billing.periods import period_of
 from portal.services.settings import save_settings
 from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
-from tests.helpers import last_month_start, submit, this_month_start, today
+from tests.helpers import confirm, last_month_start, submit, this_month_start, today
 
 _ROW = re.compile(r'<tr id="audit-(\d+)">(.*?)</tr>', re.S)
 _CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
@@ -98,7 +98,7 @@ def test_actions_done_through_the_pages_are_listed_with_the_admin_who_did_them(c
     )
     assert edited.status_code == 302
     second_id = second.id
-    submit(client, f"/admin/tickets/{ticket.id}", {}, f"/admin/time-entries/{second_id}/delete")
+    confirm(client, f"/admin/tickets/{ticket.id}", f"/admin/time-entries/{second_id}/delete")
     assert db.session.get(TimeEntry, second_id) is None
     # A plan assigned from the client page, last month closed, its invoice marked paid.
     assigned = submit(
@@ -109,7 +109,7 @@ def test_actions_done_through_the_pages_are_listed_with_the_admin_who_did_them(c
     )
     assert assigned.status_code == 302
     period = period_of(last_month_start())
-    closed = submit(client, "/admin/billing", {}, f"/admin/billing/{period}/close")
+    closed = confirm(client, "/admin/billing", f"/admin/billing/{period}/close")
     assert closed.status_code == 302
     invoice = db.session.scalar(db.select(Invoice).filter_by(client_id=beta.id))
     paid = submit(

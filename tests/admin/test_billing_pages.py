@@ -8,7 +8,15 @@ from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import count, submit, this_month_start
+from tests.helpers import (
+    assert_confirmation_page,
+    confirm,
+    confirmation_form,
+    count,
+    csrf_token_from,
+    submit,
+    this_month_start,
+)
 
 
 @pytest.fixture
@@ -41,11 +49,37 @@ def test_preview_shows_items_and_writes_nothing(client, admin, acme):
     assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (0, 0, 0)
 
 
+def test_close_asks_first_and_changes_nothing_until_confirmed(client, admin, acme):
+    asked = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    assert_confirmation_page(
+        asked,
+        "Close September 2026?",
+        "It bills 1 subscription(s) of 1 client(s)",
+        "each of those clients gets an invoice",
+        "Yes, close 2026-09",
+        'href="/admin/billing"',
+    )
+    assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (0, 0, 0)
+    assert "closed:" not in client.get("/admin/billing").text  # no flash was left behind
+
+
+def test_the_preview_close_button_asks_too(client, admin, acme):
+    preview = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/preview")
+    assert 'action="/admin/billing/2026-09/close"' in preview.text
+    token = csrf_token_from(preview.text)
+    asked = client.post("/admin/billing/2026-09/close", data={"csrf_token": token})
+    assert_confirmation_page(asked, "Close September 2026?")
+    assert count(BillingPeriod) == 0
+    action, data = confirmation_form(asked.text)
+    assert client.post(action, data=data).status_code == 302
+    assert count(BillingPeriod) == 1
+
+
 def test_close_from_the_page_then_a_second_click_changes_nothing(client, admin, acme):
-    first = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    first = confirm(client, "/admin/billing", "/admin/billing/2026-09/close")
     assert first.status_code == 302
     assert "2026-09 closed: 2 items, 1 invoices." in client.get("/admin/billing").text
-    second = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    second = confirm(client, "/admin/billing", "/admin/billing/2026-09/close")
     assert second.status_code == 302
     assert "was already closed; nothing changed" in client.get("/admin/billing").text
     assert (count(BillingPeriod), count(BillableItem), count(Invoice)) == (1, 2, 1)
@@ -55,7 +89,12 @@ def test_close_from_the_page_then_a_second_click_changes_nothing(client, admin, 
 
 def test_current_month_close_is_refused_with_a_message(client, admin, acme):
     current = this_month_start().strftime("%Y-%m")
-    submit(client, "/admin/billing", {}, post_url=f"/admin/billing/{current}/close")
+    asked = submit(client, "/admin/billing", {}, post_url=f"/admin/billing/{current}/close")
+    assert asked.status_code == 302  # refused at once: nothing to confirm
+    assert "has not ended yet" in client.get("/admin/billing").text
+    page = client.get("/admin/billing").text
+    confirmed = {"csrf_token": csrf_token_from(page), "confirmed": "1"}
+    client.post(f"/admin/billing/{current}/close", data=confirmed)
     assert "has not ended yet" in client.get("/admin/billing").text
     assert count(BillingPeriod) == 0
 
@@ -84,7 +123,9 @@ def test_operators_cannot_bill(client, login_as, acme):
 def test_waiting_items_are_invoiced_on_request(client, admin, acme):
     save_settings({"invoice_on_close": False})
     db.session.commit()
-    submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    asked = submit(client, "/admin/billing", {}, post_url="/admin/billing/2026-09/close")
+    assert "they wait on this page to be invoiced" in asked.text
+    confirm(client, "/admin/billing", "/admin/billing/2026-09/close")
     page = client.get("/admin/billing").text
     assert "2 waiting" in page and "Invoice the waiting items" in page
     submit(client, "/admin/billing", {}, post_url="/admin/billing/invoice-waiting")

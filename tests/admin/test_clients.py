@@ -10,8 +10,10 @@ from portal.services.billing.periods import period_bounds, period_of
 from portal.services.clients.subscriptions import cancel_subscription
 from tests.helpers import (
     AuthActions,
+    assert_confirmation_page,
     audit_rows,
     close_month,
+    confirm,
     count,
     csrf_token_from,
     field_error,
@@ -195,16 +197,41 @@ def test_bad_client_user_input(client, admin, shop, f, change, field, message):
     assert count(User) == users_before and audit_rows("user.create") == []
 
 
+def test_cancel_asks_first_and_changes_nothing_until_confirmed(client, admin, shop):
+    acme, sub = shop["acme"], shop["sub"]
+    url = f"{page_of(acme)}/subscriptions/{sub.id}/cancel"
+    month_end = period_bounds(period_of(today()))[1]
+    asked = submit(client, page_of(acme), {}, post_url=url)
+    assert_confirmation_page(
+        asked,
+        "Cancel ACME GmbH&#39;s subscription to Standard?",
+        f"It ends on {month_end:%Y-%m-%d}, the last day of this month",
+        "Yes, cancel the subscription",
+        f'href="{page_of(acme)}"',
+    )
+    db.session.expire_all()
+    assert db.session.get(Subscription, sub.id).end_date is None
+    assert audit_rows("subscription.cancel") == []
+
+
+def test_reprice_does_not_ask(client, admin, shop, f):
+    f.update(shop["plan"].prices[0], fee=300)
+    url = f"{page_of(shop['acme'])}/subscriptions/{shop['sub'].id}/reprice"
+    assert submit(client, page_of(shop["acme"]), {}, url).status_code == 302
+    db.session.expire_all()
+    assert shop["sub"].fee == 300
+
+
 def test_cancel_ends_this_month_and_a_second_cancel_is_refused(client, admin, shop):
     acme, sub = shop["acme"], shop["sub"]
     url = f"{page_of(acme)}/subscriptions/{sub.id}/cancel"
-    assert submit(client, page_of(acme), {}, post_url=url).status_code == 302
+    assert confirm(client, page_of(acme), url).status_code == 302
     month_end = period_bounds(period_of(today()))[1]
     db.session.expire_all()
     assert sub.end_date == month_end
     page = client.get(page_of(acme)).text
     assert f"ends on {month_end:%Y-%m-%d}" in page and "Cancel at the end" not in page
-    response = submit(client, page_of(acme), {}, post_url=url)
+    response = confirm(client, page_of(acme), url)
     assert response.status_code == 422 and "already ends on" in response.text
     assert len(audit_rows("subscription.cancel")) == 1
 
@@ -219,7 +246,7 @@ def test_assign_a_plan_after_the_current_one_ends(client, admin, shop, f):
     assert "Premium" in page and "Dollar only" not in page and "Retired" not in page
     response = submit(client, page_of(acme), {"plan": str(premium.id), "start_date": today()}, url)
     assert response.status_code == 422 and "may not overlap" in field_error(response.text, "plan")
-    submit(client, page_of(acme), {}, f"{url}/{shop['sub'].id}/cancel")
+    confirm(client, page_of(acme), f"{url}/{shop['sub'].id}/cancel")
     next_month = period_bounds(period_of(today()))[1] + timedelta(days=1)
     assert f'value="{next_month.isoformat()}"' in client.get(page_of(acme)).text  # the default
     data = {"plan": str(premium.id), "start_date": next_month.isoformat()}

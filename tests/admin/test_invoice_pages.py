@@ -9,7 +9,7 @@ from portal.models import AuditLogEntry, Invoice
 from portal.services.billing.close import close_period
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import submit
+from tests.helpers import assert_confirmation_page, audit_rows, confirm, csrf_token_from, submit
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_mark_paid_then_further_moves_are_refused(client, admin, invoices):
     assert f"Invoice {acme.number} marked paid." in page and "Mark paid" not in page
     db.session.refresh(acme)
     assert acme.status == "Paid" and acme.paid_date is not None
-    submit(client, url, {}, post_url=f"{url}/cancel")  # no button, but posted anyway
+    confirm(client, url, f"{url}/cancel")  # no button, but posted anyway
     assert "it cannot become Cancelled" in client.get(url).text
     db.session.refresh(acme)
     assert acme.status == "Paid"
@@ -60,10 +60,36 @@ def test_mark_paid_then_further_moves_are_refused(client, admin, invoices):
     assert "invoice.paid" in actions
 
 
+def test_cancel_asks_first_and_changes_nothing_until_confirmed(client, admin, invoices):
+    beta = invoices["Beta Ltd"]
+    url = f"/admin/invoices/{beta.id}"
+    asked = submit(client, url, {}, post_url=f"{url}/cancel")
+    assert_confirmation_page(
+        asked,
+        f"Cancel invoice {beta.number}?",
+        "Beta Ltd",
+        "€200.00",
+        "its number stays used",
+        "Yes, cancel invoice",
+        f'href="{url}"',
+    )
+    token = csrf_token_from(asked.text)
+    for other in ("", "0", "yes"):  # only the page's own value acts; anything else asks again
+        again = client.post(f"{url}/cancel", data={"csrf_token": token, "confirmed": other})
+        assert_confirmation_page(again, f"Cancel invoice {beta.number}?")
+    db.session.expire_all()
+    assert db.session.get(Invoice, beta.id).status == "Unpaid"
+    assert audit_rows("invoice.cancelled") == []
+    assert "cancelled." not in client.get(url).text
+
+
 def test_cancel_keeps_the_number(client, admin, invoices):
     beta = invoices["Beta Ltd"]
     url = f"/admin/invoices/{beta.id}"
-    submit(client, url, {}, post_url=f"{url}/cancel")
+    response = confirm(client, url, f"{url}/cancel")
+    assert response.status_code == 302 and response.headers["Location"] == url
+    assert f"Invoice {beta.number} cancelled." in client.get(url).text
+    assert len(audit_rows("invoice.cancelled")) == 1
     db.session.refresh(beta)
     assert beta.status == "Cancelled"
     assert db.session.scalar(db.select(Invoice.number).filter_by(id=beta.id)) == beta.number
@@ -76,6 +102,7 @@ def test_operator_reads_invoices_but_cannot_change_them(client, login_as, invoic
     page = client.get(url)
     assert page.status_code == 200 and "Mark paid" not in page.text
     assert submit(client, url, {}, post_url=f"{url}/mark-paid").status_code == 403
+    assert submit(client, url, {}, post_url=f"{url}/cancel").status_code == 403
     db.session.refresh(acme)
     assert acme.status == "Unpaid"
 

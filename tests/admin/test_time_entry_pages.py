@@ -9,7 +9,15 @@ from portal.models import AuditLogEntry, BillingPeriod, TimeEntry
 from portal.services.billing.periods import period_of
 from portal.services.settings import business_today
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import AuthActions, csrf_token_from, field_error, submit
+from tests.helpers import (
+    AuthActions,
+    assert_confirmation_page,
+    audit_rows,
+    confirm,
+    csrf_token_from,
+    field_error,
+    submit,
+)
 
 
 @pytest.fixture
@@ -83,16 +91,34 @@ def test_bad_edit_keeps_the_entry(client, setup, hours):
     assert entry.minutes == 60
 
 
+def test_delete_asks_first_and_changes_nothing_until_confirmed(client, setup):
+    AuthActions(client).login(setup["author"].email)
+    entry, ticket = setup["entry"], setup["ticket"]
+    asked = submit(
+        client, f"/admin/tickets/{ticket.id}", {}, f"/admin/time-entries/{entry.id}/delete"
+    )
+    assert_confirmation_page(
+        asked,
+        f"Delete 1.00 h of {business_today():%Y-%m-%d}?",
+        f"{ticket.display_number} · {ticket.subject}",
+        setup["author"].name,
+        "first",  # the note
+        "Yes, delete the entry",
+        f'href="/admin/tickets/{ticket.id}"',
+    )
+    db.session.expire_all()
+    assert db.session.get(TimeEntry, entry.id).minutes == 60
+    assert audit_rows("time_entry.delete") == []
+
+
 def test_delete_writes_audit(client, setup):
     AuthActions(client).login(setup["author"].email)
     entry = setup["entry"]
-    response = submit(
-        client,
-        f"/admin/tickets/{setup['ticket'].id}",
-        {},
-        post_url=f"/admin/time-entries/{entry.id}/delete",
+    response = confirm(
+        client, f"/admin/tickets/{setup['ticket'].id}", f"/admin/time-entries/{entry.id}/delete"
     )
     assert response.status_code == 302
+    assert "Time entry deleted." in client.get(response.headers["Location"]).text
     assert db.session.scalar(db.select(db.func.count(TimeEntry.id))) == 0
     audit = db.session.scalar(db.select(AuditLogEntry).filter_by(action="time_entry.delete"))
     assert audit.before["minutes"] == 60 and audit.after is None
@@ -112,11 +138,8 @@ def test_closed_month_entries_cannot_change(client, setup, f):
     )
     assert response.status_code == 422
     assert "is closed" in response.text
-    response = submit(
-        client,
-        f"/admin/tickets/{setup['ticket'].id}",
-        {},
-        post_url=f"/admin/time-entries/{entry.id}/delete",
+    response = confirm(
+        client, f"/admin/tickets/{setup['ticket'].id}", f"/admin/time-entries/{entry.id}/delete"
     )
     assert "is closed" in client.get(response.headers["Location"]).text
     db.session.refresh(entry)

@@ -20,7 +20,9 @@ from tests.e2e.helpers import (
 
 
 def close_oldest_open_month(page: Page, base: str) -> str:
-    """As admin: preview the oldest month waiting for its close, then close it there."""
+    """As admin: preview the oldest month waiting for its close, close it there and confirm."""
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.goto(base + "/admin/billing")
     page.get_by_role("button", name="Preview").first.click()
     expect(page.get_by_text("Preview: a close would create these items.")).to_be_visible()
@@ -28,7 +30,12 @@ def close_oldest_open_month(page: Page, base: str) -> str:
     close = page.get_by_role("button", name=re.compile(r"^Close \d{4}-\d{2}$"))
     period = close.inner_text().split()[-1]
     close.click()
+    expect(page.get_by_role("heading", name=f"Close {month_name(period)}?")).to_be_visible()
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    expect(page.get_by_role("link", name="Keep it open")).to_be_visible()
+    page.get_by_role("button", name=f"Yes, close {period}").click()
     expect(page.get_by_text(re.compile(f"{period}.*closed"))).to_be_visible()
+    assert not problems, problems  # a blocked inline script would be a console error
     save_screenshot(page, "billing")
     return period
 

@@ -53,7 +53,7 @@ def forged_bodies(world: World) -> dict[str, dict]:
             "note": "forged",
             "billable": "y",
         },
-        "admin.time_entry_delete": {},
+        "admin.time_entry_delete": {"confirmed": "1"},  # the confirmation page's "Yes"
         "admin.currency_new": {"code": "USD", "decimals": "2", "prefix": "$", "suffix": ""},
         "admin.client_new": {
             "name": "Forged Client",
@@ -66,11 +66,11 @@ def forged_bodies(world: World) -> dict[str, dict]:
             "email": "mallory@example.com",
             "password": NEW_PASSWORD,
         },
-        "admin.client_subscription_action": {},  # cancel A's subscription
+        "admin.client_subscription_action": {"confirmed": "1"},  # cancel A's subscription
         "admin.api_tokens": {"user": a["user_id"], "name": "forged"},
         "admin.api_token_revoke": {},
         "admin.invoice_mark_paid": {},
-        "admin.invoice_cancel": {},
+        "admin.invoice_cancel": {"confirmed": "1"},
         "admin.user_disable": {},
         "admin.settings": {
             "business_timezone": "Europe/Warsaw",

@@ -4,13 +4,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import BillableItem, BillingPeriod, Client, Currency, Invoice
+from portal.models import BillableItem, BillingPeriod, Client, Currency, Invoice, Subscription
 from portal.services.billing.close import due_periods
-from portal.services.billing.periods import period_of
+from portal.services.billing.periods import period_bounds, period_of
 from portal.services.clients.search import clients_named
 from portal.services.settings import business_today
 
@@ -64,6 +64,20 @@ def billing_periods() -> list[PeriodSummary]:
         if period_id in by_id:
             by_id[period_id].invoices = count
     return sorted(summaries.values(), key=lambda s: s.period, reverse=True)
+
+
+def close_scope(period: str) -> tuple[int, int]:
+    """(subscriptions, clients) a close of the month would bill: those active on one of its
+    days, counted without billing them."""
+    first, last = period_bounds(period)
+    return db.session.execute(
+        db.select(
+            func.count(Subscription.id), func.count(func.distinct(Subscription.client_id))
+        ).where(
+            Subscription.start_date <= last,
+            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
+        )
+    ).one()
 
 
 def currencies_by_code() -> dict[str, Currency]:

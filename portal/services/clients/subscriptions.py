@@ -136,7 +136,7 @@ def cancel_refusal(subscription: Subscription) -> str | None:
     """Why the subscription cannot end at the end of this month, or None when it can."""
     if subscription.end_date is not None:
         return f"This subscription already ends on {subscription.end_date:%Y-%m-%d}."
-    if subscription.start_date > _month_end():
+    if subscription.start_date > cancellation_end():
         return (
             f"This subscription starts on {subscription.start_date:%Y-%m-%d}, after this month: "
             "it cannot end at the end of this month."
@@ -160,8 +160,9 @@ def allowed_actions(subscription: Subscription) -> frozenset[str]:
     return frozenset(name for name, refusal in refusals.items() if refusal(subscription) is None)
 
 
-def _month_end() -> date:
-    """The last day of the current month (business time zone)."""
+def cancellation_end() -> date:
+    """The last day of the current month (business time zone): where a cancel ends a
+    subscription."""
     return period_bounds(period_of(business_today()))[1]
 
 
@@ -174,7 +175,7 @@ def cancel_subscription(subscription: Subscription, actor=None) -> Subscription:
     _lock_subscription(subscription)
     if message := cancel_refusal(subscription):
         raise DomainError(message, field="subscription")
-    month_end = _month_end()
+    month_end = cancellation_end()
     subscription.end_date = month_end
     db.session.flush()
     audit.record(
