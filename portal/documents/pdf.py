@@ -11,6 +11,7 @@ embeds the subsets it uses, as PDF/A requires.
 """
 
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -46,6 +47,12 @@ class LocalOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+@lru_cache(maxsize=16)
+def _sheet(text: str) -> CSS:
+    """A parsed stylesheet, kept: the same few sheets serve every invoice."""
+    return CSS(string=text, url_fetcher=LocalOnlyFetcher())
+
+
 def render_pdf(
     html: str, xml: bytes | None, *, base_url: str | None = None, stylesheets=None
 ) -> bytes:
@@ -57,9 +64,9 @@ def render_pdf(
     CSS); `stylesheets` are extra weasyprint.CSS objects or CSS strings.
     """
     fetcher = LocalOnlyFetcher()
-    sheets = [CSS(string=A4, url_fetcher=fetcher)]
+    sheets = [_sheet(A4)]
     for sheet in stylesheets or ():
-        sheets.append(CSS(string=sheet, url_fetcher=fetcher) if isinstance(sheet, str) else sheet)
+        sheets.append(_sheet(sheet) if isinstance(sheet, str) else sheet)
     page = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
     with warnings.catch_warnings():
         # WeasyPrint 70 opens its sRGB profile for the PDF/A output intent and never closes

@@ -88,10 +88,12 @@ def test_cancel_keeps_the_number(client, admin, invoices):
     url = f"/admin/invoices/{beta.id}"
     response = confirm(client, url, f"{url}/cancel")
     assert response.status_code == 302 and response.headers["Location"] == url
-    assert f"Invoice {beta.number} cancelled." in client.get(url).text
-    assert len(audit_rows("invoice.cancelled")) == 1
+    page = client.get(url).text
     db.session.refresh(beta)
-    assert beta.status == "Cancelled"
+    note = beta.credit_note
+    assert f"Invoice {beta.number} cancelled; credit note {note.number} issued." in page
+    assert len(audit_rows("invoice.cancelled")) == 1
+    assert beta.status == "Cancelled" and note.number.startswith("CN-")
     assert db.session.scalar(db.select(Invoice.number).filter_by(id=beta.id)) == beta.number
 
 
