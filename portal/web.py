@@ -151,12 +151,16 @@ def invoice_download(invoice, kind: str, back: str) -> Response:
     except documents.DocumentIncomplete as exc:
         flash_refusal(exc)
         return redirect(back)
-    name = documents.document_filename(invoice, kind)
+    return download(body, mimetype, documents.document_filename(invoice, kind))
+
+
+def download(body, mimetype: str, filename: str) -> Response:
+    """A file to save, never shown inline or cached publicly; `filename` is plain ASCII."""
     return Response(
         body,
         mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
@@ -190,11 +194,4 @@ def confirmation_page(
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
     """A streamed CSV download; the rows are produced while the response is sent."""
-    return Response(
-        stream_with_context(csv_lines(header, rows)),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download(stream_with_context(csv_lines(header, rows)), "text/csv", filename)

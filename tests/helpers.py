@@ -87,6 +87,11 @@ def app_on_emptied_database(database_url: str):
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def bearer(token: str) -> dict:
+    """The Authorization header of an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def csrf_token_from(html: str) -> str:
     """The CSRF token of the first form on a page."""
     match = _CSRF.search(html)

@@ -55,4 +55,12 @@ def refused(exc: DomainError):
     return domain_error_response(exc)
 
 
-from portal.api import billing, catalog, openapi, tax_rates, tickets, views  # noqa: E402,F401
+from portal.api import (  # noqa: E402,F401
+    billing,
+    catalog,
+    documents,
+    openapi,
+    tax_rates,
+    tickets,
+    views,
+)

@@ -21,6 +21,7 @@ from portal.services.billing.close import close_period
 from portal.services.billing.invoices import cancel_invoice
 from portal.services.billing.profiles import save_business_profile
 from portal.services.tickets.time_entries import TimeInput, log_time
+from tests.helpers import bearer
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -242,3 +243,31 @@ def test_invoice_without_a_seller_country_has_a_pdf_but_no_xml(client, admin, f)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).text
     assert "has no e-invoice" in page
+
+
+def test_api_serves_the_pdf_and_the_xml_and_refuses_anothers(client, f, nowak_invoice):
+    admin_token = f.api_token(f.user("admin"))
+    pdf = client.get(f"/api/v1/invoices/{nowak_invoice.id}/pdf", headers=bearer(admin_token))
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    xml = client.get(
+        f"/api/v1/invoices/{nowak_invoice.id}/factur-x.xml", headers=bearer(admin_token)
+    )
+    assert xml.mimetype == "application/xml" and extract_xml(pdf.data) == xml.data
+    stranger = f.api_token(f.user("client"))
+    for path in ("pdf", "factur-x.xml"):
+        response = client.get(
+            f"/api/v1/invoices/{nowak_invoice.id}/{path}", headers=bearer(stranger)
+        )
+        assert response.status_code == 404 and response.json["error"] == "not_found"
+    own = f.api_token(f.user("client", client=nowak_invoice.client))
+    response = client.get(f"/api/v1/invoices/{nowak_invoice.id}/pdf", headers=bearer(own))
+    assert response.status_code == 200
+
+
+def test_api_xml_without_a_seller_country_is_409(client, f):
+    plan = f.plan(hours=10, prices={"EUR": ("200.00", "60.00")})
+    invoice = _bill(f, f.client("Early"), plan, date(2026, 9, 1), [], "2026-09")
+    token = f.api_token(f.user("admin"))
+    response = client.get(f"/api/v1/invoices/{invoice.id}/factur-x.xml", headers=bearer(token))
+    assert response.status_code == 409 and response.json["error"] == "document_incomplete"

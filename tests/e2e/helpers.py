@@ -2,6 +2,8 @@
 README's screenshots, written only when asked (PORTAL_SCREENSHOTS=1, `make screenshots`)."""
 
 import os
+import subprocess
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -21,6 +23,33 @@ def save_screenshot(page: Page, name: str) -> None:
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def save_pdf_screenshot(pdf: bytes, name: str) -> None:
+    """Write docs/screenshots/<name>.png of a PDF's first page (poppler's pdftoppm) when
+    PORTAL_SCREENSHOTS=1."""
+    if os.environ.get("PORTAL_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(pdf)
+        file.flush()
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "90",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                file.name,
+                str(SCREENSHOTS / name),
+            ],
+            check=True,
+        )
 
 
 def log_in(page: Page, base: str, email: str, password: str) -> None:

@@ -3,9 +3,11 @@
 import csv
 import io
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from portal.documents.pdf import extract_xml
 from portal.services.billing.periods import month_name
 from tests.e2e.helpers import (
     ADMIN,
@@ -15,6 +17,7 @@ from tests.e2e.helpers import (
     log_in,
     log_out,
     open_ticket_of,
+    save_pdf_screenshot,
     save_screenshot,
 )
 
@@ -85,6 +88,13 @@ def test_admin_closes_a_month_and_the_client_sees_the_invoice_turn_paid(page: Pa
     expect(page.locator("tbody tr", has_text=number)).to_contain_text("Paid")
     page.get_by_role("link", name=number).click()
     save_screenshot(page, "invoice")
+    # The PDF downloads as a file (never shown inline) and is the Factur-X document.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and download.value.suggested_filename.endswith(".pdf")
+    assert extract_xml(pdf).startswith(b"<?xml")
+    save_pdf_screenshot(pdf, "invoice-pdf")
     # Printable: the print style hides navigation and buttons and keeps the invoice.
     page.emulate_media(media="print")
     expect(page.locator("nav")).to_be_hidden()
