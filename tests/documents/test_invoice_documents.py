@@ -235,7 +235,7 @@ def test_client_downloads_its_own_documents_and_never_anothers(client, login_as,
         assert response.status_code == 404 and other.number not in response.text
 
 
-def test_invoice_without_a_seller_country_has_a_pdf_but_no_xml(client, admin, f):
+def test_invoice_issued_before_the_business_profile_has_a_pdf_but_no_xml(client, admin, f):
     plan = f.plan(hours=10, prices={"EUR": ("200.00", "60.00")})
     invoice = _bill(f, f.client("Early"), plan, date(2026, 9, 1), [], "2026-09")
     assert _pdf(client, invoice).data.startswith(b"%PDF")

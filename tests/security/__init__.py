@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import ApiToken, Invoice
 from portal.services.billing.close import close_period
 from portal.services.billing.periods import period_of
+from portal.services.billing.profiles import save_business_profile
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import AuthActions, csrf_token_from, last_month_start, today
 from tests.security.routes import is_api
@@ -43,6 +44,8 @@ def seed_world(f) -> World:
     tax_rate = f.tax_rate("VAT 23%", "23", country="PL", is_default=True)
     operator = f.user("operator", email="olga.operator@example.com", name="Olga Operator")
     admin = f.user("admin", email="adam.admin@example.com", name="Adam Admin")
+    seller = {"legal_name": "Seller Sp. z o.o.", "address_lines": ["ul. Prosta 1"]}
+    save_business_profile(seller | {"city": "Warszawa", "country": "PL"}, admin)
     closed_month_start = (last_month_start() - timedelta(days=1)).replace(day=1)
     period = period_of(closed_month_start)
     names = {"a": "Acme Secretcorp Alpha", "b": "Bravo Holdings Beta"}

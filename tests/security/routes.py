@@ -106,6 +106,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.client": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.invoices": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.invoice": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.invoice_pdf": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.invoice_xml": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.hours_report_page": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.hours_report_csv": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.ticket": {"GET": STAFF_PAGE},
@@ -153,6 +155,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "client.usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.invoices": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.invoice": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
+    "client.invoice_pdf": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
+    "client.invoice_xml": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.export_time_entries": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.export_usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     # API v1 (API.md's "Endpoints" table)
@@ -203,6 +207,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.items_list": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.invoices_list": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.invoices_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
+    "api.invoices_pdf": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
+    "api.invoices_xml": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.invoices_mark_paid": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
     "api.invoices_cancel": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
 }

@@ -56,8 +56,14 @@ def _month_hours(invoice: Invoice) -> dict:
 
 
 def invoice_document(invoice: Invoice) -> InvoiceDocument:
-    """The document of an issued invoice or credit note."""
+    """The document of an issued invoice or credit note.
+
+    A buyer without a country on file is taken to be in the seller's (EN 16931 requires
+    one; a client nobody gave an address is, in practice, a domestic one).
+    """
     seller = invoice.seller or {}
+    buyer = dict(invoice.buyer or {})
+    buyer["country"] = buyer.get("country") or seller.get("country", "")
     credited = invoice.credited_invoice
     billed = credited or invoice
     period = period_bounds(billed.period.period) if billed.period else (None, None)
@@ -70,7 +76,7 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
         currency=invoice.currency.code,
         places=invoice.currency.decimals,
         seller=_party(seller, "legal_name"),
-        buyer=_party(invoice.buyer or {}, "name"),
+        buyer=_party(buyer, "name"),
         lines=tuple(
             DocumentLine(
                 position=line.position,
@@ -113,18 +119,18 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
 
 
 def can_have_xml(doc: InvoiceDocument) -> bool:
-    """True when the snapshot has what EN 16931 requires of both parties."""
-    return all(party.name and party.country for party in (doc.seller, doc.buyer))
+    """True when the snapshot has what EN 16931 requires of the seller: name and country
+    (the business profile requires both; an invoice issued before it was saved has none)."""
+    return bool(doc.seller.name and doc.seller.country)
 
 
 def invoice_xml(invoice: Invoice, doc: InvoiceDocument | None = None) -> bytes:
     """The Factur-X EN 16931 XML, or DocumentIncomplete (409) for a snapshot without it."""
     doc = doc or invoice_document(invoice)
     if not can_have_xml(doc):
-        missing = "seller" if not (doc.seller.name and doc.seller.country) else "client"
         raise DocumentIncomplete(
-            f"{invoice.number} was issued before the {missing}'s name and country were "
-            "filled in: it has no e-invoice (its PDF and page are complete as issued)."
+            f"{invoice.number} was issued before the business profile was filled in: it "
+            "has no e-invoice (its PDF and page show it as issued)."
         )
     from portal.documents.facturx import cii_xml  # factur-x and drafthorse: 0.5 s to import
 
