@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.models import BillableItem, Client, Invoice, ItemKind
+from portal.models import BillableItem, Client, ItemKind
 from portal.money import round_money
 from portal.services import audit
 from portal.services.billing.invoices import item_row, plan_invoices
@@ -134,7 +134,3 @@ def add_one_off_item(
         set_committed_value(item, "invoice_id", batch.invoice_of[item.id])
     return item
 
-
-def item_invoice(item: BillableItem) -> Invoice | None:
-    """The invoice an item is on, if any."""
-    return db.session.get(Invoice, item.invoice_id) if item.invoice_id else None
