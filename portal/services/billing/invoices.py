@@ -27,6 +27,7 @@ from portal.models import (
     TaxRate,
 )
 from portal.models.types import utcnow
+from portal.money import round_money
 from portal.services import audit
 from portal.services.billing.profiles import business_values
 from portal.services.billing.taxes import (
@@ -449,7 +450,8 @@ class InvalidTransition(DomainError):
             message = f"{invoice.number} is a credit note; it cannot become {target}."
         elif invoice.status == InvoiceStatus.UNPAID and invoice.paid_total > 0:
             message = (
-                f"Invoice {invoice.number} is part-paid ({invoice.paid_total} received); "
+                f"Invoice {invoice.number} is part-paid "
+                f"({round_money(invoice.paid_total, invoice.currency.decimals)} received); "
                 f"it cannot become {target}."
             )
         else:

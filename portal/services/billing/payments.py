@@ -4,6 +4,7 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
+from portal.money import round_money
 from portal.services import audit
 from portal.services.billing.invoices import InvalidTransition, allowed_moves, lock_invoice
 from portal.services.catalog.input import AmountError, parse_amount
@@ -38,7 +39,7 @@ def payment_errors(invoice: Invoice, values: dict) -> tuple[dict, dict]:
     except AmountError as exc:
         errors["amount"] = str(exc)
     else:
-        balance = invoice.balance
+        balance = round_money(invoice.balance, currency.decimals)
         if amount <= 0:
             errors["amount"] = "Enter an amount above 0."
         elif amount > balance:
@@ -107,13 +108,12 @@ def mark_paid(invoice: Invoice, actor) -> Invoice:
     invoice = lock_invoice(invoice)
     if InvoiceStatus.PAID.value not in allowed_moves(invoice):
         raise InvalidTransition(invoice, InvoiceStatus.PAID.value)
-    balance = invoice.balance
     record_payment(
         invoice,
         actor,
         {
             "date": business_today(),
-            "amount": f"{balance:.{invoice.currency.decimals}f}",
+            "amount": f"{round_money(invoice.balance, invoice.currency.decimals)}",
             "method": PaymentMethod.OTHER.value,
             "reference": "Marked paid",
         },
