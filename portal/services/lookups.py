@@ -55,9 +55,6 @@ def invoice_for(user: User, invoice_id: int) -> Invoice:
     """An invoice with its lines, client, currency and month: staff any, a client its own."""
     options = [
         selectinload(Invoice.lines),
-        selectinload(Invoice.taxes),
-        selectinload(Invoice.payments),
-        selectinload(Invoice.credit_note),
         joinedload(Invoice.client),
         joinedload(Invoice.currency),
         joinedload(Invoice.period),
