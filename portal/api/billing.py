@@ -1,4 +1,7 @@
-"""Billing over the API: periods, preview, close, billable items, invoices, usage."""
+"""Billing over the API: periods, preview, close, billable items, invoices, payments,
+credit notes, one-off items, usage."""
+
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.api import bp
 from portal.api.common import (
@@ -15,8 +18,11 @@ from portal.api.common import (
 from portal.api.schemas import (
     CloseOut,
     InvoiceOut,
+    InvoiceQuery,
     ItemOut,
     ListQuery,
+    OneOffItemIn,
+    PaymentIn,
     PeriodOut,
     PreviewOut,
     UsageOut,
@@ -28,8 +34,9 @@ from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.billing.close import close_period, preview_period
 from portal.services.billing.invoices import cancel_invoice
-from portal.services.billing.payments import mark_paid
-from portal.services.billing.periods import parse_period
+from portal.services.billing.one_off import add_one_off_item
+from portal.services.billing.payments import mark_paid, record_payment
+from portal.services.billing.periods import parse_period, period_bounds
 from portal.services.billing.queries import (
     billing_periods,
     currencies_by_code,
@@ -37,7 +44,18 @@ from portal.services.billing.queries import (
 )
 from portal.services.clients.usage import client_usage
 from portal.services.lookups import client_for, invoice_for
+from portal.services.settings import business_today
 from portal.transaction import discard
+
+# What invoice_json reads besides the invoice row, loaded for a whole page at once.
+INVOICE_LOADS = (
+    selectinload(Invoice.lines),
+    selectinload(Invoice.taxes),
+    selectinload(Invoice.payments),
+    selectinload(Invoice.credit_note),
+    joinedload(Invoice.currency),
+    joinedload(Invoice.period),
+)
 
 
 def _period(args: dict) -> str | None:
@@ -111,32 +129,45 @@ def periods_close(period: str):
 @bp.arguments(ListQuery, location="query")
 @bp.response(200, page_of(ItemOut))
 def items_list(args: dict):
-    """Billable items, filtered by client and period."""
+    """Billable items, filtered by client and period; a one-off item waiting for its
+    month's close counts in the month of its date."""
     page, per_page = args["page"], args["per_page"]
-    query = db.select(BillableItem, BillingPeriod.period).join(
+    query = db.select(BillableItem, BillingPeriod.period).outerjoin(
         BillingPeriod, BillingPeriod.id == BillableItem.period_id
     )
     query = client_rows(query, BillableItem.client_id, args)
     if (period := _period(args)) is not None:
-        query = query.where(BillingPeriod.period == period)
+        first, last = period_bounds(period)
+        waiting = db.and_(
+            BillableItem.period_id.is_(None),
+            BillableItem.invoice_id.is_(None),
+            BillableItem.work_date.between(first, last),
+        )
+        query = query.where(db.or_(BillingPeriod.period == period, waiting))
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
     rows = db.session.execute(
-        query.order_by(BillableItem.id).limit(per_page).offset((page - 1) * per_page)
+        query.options(joinedload(BillableItem.currency))
+        .order_by(BillableItem.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return listing([item_json(item, period) for item, period in rows], total, page, per_page)
 
 
 @bp.get("/invoices")
-@bp.arguments(ListQuery, location="query")
+@bp.arguments(InvoiceQuery, location="query")
 @bp.response(200, page_of(InvoiceOut))
 def invoices_list(args: dict):
-    """Invoices, filtered by client and period."""
+    """Invoices and credit notes, filtered by client, period and kind."""
     query = client_rows(db.select(Invoice), Invoice.client_id, args)
     if (period := _period(args)) is not None:
         query = query.join(BillingPeriod, BillingPeriod.id == Invoice.period_id).where(
             BillingPeriod.period == period
         )
-    return paged(query.order_by(Invoice.id), lambda rows: [invoice_json(i) for i in rows], args)
+    if "kind" in args:
+        query = query.where(Invoice.kind == args["kind"])
+    query = query.options(*INVOICE_LOADS).order_by(Invoice.id)
+    return paged(query, lambda rows: [invoice_json(i) for i in rows], args)
 
 
 @bp.get("/invoices/<int:invoice_id>")
@@ -146,18 +177,24 @@ def invoices_get(invoice_id: int):
     return invoice_json(invoice_for(user(), invoice_id))
 
 
+def _answer(invoice: Invoice) -> dict:
+    """The invoice as it now stands (its payments and credit note read again)."""
+    db.session.expire(invoice, ["payments", "credit_note"])
+    return invoice_json(invoice)
+
+
 def _transition(invoice_id: int, action) -> dict:
     """Apply an invoice transition; 404 for an unknown invoice, 409 for a move not allowed."""
     invoice = invoice_for(user(), invoice_id)
     action(invoice, user())
-    return invoice_json(invoice)
+    return _answer(invoice)
 
 
 @bp.post("/invoices/<int:invoice_id>/mark-paid")
 @roles("admin")
 @bp.response(200, InvoiceOut)
 def invoices_mark_paid(invoice_id: int):
-    """Unpaid -> Paid; other moves are 409."""
+    """Unpaid -> Paid by a payment of the whole balance dated today; other moves are 409."""
     return _transition(invoice_id, mark_paid)
 
 
@@ -165,8 +202,39 @@ def invoices_mark_paid(invoice_id: int):
 @roles("admin")
 @bp.response(200, InvoiceOut)
 def invoices_cancel(invoice_id: int):
-    """Unpaid -> Cancelled; other moves are 409."""
+    """Unpaid with nothing paid -> Cancelled, issuing its credit note; other moves are 409."""
     return _transition(invoice_id, cancel_invoice)
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+@roles("admin")
+@found(invoice_for)
+@bp.arguments(PaymentIn)
+@bp.response(201, InvoiceOut)
+def invoices_pay(data: dict, invoice_id: int):
+    """Record a payment (at most the balance); the invoice is Paid when payments cover it.
+    409 on a credit note, a cancelled or a paid invoice."""
+    invoice = invoice_for(user(), invoice_id)
+    record_payment(invoice, user(), data)
+    return _answer(invoice)
+
+
+@bp.post("/clients/<int:client_id>/items")
+@roles("admin")
+@found(client_for)
+@bp.arguments(OneOffItemIn)
+@bp.response(201, ItemOut)
+def clients_add_item(data: dict, client_id: int):
+    """Add a one-off item: billed at its month's close, or invoiced now (`invoice_now`)."""
+    client = client_for(user(), client_id)
+    values = {
+        "description": data["description"],
+        "quantity": data["quantity"],
+        "unit_price": data["unit_price"],
+        "date": data.get("date") or business_today(),
+    }
+    item = add_one_off_item(client, values, user(), invoice_now=data["invoice_now"])
+    return item_json(item, None)
 
 
 @bp.get("/clients/<int:client_id>/usage")

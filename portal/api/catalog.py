@@ -185,13 +185,14 @@ def clients_list(args: dict):
 @bp.arguments(ClientIn)
 @bp.response(201, ClientOut)
 def clients_create(data: dict):
-    """Add a client billed in one currency (by code)."""
+    """Add a client billed in one currency (by code), with its billing profile if given."""
     code = data["currency"]
     currency = db.session.scalar(db.select(Currency).filter_by(code=code.upper()))
     if currency is None:
         raise BadRequest({"currency": f"No such currency: {code}."})
-    client = save_client(None, ClientInput(data["name"], data["email"], currency.id), user())
-    return client_json(client)
+    billing = {k: v for k, v in data.items() if k in CLIENT_BILLING_FIELDS} or None
+    changes = ClientInput(data["name"], data["email"], currency.id, billing=billing)
+    return client_json(save_client(None, changes, user()))
 
 
 @bp.get("/clients/<int:client_id>")

@@ -147,26 +147,31 @@ class Day(fields.Date):
             raise self.make_error("invalid") from None
 
 
+def _described(metadata: dict, kwargs: dict) -> fields.String:
+    """A response string field with its pattern and example, plus any metadata given."""
+    return fields.String(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+
 def money(**kwargs) -> fields.String:
     """Money in a response: a string with the currency's decimals, "133.33"."""
-    return fields.String(metadata={"pattern": MONEY_PATTERN, "example": "133.33"}, **kwargs)
+    return _described({"pattern": MONEY_PATTERN, "example": "133.33"}, kwargs)
 
 
 def hours(**kwargs) -> fields.String:
     """Hours in a response: a string with two decimals, "4.25"."""
-    return fields.String(metadata={"pattern": HOURS_PATTERN, "example": "4.25"}, **kwargs)
+    return _described({"pattern": HOURS_PATTERN, "example": "4.25"}, kwargs)
 
 
 def period(**kwargs) -> fields.String:
     """A month in a response, "2026-09"."""
-    return fields.String(metadata={"pattern": PERIOD_PATTERN, "example": "2026-09"}, **kwargs)
+    return _described({"pattern": PERIOD_PATTERN, "example": "2026-09"}, kwargs)
 
 
 def iso_date(**kwargs) -> fields.String:
     """A date in a response, "2026-09-11" (the serializers write it)."""
-    return fields.String(metadata={"format": "date", "example": "2026-09-11"}, **kwargs)
+    return _described({"format": "date", "example": "2026-09-11"}, kwargs)
 
 
 def timestamp(**kwargs) -> fields.String:
     """A date and time in a response (ISO 8601, in UTC)."""
-    return fields.String(metadata={"example": "2026-10-01T09:30:00"}, **kwargs)
+    return _described({"example": "2026-10-01T09:30:00"}, kwargs)

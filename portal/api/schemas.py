@@ -17,7 +17,16 @@ from portal.api.fields import (
     period,
     timestamp,
 )
-from portal.models import DEPARTMENTS, Priority, TicketStatus
+from portal.models import (
+    DEPARTMENTS,
+    InvoiceKind,
+    InvoiceStatus,
+    ItemKind,
+    PaymentMethod,
+    Priority,
+    TaxTreatment,
+    TicketStatus,
+)
 
 
 def one_of(choices) -> validate.OneOf:
@@ -109,14 +118,6 @@ class PlanPatch(PlanIn):
     """Changes to a plan (used partially: every key optional)."""
 
 
-class ClientIn(Input):
-    """A new client billed in one currency (by code)."""
-
-    name = Text(required=True, max_length=200)
-    email = Text(required=True, max_length=254, metadata={"example": "billing@example.com"})
-    currency = Text(required=True, max_length=3, metadata={"example": "EUR"})
-
-
 class AddressIn(Input):
     """The name, address, country and VAT number an invoice prints (seller or buyer)."""
 
@@ -145,11 +146,9 @@ class BusinessProfileIn(AddressIn):
     invoice_footer = Text(max_length=2000)
 
 
-class ClientPatch(AddressIn):
-    """Changes to a client and its billing profile; keys left out keep their value."""
+class BillingIn(AddressIn):
+    """A client's billing profile: address, billing emails, PO reference and tax treatment."""
 
-    name = Text(max_length=200)
-    email = Text(max_length=254, metadata={"example": "billing@example.com"})
     billing_emails = fields.List(
         Text(max_length=254),
         allow_none=True,
@@ -157,6 +156,78 @@ class ClientPatch(AddressIn):
         metadata={"example": ["ap@example.com", "controller@example.com"]},
     )
     po_reference = Text(max_length=100, metadata={"example": "PO-2026-0042"})
+    tax_treatment = Text(
+        validate=one_of(TaxTreatment.values()),
+        metadata={
+            "example": "standard",
+            "description": "exempt needs tax_exemption_reason; reverse_charge needs tax_id",
+        },
+    )
+    tax_rate_id = Id(
+        metadata={"description": "The client's own rate; null = none (the default rate)"}
+    )
+    tax_exemption_reason = Text(
+        max_length=300, metadata={"example": "Exempt under Art. 43(1) of the VAT Act"}
+    )
+
+
+class ClientIn(BillingIn):
+    """A new client billed in one currency (by code), with its billing profile if given."""
+
+    name = Text(required=True, max_length=200)
+    email = Text(required=True, max_length=254, metadata={"example": "billing@example.com"})
+    currency = Text(required=True, max_length=3, metadata={"example": "EUR"})
+
+
+class ClientPatch(BillingIn):
+    """Changes to a client and its billing profile; keys left out keep their value.
+
+    `tax_rate_id: null` is the one null that is a value: it takes the client's own rate
+    away (the default rate applies), as no other value could say.
+    """
+
+    name = Text(max_length=200)
+    email = Text(max_length=254, metadata={"example": "billing@example.com"})
+
+    @post_load
+    def drop_nulls(self, data, **kwargs):
+        """null means "not given", except tax_rate_id: null, which removes the rate."""
+        cleared = {"tax_rate_id": None} if data.get("tax_rate_id", missing) is None else {}
+        return super().drop_nulls(data, **kwargs) | cleared
+
+
+class PaymentIn(Input):
+    """Money received against an invoice: not in the future, above 0, at most the balance."""
+
+    date = Day(required=True, metadata={"example": "2026-11-05"})
+    amount = Text(
+        required=True,
+        max_length=32,
+        error_messages={"invalid": 'Send the amount as a string, e.g. "1000.00".'},
+        metadata={"example": "1000.00"},
+    )
+    method = Text(required=True, validate=one_of(PaymentMethod.values()))
+    reference = Text(max_length=200, load_default="", metadata={"example": "Transfer 2026/11/05"})
+
+
+class OneOffItemIn(Input):
+    """A one-off charge: billed at its month's close, or invoiced at once (`invoice_now`)."""
+
+    description = Text(required=True, max_length=300, metadata={"example": "On-site visit"})
+    quantity = Text(
+        required=True,
+        max_length=12,
+        error_messages={"invalid": 'Send the quantity as a string, e.g. "2.00".'},
+        metadata={"example": "2.00", "description": "above 0, at most 2 decimals"},
+    )
+    unit_price = Text(
+        required=True,
+        max_length=32,
+        error_messages={"invalid": 'Send the unit price as a string, e.g. "45.00".'},
+        metadata={"example": "45.00"},
+    )
+    date = Day(metadata={"description": "in an open month; default today"})
+    invoice_now = Boolean(load_default=False)
 
 
 class SubscriptionIn(Input):
@@ -234,6 +305,12 @@ class ListQuery(PageQuery):
 
     client_id = QueryId()
     period = fields.String(metadata={"example": "2026-09"})
+
+
+class InvoiceQuery(ListQuery):
+    """A page of invoices, for one client (staff), one period and one kind."""
+
+    kind = fields.String(validate=one_of(InvoiceKind.values()))
 
 
 class UsageQuery(Schema):
@@ -373,6 +450,9 @@ class ClientOut(AddressOut):
     billing_name = out(metadata={"description": "legal_name, or the name when it is empty"})
     billing_emails = out(fields.List, cls_or_instance=fields.String())
     po_reference = out()
+    tax_treatment = out(validate=validate.OneOf(TaxTreatment.values()))
+    tax_rate_id = out(fields.Integer, allow_none=True)
+    tax_exemption_reason = out()
     subscription = fields.Nested(SubscriptionOut, required=True, allow_none=True)
 
 
@@ -442,19 +522,25 @@ class PeriodOut(Output):
     total_by_currency = out(fields.Dict, keys=fields.String(), values=money())
 
 
+QUANTITY = {"pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "2.00"}
+
+
 class ItemOut(Output):
-    """A billable item."""
+    """A billable item; a one-off item has no subscription, and no period until its close."""
 
     id = out(fields.Integer)
     client_id = out(fields.Integer)
     subscription_id = out(fields.Integer, allow_none=True)
-    period = period(required=True)
-    kind = out(validate=validate.OneOf(["package_fee", "overtime", "hourly"]))
+    period = period(required=True, allow_none=True)
+    kind = out(validate=validate.OneOf(ItemKind.values()))
     description = out()
     hours = hours(required=True)
+    quantity = out(metadata=QUANTITY)
     unit_rate = money(required=True)
+    unit_price = money(required=True, metadata={"description": "= unit_rate"})
     amount = money(required=True)
     currency = out()
+    date = iso_date(required=True, allow_none=True, metadata={"description": "a one-off's date"})
     invoice_id = out(fields.Integer, allow_none=True)
 
 
@@ -472,29 +558,71 @@ class PreviewItemOut(Output):
 
 
 class InvoiceLineOut(Output):
-    """A line of an invoice."""
+    """A line of an invoice (net); on a credit note quantity and amount are negative."""
 
     position = out(fields.Integer)
+    kind = out(validate=validate.OneOf(ItemKind.values()))
     description = out()
     hours = hours(required=True)
+    quantity = out(metadata=QUANTITY)
     unit_rate = money(required=True)
     amount = money(required=True)
+    tax_name = out()
+    tax_percent = out(metadata={"pattern": PERCENT_PATTERN, "example": "23.000"})
+    tax_category = out(metadata={"example": "S", "description": "UNCL 5305: S, Z, E, AE"})
     billable_item_id = out(fields.Integer, allow_none=True)
 
 
+class InvoiceTaxOut(Output):
+    """One rate's part of an invoice: the net at that rate and the tax on it."""
+
+    name = out(metadata={"example": "VAT 23%"})
+    percent = out(metadata={"pattern": PERCENT_PATTERN, "example": "23.000"})
+    category = out(metadata={"example": "S"})
+    exemption_reason = out()
+    net = money(required=True)
+    tax = money(required=True)
+
+
+class PaymentOut(Output):
+    """A payment received against an invoice."""
+
+    id = out(fields.Integer)
+    date = iso_date(required=True)
+    amount = money(required=True)
+    method = out(validate=validate.OneOf(PaymentMethod.values()))
+    reference = out()
+
+
 class InvoiceOut(Output):
-    """An invoice with its lines."""
+    """An invoice (or credit note) as issued: parties, lines, taxes, payments, balance."""
 
     id = out(fields.Integer)
     number = out(metadata={"example": "2026/10/0031"})
+    kind = out(validate=validate.OneOf(InvoiceKind.values()))
     client_id = out(fields.Integer)
     period = period(required=True, allow_none=True)
     currency = out()
-    status = out(validate=validate.OneOf(["Unpaid", "Paid", "Cancelled"]))
+    status = out(
+        validate=validate.OneOf(InvoiceStatus.values()),
+        metadata={"description": "a credit note is Issued"},
+    )
     issue_date = iso_date(required=True)
     due_date = iso_date(required=True)
     paid_date = iso_date(required=True, allow_none=True)
+    seller = out(fields.Dict, keys=fields.String(), metadata={"description": "as issued"})
+    buyer = out(fields.Dict, keys=fields.String(), metadata={"description": "as issued"})
+    tax_treatment = out(validate=validate.OneOf(TaxTreatment.values()))
+    net_total = money(required=True)
+    tax_total = money(required=True)
     total = money(required=True)
+    paid_total = money(required=True)
+    balance = money(required=True)
+    taxes = out(fields.List, cls_or_instance=fields.Nested(InvoiceTaxOut))
+    notes = out(fields.List, cls_or_instance=fields.String())
+    payments = out(fields.List, cls_or_instance=fields.Nested(PaymentOut))
+    credit_note_id = out(fields.Integer, allow_none=True)
+    credited_invoice_id = out(fields.Integer, allow_none=True)
     lines = out(fields.List, cls_or_instance=fields.Nested(InvoiceLineOut))
 
 

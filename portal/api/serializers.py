@@ -1,5 +1,7 @@
 """JSON shapes of API.md: money and hours as fixed-decimal strings, dates ISO, ids integers."""
 
+from decimal import Decimal
+
 from portal.api.common import hours, money
 from portal.models import (
     BillableItem,
@@ -123,8 +125,13 @@ def entry_json(e: TimeEntry) -> dict:
     }
 
 
-def item_json(i: BillableItem, period: str) -> dict:
-    """A billable item."""
+def quantity(value: Decimal) -> str:
+    """A quantity with two decimals, "2.75" (negative on a credit note)."""
+    return f"{value.quantize(Decimal('0.01')):f}"
+
+
+def item_json(i: BillableItem, period: str | None) -> dict:
+    """A billable item; a one-off item has no subscription, and no period until its close."""
     return {
         "id": i.id,
         "client_id": i.client_id,
@@ -133,19 +140,23 @@ def item_json(i: BillableItem, period: str) -> dict:
         "kind": i.kind,
         "description": i.description,
         "hours": hours(i.minutes),
+        "quantity": quantity(i.quantity),
         "unit_rate": money(i.unit_rate, i.currency),
+        "unit_price": money(i.unit_rate, i.currency),
         "amount": money(i.amount, i.currency),
         "currency": i.currency.code,
+        "date": i.work_date.isoformat() if i.work_date else None,
         "invoice_id": i.invoice_id,
     }
 
 
 def invoice_json(inv: Invoice) -> dict:
-    """An invoice with its lines."""
+    """An invoice (or credit note) as issued: parties, lines, taxes, payments and balance."""
     cur = inv.currency
     return {
         "id": inv.id,
         "number": inv.number,
+        "kind": inv.kind,
         "client_id": inv.client_id,
         "period": inv.period.period if inv.period else None,
         "currency": cur.code,
@@ -153,14 +164,50 @@ def invoice_json(inv: Invoice) -> dict:
         "issue_date": inv.issue_date.isoformat(),
         "due_date": inv.due_date.isoformat(),
         "paid_date": inv.paid_date.isoformat() if inv.paid_date else None,
+        "seller": dict(inv.seller or {}),
+        "buyer": dict(inv.buyer or {}),
+        "tax_treatment": inv.tax_treatment,
+        "net_total": money(inv.net_total, cur),
+        "tax_total": money(inv.tax_total, cur),
         "total": money(inv.total, cur),
+        "paid_total": money(inv.paid_total, cur),
+        "balance": money(inv.balance, cur),
+        "taxes": [
+            {
+                "name": t.name,
+                "percent": format_percent(t.percent),
+                "category": t.category,
+                "exemption_reason": t.exemption_reason,
+                "net": money(t.net, cur),
+                "tax": money(t.tax, cur),
+            }
+            for t in inv.taxes
+        ],
+        "notes": list(inv.notes or []),
+        "payments": [
+            {
+                "id": p.id,
+                "date": p.date.isoformat(),
+                "amount": money(p.amount, cur),
+                "method": p.method,
+                "reference": p.reference,
+            }
+            for p in inv.payments
+        ],
+        "credit_note_id": inv.credit_note.id if inv.credit_note else None,
+        "credited_invoice_id": inv.credited_invoice_id,
         "lines": [
             {
                 "position": ln.position,
+                "kind": ln.kind,
                 "description": ln.description,
                 "hours": hours(ln.minutes),
+                "quantity": quantity(ln.quantity),
                 "unit_rate": money(ln.unit_rate, cur),
                 "amount": money(ln.amount, cur),
+                "tax_name": ln.tax_name,
+                "tax_percent": format_percent(ln.tax_percent),
+                "tax_category": ln.tax_category,
                 "billable_item_id": ln.billable_item_id,
             }
             for ln in inv.lines

@@ -149,7 +149,11 @@ def test_patch_changes_name_and_email_and_keeps_the_rest(client, tokens):
         ({"tax_id": "DE136695977"}, "tax_id"),
         ({"country": "ZZ"}, "country"),
         ({"currency": "USD"}, "currency"),  # not a field of the PATCH
-        ({"tax_treatment": "exempt"}, "tax_treatment"),  # comes with tax rates
+        ({"tax_treatment": "exempt"}, "tax_exemption_reason"),  # printed on the invoice
+        ({"tax_treatment": "reverse_charge"}, "tax_treatment"),  # needs the VAT number
+        ({"tax_treatment": "zero"}, "tax_treatment"),
+        ({"tax_rate_id": 999999}, "tax_rate_id"),
+        ({"tax_rate_id": "1"}, "tax_rate_id"),
         ({"name": ""}, "name"),
     ],
 )
@@ -176,3 +180,60 @@ def test_only_admins_patch_clients(client, tokens):
     assert client.patch(url, json={"city": "Bonn"}, headers=tokens["client"]).status_code == 403
     unknown = client.patch(f"{API}/clients/999999", json={"city": "Bonn"}, headers=tokens["admin"])
     assert unknown.status_code == 404
+
+
+def test_patch_sets_and_clears_the_tax_treatment_and_get_shows_it(client, tokens, f):
+    url = f"{API}/clients/{tokens['acme']}"
+    rate = f.tax_rate("VAT 7%", "7", country="DE")
+    exempt = client.patch(
+        url,
+        json={"tax_treatment": "exempt", "tax_exemption_reason": "Art. 132 VAT Directive"},
+        headers=tokens["admin"],
+    )
+    assert exempt.status_code == 200, exempt.json
+    assert (exempt.json["tax_treatment"], exempt.json["tax_exemption_reason"]) == (
+        "exempt",
+        "Art. 132 VAT Directive",
+    )
+    reverse = client.patch(
+        url,
+        json={"tax_treatment": "reverse_charge", "country": "DE", "tax_id": "DE136695976"},
+        headers=tokens["admin"],
+    )
+    assert reverse.status_code == 200, reverse.json
+    assert reverse.json["tax_treatment"] == "reverse_charge"
+    assert reverse.json["tax_exemption_reason"] == ""  # the reason belongs to an exemption
+    own_rate = client.patch(
+        url, json={"tax_treatment": "standard", "tax_rate_id": rate.id}, headers=tokens["admin"]
+    )
+    assert own_rate.json["tax_rate_id"] == rate.id
+    kept = client.patch(url, json={"city": "Bonn"}, headers=tokens["admin"])
+    assert kept.json["tax_rate_id"] == rate.id and kept.json["tax_treatment"] == "standard"
+    cleared = client.patch(url, json={"tax_rate_id": None}, headers=tokens["admin"])
+    assert cleared.status_code == 200 and cleared.json["tax_rate_id"] is None
+    got = client.get(url, headers=tokens["operator"]).json
+    assert (got["tax_treatment"], got["tax_rate_id"], got["country"]) == ("standard", None, "DE")
+
+
+def test_post_clients_takes_the_billing_profile(client, tokens):
+    body = {
+        "name": "ACME AG",
+        "email": "ap@acme.example",
+        "currency": "EUR",
+        "legal_name": "ACME Aktiengesellschaft",
+        "country": "DE",
+        "tax_id": "DE136695976",
+        "billing_emails": ["invoices@acme.example"],
+        "tax_treatment": "reverse_charge",
+    }
+    created = client.post(f"{API}/clients", json=body, headers=tokens["admin"])
+    assert created.status_code == 201, created.json
+    assert created.json["legal_name"] == "ACME Aktiengesellschaft"
+    assert created.json["tax_treatment"] == "reverse_charge"
+    assert created.json["billing_emails"] == ["invoices@acme.example"]
+    refused = client.post(
+        f"{API}/clients",
+        json={**body, "name": "Other", "tax_id": ""},
+        headers=tokens["admin"],
+    )
+    assert refused.status_code == 400 and "tax_treatment" in refused.json["fields"]

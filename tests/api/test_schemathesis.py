@@ -120,6 +120,18 @@ def valid_bodies(world: dict) -> dict:
         ("POST", "/tickets/{ticket_id}/replies"): {"message": "Looking into it."},
         ("POST", "/tickets/{ticket_id}/time-entries"): {"hours": "0:45", "note": "Checked logs"},
         ("PATCH", "/time-entries/{entry_id}"): {"note": "Checked the logs again"},
+        ("POST", "/invoices/{invoice_id}/payments"): {
+            "date": today().isoformat(),
+            "amount": "1.00",
+            "method": "bank_transfer",
+            "reference": "Transfer 42",
+        },
+        ("POST", "/clients/{client_id}/items"): {
+            "description": "On-site visit",
+            "quantity": "2.00",
+            "unit_price": "45.00",
+            "invoice_now": True,
+        },
     }
 
 
@@ -136,6 +148,8 @@ def steer(schema, world: dict) -> None:
             mine["invoice_id"] = st.just(2)
         elif context.operation.path.endswith("/mark-paid"):
             mine["invoice_id"] = st.just(1)
+        elif context.operation.path.endswith("/payments"):  # the one-off item's, invoiced now
+            mine["invoice_id"] = st.just(3)
         elif context.operation.path.endswith("/subscriptions"):  # the client without a plan
             mine["client_id"] = st.just(3)
         seeded = st.fixed_dictionaries({name: mine[name] for name in names})

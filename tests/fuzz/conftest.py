@@ -34,6 +34,7 @@ from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import factories
 from tests.helpers import (
     app_on_emptied_database,
+    delete_rows,
     last_month_day,
     last_month_start,
     make_config,
@@ -243,7 +244,7 @@ class Shop:
         """Delete every row and insert the world's rows again, with their own ids (so pages,
         sessions and tokens keep working), in one transaction."""
         for table in reversed(self.tables):
-            db.session.execute(table.delete())
+            delete_rows(table)
         for table in self.tables:
             if self.rows[table.name]:
                 db.session.execute(table.insert(), self.rows[table.name])
@@ -644,6 +645,11 @@ def valid_values(kind: str, world: World) -> list:
         "bic": ["WBKPPLPP", "DEUTDEFF500", "DEUT", "12345678"],
         "phone": ["+48 22 123 45 67", "(030) 1234-567", "call me", ""],
         "client_id": [world.ids["acme"], world.ids["bare"]],
+        "treatment": ["standard", "exempt", "reverse_charge", "zero", ""],
+        "tax_rate_id": [world.ids["vat"], world.ids["reduced"], 999999],
+        "method": ["bank_transfer", "card", "cash", "other", "cheque", ""],
+        "quantity": ["1", "2.00", "1,5", "0", "1.234", "-1", "99999.99", "100000"],
+        "invoice_kind": ["invoice", "credit_note", "quote"],
     }
     return values[kind]
 

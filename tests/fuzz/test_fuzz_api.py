@@ -59,6 +59,14 @@ ADDRESS_FIELDS = {
     "country": "country",
     "tax_id": "tax_id",
 }
+BILLING_FIELDS = {
+    **ADDRESS_FIELDS,
+    "billing_emails": "emails",
+    "po_reference": "text",
+    "tax_treatment": "treatment",
+    "tax_rate_id": "tax_rate_id",
+    "tax_exemption_reason": "text",
+}
 ENTRY_FIELDS = {"hours": "hours", "work_date": "date", "note": "text", "billable": "bool"}
 # The body fields API.md documents per endpoint, by kind ({} = the endpoint takes no body).
 BODY_FIELDS = {
@@ -79,14 +87,13 @@ BODY_FIELDS = {
     "api.tax_rates_patch": TAX_RATE_FIELDS,
     "api.plans_create": PLAN_FIELDS,
     "api.plans_patch": PLAN_FIELDS,
-    "api.clients_create": {"name": "text", "email": "email", "currency": "code"},
-    "api.clients_patch": {
+    "api.clients_create": {
         "name": "text",
         "email": "email",
-        **ADDRESS_FIELDS,
-        "billing_emails": "emails",
-        "po_reference": "text",
+        "currency": "code",
+        **BILLING_FIELDS,
     },
+    "api.clients_patch": {"name": "text", "email": "email", **BILLING_FIELDS},
     "api.business_profile_put": {
         **ADDRESS_FIELDS,
         "email": "email",
@@ -116,11 +123,24 @@ BODY_FIELDS = {
     "api.periods_close": {},
     "api.invoices_mark_paid": {},
     "api.invoices_cancel": {},
+    "api.invoices_pay": {
+        "date": "date",
+        "amount": "money",
+        "method": "method",
+        "reference": "text",
+    },
+    "api.clients_add_item": {
+        "description": "text",
+        "quantity": "quantity",
+        "unit_price": "money",
+        "date": "date",
+        "invoice_now": "bool",
+    },
 }
 # Query parameters API.md documents, beyond ?page= and ?per_page= (sent to every GET).
 QUERY_FIELDS = {
     "api.items_list": {"client_id": "client_id", "period": "period"},
-    "api.invoices_list": {"client_id": "client_id", "period": "period"},
+    "api.invoices_list": {"client_id": "client_id", "period": "period", "kind": "invoice_kind"},
     "api.clients_usage": {"period": "period"},
 }
 PAGING = {"page": "page", "per_page": "page"}
@@ -299,6 +319,19 @@ def valid_body(endpoint: str, world) -> dict | None:
             "work_date": today,
             "note": "Longer",
             "billable": False,
+        },
+        "api.invoices_pay": {
+            "date": today,
+            "amount": "10.00",
+            "method": "bank_transfer",
+            "reference": "Transfer 42",
+        },
+        "api.clients_add_item": {
+            "description": "On-site visit",
+            "quantity": "2.00",
+            "unit_price": "45.00",
+            "date": today,
+            "invoice_now": True,
         },
     }
     return bodies.get(endpoint)

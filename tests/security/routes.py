@@ -211,6 +211,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.invoices_xml": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.invoices_mark_paid": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
     "api.invoices_cancel": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
+    "api.invoices_pay": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
+    "api.clients_add_item": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
 }
 
 

@@ -133,4 +133,3 @@ def add_one_off_item(
         batch.insert()
         set_committed_value(item, "invoice_id", batch.invoice_of[item.id])
     return item
-
