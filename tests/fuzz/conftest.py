@@ -34,6 +34,7 @@ from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import factories
 from tests.helpers import (
     app_on_emptied_database,
+    delete_rows,
     last_month_day,
     last_month_start,
     make_config,
@@ -243,7 +244,7 @@ class Shop:
         """Delete every row and insert the world's rows again, with their own ids (so pages,
         sessions and tokens keep working), in one transaction."""
         for table in reversed(self.tables):
-            db.session.execute(table.delete())
+            delete_rows(table)
         for table in self.tables:
             if self.rows[table.name]:
                 db.session.execute(table.insert(), self.rows[table.name])
