@@ -138,3 +138,16 @@ def add_one_off_item(
 def item_invoice(item: BillableItem) -> Invoice | None:
     """The invoice an item is on, if any."""
     return db.session.get(Invoice, item.invoice_id) if item.invoice_id else None
+
+
+def pending_one_off_items(client: Client) -> list[BillableItem]:
+    """The client's one-off items not invoiced yet, by date."""
+    return db.session.scalars(
+        db.select(BillableItem)
+        .where(
+            BillableItem.client_id == client.id,
+            BillableItem.kind == ItemKind.ONE_OFF.value,
+            BillableItem.invoice_id.is_(None),
+        )
+        .order_by(BillableItem.work_date, BillableItem.id)
+    ).all()
