@@ -10,7 +10,10 @@ from sqlalchemy import event
 from portal import create_app
 from portal.database import write_intent
 from portal.extensions import db
+from portal.models import Invoice
 from portal.services.billing.close import close_period
+from portal.services.billing.invoices import cancel_invoice
+from portal.services.billing.payments import record_payment
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests import factories
 from tests.helpers import (
@@ -94,6 +97,14 @@ def build_world(f, scale: int) -> dict:
     for day in months:
         close_period(day.strftime("%Y-%m"))
         db.session.commit()
+    # Credit notes and part payments: the invoice lists show kinds and balances.
+    first = db.session.scalars(db.select(Invoice).order_by(Invoice.id)).all()[: 2 * scale]
+    for n, invoice in enumerate(first):
+        if n % 2:
+            cancel_invoice(invoice, operator)
+        else:
+            record_payment(invoice, operator, {"date": today(), "amount": "1.00", "method": "cash"})
+    db.session.commit()
     return {"big": big, "admin": f.user("admin"), "client_user": f.user("client", client=big)}
 
 
@@ -101,6 +112,7 @@ def build_world(f, scale: int) -> dict:
 PAGES = [
     ("admin", "/admin/"),
     ("admin", "/admin/invoices"),
+    ("admin", "/admin/invoices?kind=credit_note"),
     ("admin", "/admin/billing"),
     ("admin", "/admin/users"),
     ("client_user", "/client/tickets"),
@@ -123,8 +135,9 @@ def measure(app, f, scale: int) -> dict:
             for who, url in PAGES:
                 if who == role:
                     for per_page in PAGE_SIZES:
+                        joiner = "&" if "?" in url else "?"
                         counts[url, per_page] = counter.count_get(
-                            client, f"{url}?per_page={per_page}"
+                            client, f"{url}{joiner}per_page={per_page}"
                         )
             auth.logout()
     return counts

@@ -18,6 +18,7 @@ from portal.admin import (  # noqa: E402,F401
     currencies,
     invoice_documents,
     invoices,
+    payments,
     plans,
     reports,
     settings_views,

@@ -2,15 +2,20 @@
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.admin import bp
 from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
 from portal.admin.forms import ConfirmedForm, ConfirmForm
-from portal.admin.profile_forms import joined
+from portal.admin.invoice_forms import OneOffItemForm
+from portal.admin.profile_forms import TREATMENT_LABELS, joined, tax_rate_choices
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, Currency, Subscription
+from portal.services.billing.one_off import add_one_off_item, item_invoice, pending_one_off_items
+from portal.services.billing.periods import month_name, period_of
 from portal.services.billing.profiles import billing_values
+from portal.services.catalog.tax_rates import tax_rate_list, tax_rate_of
 from portal.services.clients import accounts as service
 from portal.services.clients.subscriptions import (
     allowed_actions,
@@ -19,8 +24,10 @@ from portal.services.clients.subscriptions import (
     cancellation_end,
     reprice_subscription,
 )
+from portal.services.countries import country_name
 from portal.services.errors import DomainError
 from portal.services.lookups import client_for, subscription_for
+from portal.services.settings import business_today
 from portal.web import apply_errors, confirmation_page, options, page_args, run_or_errors
 
 
@@ -47,11 +54,22 @@ def _render(client: Client, status: int = 200, **forms):
         )
     forms.setdefault("user_form", ClientUserForm(formdata=None))
     forms.setdefault("action_form", ConfirmForm(formdata=None))
+    if "item_form" not in forms:
+        forms["item_form"] = OneOffItemForm(formdata=None, date=business_today())
     _plan_choices(client, forms["assign_form"])
+    forms["item_form"].unit_price.label.text = f"Unit price ({client.currency.code})"
     overview = service.client_overview(client)
     actions = {s.id: allowed_actions(s) for s in overview["subscriptions"]}
     page = render_template(
-        "admin/clients/show.html", client=client, actions=actions, **overview, **forms
+        "admin/clients/show.html",
+        client=client,
+        actions=actions,
+        country=country_name(client.country),
+        treatment=TREATMENT_LABELS.get(client.tax_treatment, client.tax_treatment),
+        tax_rate=tax_rate_of(client),
+        pending_items=pending_one_off_items(client),
+        **overview,
+        **forms,
     )
     return page, status
 
@@ -88,6 +106,7 @@ def _client_form(client: Client | None):
     initial |= joined(billing_values(client))
     form = ClientForm(data=initial | {"currency": client.currency_id if client else default})
     form.currency.choices = options([("", "— choose —")] + [(c.id, c.code) for c in currencies])
+    form.tax_rate_id.choices = tax_rate_choices(tax_rate_list())
     if form.validate_on_submit():
         data = service.ClientInput(
             form.name.data or "",
@@ -194,3 +213,31 @@ def _confirm_cancel(form: ConfirmedForm, client: Client, sub: Subscription):
             ("Ends on", f"{end:%Y-%m-%d}"),
         ],
     )
+
+
+@bp.post("/clients/<int:client_id>/one-off-items")
+@admin_required
+def client_one_off_add(client_id: int):
+    """Add a one-off item: on the invoice of its month's close, or invoiced at once."""
+    client = client_for(current_user, client_id)
+    form = OneOffItemForm()
+    if form.validate_on_submit():
+        invoice_now = bool(form.invoice_now.data)
+        item = run_or_errors(
+            form,
+            lambda: add_one_off_item(client, form.values(), current_user, invoice_now=invoice_now),
+        )
+        if item is not None:
+            flash(_added_message(item), "success")
+            return redirect(url_for("admin.client", client_id=client.id))
+    return _render(client, 422, item_form=form)
+
+
+def _added_message(item) -> Markup:
+    """Where the new item went: the next invoice of its month, or its own invoice (linked)."""
+    invoice = item_invoice(item)
+    if invoice is None:
+        month = month_name(period_of(item.work_date))
+        return Markup("Added “{}” to the next invoice of {}.").format(item.description, month)
+    link = url_for("admin.invoice", invoice_id=invoice.id)
+    return Markup('Invoiced as <a href="{}">{}</a>.').format(link, invoice.number)

@@ -8,7 +8,7 @@ from portal.admin.forms import ConfirmedForm, ConfirmForm
 from portal.extensions import db
 from portal.formatting import format_money
 from portal.guards import admin_required
-from portal.models import Client, InvoiceStatus
+from portal.models import Client, InvoiceKind, InvoiceStatus
 from portal.services.billing.documents import invoice_document
 from portal.services.billing.invoices import allowed_moves, cancel_invoice
 from portal.services.billing.payments import mark_paid
@@ -18,12 +18,16 @@ from portal.services.errors import DomainError, ValidationFailed
 from portal.services.lookups import invoice_for
 from portal.web import confirmation_page, flash_refusal, id_arg, page_args, text_arg
 
+KINDS = {InvoiceKind.INVOICE.value: "Invoices", InvoiceKind.CREDIT_NOTE.value: "Credit notes"}
+
 
 @bp.get("/invoices")
 def invoices():
-    """Every invoice, newest first, filtered by client, period and status."""
+    """Every invoice and credit note, newest first, filtered by client, period, status, kind."""
     status = request.args.get("status")
     status = status if status in InvoiceStatus.values() else None
+    kind = request.args.get("kind")
+    kind = kind if kind in KINDS else None
     period = request.args.get("period") or None
     if period:
         try:
@@ -36,11 +40,13 @@ def invoices():
     page, per_page = page_args()
     return render_template(
         "admin/invoices/index.html",
-        pagination=invoice_list(client_id, period, status, page, per_page, client_name),
+        pagination=invoice_list(client_id, period, status, page, per_page, client_name, kind),
         chosen_client=db.session.get(Client, client_id) if client_id else None,
         statuses=InvoiceStatus.values(),
+        kinds=KINDS,
         filters={
             "status": status,
+            "kind": kind,
             "period": period,
             "client_id": client_id,
             "client_name": client_name,

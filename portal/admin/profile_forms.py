@@ -4,6 +4,8 @@ billing fields of the client form."""
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 
+from portal.admin.forms import optional_int
+from portal.models import TaxTreatment
 from portal.services.billing.profiles import (
     ADDRESS_FIELDS,
     ADDRESS_LINES_MAX,
@@ -13,6 +15,11 @@ from portal.services.billing.profiles import (
 from portal.services.countries import country_names as countries
 from portal.web import options
 
+TREATMENT_LABELS = {
+    TaxTreatment.STANDARD.value: "Standard",
+    TaxTreatment.EXEMPT.value: "Exempt",
+    TaxTreatment.REVERSE_CHARGE.value: "Reverse charge",
+}
 ADDRESS_HELP = f"Street and number, up to {ADDRESS_LINES_MAX} lines."
 TAX_ID_HELP = "EU VAT numbers with their country prefix, e.g. DE136695976."
 
@@ -95,10 +102,35 @@ class BillingFields(AddressFields):
         render_kw={"rows": 2},
     )
     po_reference = StringField("Purchase-order reference", description="Printed on invoices.")
+    # The service checks the treatment and the rate, so their messages come with the others.
+    tax_treatment = SelectField(
+        "Tax treatment",
+        choices=options(TREATMENT_LABELS.items()),
+        default=TaxTreatment.STANDARD.value,
+        validate_choice=False,
+    )
+    tax_rate_id = SelectField(
+        "Tax rate",
+        coerce=optional_int,
+        validate_choice=False,
+        description="For the standard treatment; exempt and reverse charge are 0 %.",
+    )
+    tax_exemption_reason = StringField(
+        "Exemption reason", description="Printed on the invoice; required when exempt."
+    )
 
     def billing_values(self) -> dict:
         """The billing fields as save_client takes them."""
         return self.address_values() | {
             "billing_emails": split_list(self.billing_emails.data or ""),
             "po_reference": self.po_reference.data or "",
+            "tax_treatment": self.tax_treatment.data or "",
+            "tax_rate_id": self.tax_rate_id.data,
+            "tax_exemption_reason": self.tax_exemption_reason.data or "",
         }
+
+
+def tax_rate_choices(rates) -> list:
+    """The tax rate select: "Default rate" (none chosen), then each rate by name."""
+    named = ((r.id, f"{r.name} ({r.percent.normalize():f} %)") for r in rates)
+    return options([("", "Default rate"), *named])

@@ -96,3 +96,60 @@ def test_new_client_can_be_added_with_billing_details(client, admin, acme):
     assert response.status_code == 302
     initech = db.session.scalar(db.select(Client).filter_by(name="Initech"))
     assert initech.country == "US" and initech.city == "Berlin"
+
+
+def test_tax_fields_are_offered_with_the_rates(client, admin, acme, f):
+    f.tax_rate("VAT 19%", "19", country="DE", is_default=True)
+    page = client.get(edit_url(acme)).text
+    assert '<option selected value="standard">Standard</option>' in page
+    assert '<option value="reverse_charge">Reverse charge</option>' in page
+    assert '<option selected value="">Default rate</option>' in page and "VAT 19% (19 %)" in page
+    assert "Printed on the invoice; required when exempt." in page
+
+
+def test_exempt_without_a_reason_gets_the_message_on_the_reason(client, admin, acme):
+    response = submit(client, edit_url(acme), form(acme, tax_treatment="exempt"))
+    assert response.status_code == 422
+    assert "Enter the reason for the exemption" in field_error(
+        response.text, "tax_exemption_reason"
+    )
+    assert reloaded(acme).tax_treatment == "standard"
+
+
+def test_reverse_charge_without_a_tax_id_gets_a_message(client, admin, acme):
+    data = form(acme, tax_treatment="reverse_charge", tax_id="")
+    response = submit(client, edit_url(acme), data)
+    assert response.status_code == 422
+    assert "needs the client&#39;s VAT number" in field_error(response.text, "tax_treatment")
+    assert reloaded(acme).tax_treatment == "standard"
+
+
+def test_unknown_tax_rate_gets_a_message(client, admin, acme):
+    response = submit(client, edit_url(acme), form(acme, tax_rate_id="999999"))
+    assert response.status_code == 422
+    assert "Choose a tax rate from the list." in field_error(response.text, "tax_rate_id")
+
+
+def test_saved_tax_and_billing_details_show_on_the_client_page(client, admin, acme, f):
+    rate = f.tax_rate("VAT 7%", "7")
+    assert submit(client, edit_url(acme), form(acme, tax_rate_id=str(rate.id))).status_code == 302
+    assert reloaded(acme).tax_rate_id == rate.id
+    details = client.get(f"/admin/clients/{acme.id}").text
+    details = details[details.index('id="billing-details"') :]
+    assert "ACME Gesellschaft mbH" in details and "Friedrichstraße 123" in details
+    assert "10117 Berlin" in details and "Germany" in details and "DE136695976" in details
+    assert "ap@acme.example, controlling@acme.example" in details and "PO-2026-0042" in details
+    assert "Standard · VAT 7%" in details
+
+    data = form(acme, tax_treatment="exempt", tax_exemption_reason="Art. 132 VAT Directive")
+    assert submit(client, edit_url(acme), data).status_code == 302
+    details = client.get(f"/admin/clients/{acme.id}").text
+    assert "Exempt · Art. 132 VAT Directive" in details
+    assert (
+        submit(client, edit_url(acme), form(acme, tax_treatment="reverse_charge")).status_code
+        == 302
+    )
+    details = client.get(f"/admin/clients/{acme.id}").text
+    assert "Reverse charge · 0 %" in details
+    edit = client.get(edit_url(acme)).text
+    assert '<option selected value="reverse_charge">' in edit

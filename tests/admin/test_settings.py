@@ -32,6 +32,7 @@ def test_page_shows_the_defaults(client, admin):
     page = client.get(URL).text
     assert '<option selected value="UTC">UTC</option>' in page
     assert 'value="14"' in page and 'value="{YYYY}/{MM}/{SEQ}"' in page
+    assert 'name="credit_note_number_format"' in page and 'value="CN-{YYYY}/{SEQ}"' in page
     assert "localtime" not in page and "Europe/Warsaw" in page
 
 

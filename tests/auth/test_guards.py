@@ -66,8 +66,10 @@ ADMIN_ONLY = {
     "/admin/clients/<int:client_id>/subscriptions",
     "/admin/clients/<int:client_id>/subscriptions/<int:subscription_id>/<action>",
     "/admin/clients/<int:client_id>/users",
+    "/admin/clients/<int:client_id>/one-off-items",
     "/admin/invoices/<int:invoice_id>/cancel",
     "/admin/invoices/<int:invoice_id>/mark-paid",
+    "/admin/invoices/<int:invoice_id>/payments",
 }
 
 

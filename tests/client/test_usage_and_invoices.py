@@ -3,7 +3,9 @@
 from portal.extensions import db
 from portal.models import Invoice
 from portal.services.billing.close import close_period
-from portal.services.billing.payments import mark_paid
+from portal.services.billing.invoices import cancel_invoice
+from portal.services.billing.one_off import add_one_off_item
+from portal.services.billing.payments import mark_paid, record_payment
 from portal.services.billing.periods import month_name, period_of
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import last_month_day, last_month_start, today
@@ -117,3 +119,35 @@ def test_staff_cannot_use_client_pages(client, login_as):
     login_as("operator")
     for url in ("/client/usage", "/client/invoices", "/client/invoices/1"):
         assert client.get(url).status_code == 403
+
+
+def _invoiced(client_row, admin, price: str) -> Invoice:
+    """A one-off item of `price` invoiced at once: its invoice."""
+    values = {"description": "Visit", "quantity": "1", "unit_price": price, "date": today()}
+    item = add_one_off_item(client_row, values, admin, invoice_now=True)
+    db.session.commit()
+    return db.session.get(Invoice, item.invoice_id)
+
+
+def _row(page: str, number: str) -> str:
+    """The invoice list row of one number."""
+    start = page.index(f">{number}</a>")
+    return page[start : page.index("</tr>", start)]
+
+
+def test_invoice_list_shows_credit_notes_and_balances(client, acme_user, f):
+    admin = f.user("admin")
+    paid = _invoiced(acme_user.client, admin, "300.00")
+    record_payment(paid, admin, {"date": today(), "amount": "120.00", "method": "card"})
+    cancelled = _invoiced(acme_user.client, admin, "80.00")
+    cancel_invoice(cancelled, admin)
+    db.session.commit()
+    note = cancelled.credit_note
+    page = client.get("/client/invoices").text
+    row = _row(page, paid.number)
+    assert "<td>Invoice</td>" in row and "€300.00" in row and "€180.00" in row
+    row = _row(page, cancelled.number)
+    assert "Cancelled" in row and "€0.00" in row  # nothing is owed on a cancelled invoice
+    row = _row(page, note.number)
+    assert "<td>Credit note</td>" in row and "€80.00" in row and "Issued" in row
+    assert f"/client/invoices/{note.id}" in page

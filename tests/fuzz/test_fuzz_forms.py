@@ -74,8 +74,10 @@ PAGE_OF = {
         lambda a, w: {"client_id": a["client_id"]},
     ),
     "admin.client_user_add": ("admin.client", lambda a, w: {"client_id": a["client_id"]}),
+    "admin.client_one_off_add": ("admin.client", lambda a, w: {"client_id": a["client_id"]}),
     "admin.invoice_cancel": ("admin.invoice", lambda a, w: {"invoice_id": a["invoice_id"]}),
     "admin.invoice_mark_paid": ("admin.invoice", lambda a, w: {"invoice_id": a["invoice_id"]}),
+    "admin.invoice_payment_add": ("admin.invoice", lambda a, w: {"invoice_id": a["invoice_id"]}),
     "admin.ticket_update": ("admin.ticket", lambda a, w: {"ticket_id": a["ticket_id"]}),
     "admin.ticket_tracking": ("admin.ticket", lambda a, w: {"ticket_id": a["ticket_id"]}),
     "admin.time_entry_delete": (
@@ -232,6 +234,7 @@ def field_kind(control: FormField) -> str:
     if control.kind == "password":
         return "password"
     named = {"code": "code", "decimals": "intstr", "due_days": "intstr", "iban": "iban"}
+    named |= {"amount": "money", "unit_price": "money", "quantity": "hours"}
     named |= {"bic": "bic", "tax_id": "tax_id", "phone": "phone", "percent": "percent"}
     return named.get(name, "text")
 

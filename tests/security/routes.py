@@ -147,6 +147,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.business_profile": {"GET": ADMIN_PAGE, "POST": ADMIN_FORM},
     "admin.invoice_mark_paid": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.invoice_cancel": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.invoice_payment_add": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.client_one_off_add": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     # client area
     "client.dashboard": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.tickets": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.models import BillableItem, Client, ItemKind
+from portal.models import BillableItem, Client, Invoice, ItemKind
 from portal.money import round_money
 from portal.services import audit
 from portal.services.billing.invoices import item_row, plan_invoices
@@ -133,3 +133,21 @@ def add_one_off_item(
         batch.insert()
         set_committed_value(item, "invoice_id", batch.invoice_of[item.id])
     return item
+
+
+def item_invoice(item: BillableItem) -> Invoice | None:
+    """The invoice an item is on, if any."""
+    return db.session.get(Invoice, item.invoice_id) if item.invoice_id else None
+
+
+def pending_one_off_items(client: Client) -> list[BillableItem]:
+    """The client's one-off items not invoiced yet, by date."""
+    return db.session.scalars(
+        db.select(BillableItem)
+        .where(
+            BillableItem.client_id == client.id,
+            BillableItem.kind == ItemKind.ONE_OFF.value,
+            BillableItem.invoice_id.is_(None),
+        )
+        .order_by(BillableItem.work_date, BillableItem.id)
+    ).all()

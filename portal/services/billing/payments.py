@@ -44,7 +44,8 @@ def payment_errors(invoice: Invoice, values: dict) -> tuple[dict, dict]:
             errors["amount"] = "Enter an amount above 0."
         elif amount > balance:
             errors["amount"] = (
-                f"The open balance is {balance} {currency.code}: a payment cannot be more."
+                f"The open balance is {balance:.{currency.decimals}f} {currency.code}: "
+                "a payment cannot be more."
             )
         cleaned["amount"] = amount
     method = values.get("method") or ""

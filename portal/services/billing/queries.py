@@ -100,8 +100,11 @@ def client_names(ids) -> dict[int, str]:
     )
 
 
-def invoice_list(client_id=None, period=None, status=None, page=1, per_page=25, client_name=None):
-    """A page of invoices, newest first, filtered by client, period and status.
+def invoice_list(
+    client_id=None, period=None, status=None, page=1, per_page=25, client_name=None, kind=None
+):
+    """A page of invoices, newest first, filtered by client, period, status and kind
+    (invoices or credit notes).
 
     Client, period and currency come in the same statement: the list shows all three.
     """
@@ -122,4 +125,6 @@ def invoice_list(client_id=None, period=None, status=None, page=1, per_page=25, 
         )
     if status:
         query = query.where(Invoice.status == status)
+    if kind:
+        query = query.where(Invoice.kind == kind)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -100,3 +100,15 @@ def save_tax_rate(rate: TaxRate | None, data: TaxRateInput, actor) -> TaxRate:
     action = "tax_rate.update" if before else "tax_rate.create"
     audit.record(actor, action, "tax_rate", rate.id, before, tax_rate_snapshot(rate))
     return rate
+
+
+def tax_rate_list() -> list[TaxRate]:
+    """Every tax rate, the default first, then by name."""
+    return db.session.scalars(
+        db.select(TaxRate).order_by(TaxRate.is_default.desc(), TaxRate.name)
+    ).all()
+
+
+def tax_rate_of(client) -> TaxRate | None:
+    """The rate a client chose (None: the default rate applies)."""
+    return db.session.get(TaxRate, client.tax_rate_id) if client.tax_rate_id else None

@@ -1,0 +1,59 @@
+"""Forms of the invoice work: recording a payment, adding a one-off item."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField
+from wtforms.validators import Optional
+
+from portal.models import PaymentMethod
+from portal.web import options
+
+PAYMENT_METHODS = {
+    PaymentMethod.BANK_TRANSFER.value: "Bank transfer",
+    PaymentMethod.CARD.value: "Card",
+    PaymentMethod.CASH.value: "Cash",
+    PaymentMethod.OTHER.value: "Other",
+}
+
+
+class PaymentForm(FlaskForm):
+    """Record money received against an invoice; the service checks every field."""
+
+    # Optional(): an empty date reaches the service, which says what to enter.
+    date = DateField("Date received", validators=[Optional()])
+    amount = StringField("Amount")
+    method = SelectField(
+        "Method",
+        choices=options([("", "— choose —"), *PAYMENT_METHODS.items()]),
+        validate_choice=False,
+    )
+    reference = StringField("Reference", description="e.g. the bank transfer's reference.")
+    submit = SubmitField("Record payment")
+
+    def values(self) -> dict:
+        """The fields as record_payment takes them."""
+        return {
+            "date": self.date.data,
+            "amount": self.amount.data or "",
+            "method": self.method.data or "",
+            "reference": self.reference.data or "",
+        }
+
+
+class OneOffItemForm(FlaskForm):
+    """Bill a client for something outside its plan, at its month's close or at once."""
+
+    description = StringField("Description", description="Printed on the invoice.")
+    quantity = StringField("Quantity", default="1", description="Up to 2 decimals, e.g. 2.5.")
+    unit_price = StringField("Unit price")
+    date = DateField("Date", validators=[Optional()])
+    invoice_now = BooleanField("Invoice it now")
+    submit = SubmitField("Add item")
+
+    def values(self) -> dict:
+        """The fields as add_one_off_item takes them."""
+        return {
+            "description": self.description.data or "",
+            "quantity": self.quantity.data or "",
+            "unit_price": self.unit_price.data or "",
+            "date": self.date.data,
+        }
