@@ -151,3 +151,14 @@ def test_invoice_list_shows_credit_notes_and_balances(client, acme_user, f):
     row = _row(page, note.number)
     assert "<td>Credit note</td>" in row and "€80.00" in row and "Issued" in row
     assert f"/client/invoices/{note.id}" in page
+
+
+def test_invoice_page_lists_the_payments_and_the_balance(client, acme_user, f):
+    invoice = bill_last_month(f, acme_user.client)
+    values = {"date": invoice.issue_date, "amount": "100.00", "method": "bank_transfer"}
+    record_payment(invoice, None, values | {"reference": "SEPA 4711"})
+    db.session.commit()
+    page = client.get(f"/client/invoices/{invoice.id}").text
+    payments = page[page.index("Payments received") :]
+    assert "Bank transfer" in payments and "SEPA 4711" in payments and "€100.00" in payments
+    assert "€160.00" in payments  # the balance of 260.00
