@@ -78,7 +78,8 @@ def time_floor(period: str) -> tuple[float, dict[int, int]]:
 
 @contextmanager
 def timed_steps():
-    """Seconds per step of the close: billing (bills_for) and each bulk write, by table."""
+    """Seconds per step of the close: billing (bills_for), each bulk write by table, and the
+    parts of issuing the invoices (buyers, taxes, numbers)."""
     from portal.services.billing import close as billing
     from portal.services.billing import invoices
 
@@ -101,6 +102,10 @@ def timed_steps():
         (invoices, "bulk_insert", lambda model, *_a: f"write {model.__tablename__}"),
         (billing, "reserve_ids", lambda *_a: "reserve ids"),
         (invoices, "reserve_ids", lambda *_a: "reserve ids"),
+        (billing, "pending_one_offs", lambda *_a: "one-off items"),
+        (invoices, "buyer_terms", lambda *_a: "read buyers and rates"),
+        (invoices, "compute_taxes", lambda *_a: "taxes"),
+        (invoices, "next_sequence_numbers", lambda *_a: "invoice numbers"),
     ]
     originals = [(module, attr, getattr(module, attr)) for module, attr, _name in patches]
     for module, attr, name in patches:

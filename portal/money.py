@@ -20,11 +20,18 @@ class HoursError(ValueError):
         super().__init__(message)
 
 
+# The quantum of each number of places (a close rounds some 100,000 amounts).
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}
+
+
 def round_money(amount: Decimal, places: int) -> Decimal:
     """Round half-up to `places` decimal places (0 for JPY, 2 for most)."""
     if isinstance(amount, float):
         raise TypeError("money must be Decimal, not float")
-    return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if not isinstance(amount, Decimal):
+        amount = Decimal(amount)
+    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def round_minutes_to_quarter(minutes: Decimal) -> int:
