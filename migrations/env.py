@@ -112,14 +112,16 @@ def run_migrations_online():
             connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
-            if sqlite:
-                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if dangling:
-                    raise RuntimeError(f"the migration left rows without their parent: {dangling}")
-        if sqlite:
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        raise RuntimeError(f"rows left without their parent: {dangling}")
+        finally:
+            if sqlite:  # the pooled connection goes back as the app expects it
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

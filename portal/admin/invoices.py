@@ -74,8 +74,12 @@ def _transition(invoice_id: int, action, done: str, ask=None):
     form = ConfirmedForm()
     if not form.validate_on_submit():
         flash("The form expired; please try again.", "danger")
-    elif ask is not None and not form.is_confirmed():
-        return ask(form, invoice)
+    elif (
+        ask is not None
+        and not form.is_confirmed()
+        and InvoiceStatus.CANCELLED in allowed_moves(invoice)
+    ):
+        return ask(form, invoice)  # a refused cancel says why at once, without asking first
     else:
         try:
             action(invoice, current_user)

@@ -120,7 +120,7 @@ def periods_close(period: str):
         "period": result.period,
         "already_closed": result.already_closed,
         "items": [item_json(i, result.period) for i in result.items],
-        "invoices": [invoice_json(inv) for inv in result.invoices],
+        "invoices": [invoice_json(inv) for inv in result.invoices_with(*INVOICE_LOADS)],
     }
 
 

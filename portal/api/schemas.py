@@ -548,8 +548,8 @@ class PreviewItemOut(Output):
     """A billable item a close would create."""
 
     client_id = out(fields.Integer)
-    subscription_id = out(fields.Integer)
-    kind = out(validate=validate.OneOf(["package_fee", "overtime", "hourly"]))
+    subscription_id = out(fields.Integer, allow_none=True)  # none for a one-off item
+    kind = out(validate=validate.OneOf(ItemKind.values()))
     description = out()
     hours = hours(required=True)
     unit_rate = money(required=True)

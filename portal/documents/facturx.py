@@ -38,7 +38,8 @@ from portal.documents.model import DocumentLine, InvoiceDocument, Party
 
 PROFILE = "urn:cen.eu:en16931:2017"
 TYPE_CODES = {"invoice": "380", "credit_note": "381"}
-EXEMPTION_CODES = {"AE": "VATEX-EU-AE"}  # E has no single code: its reason text says why
+EXEMPTION_CODES = {"AE": "VATEX-EU-AE", "O": "VATEX-EU-O"}  # E: its reason text says why
+NOT_SUBJECT = "Not subject to VAT"
 PERCENT = Decimal("0.01")
 QUANTITY = Decimal("0.0001")
 
@@ -65,8 +66,10 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         xml.trade.items.add(_line_item(line, money(line.net)))
 
     agreement = xml.trade.agreement
-    _fill_party(agreement.seller, doc.seller)
-    _fill_party(agreement.buyer, doc.buyer)
+    # BR-O-02: an invoice "not subject to VAT" names no VAT identifiers.
+    with_vat_ids = all(tax.category != "O" for tax in doc.taxes)
+    _fill_party(agreement.seller, doc.seller, with_vat_ids)
+    _fill_party(agreement.buyer, doc.buyer, with_vat_ids)
     if doc.po_reference:
         agreement.buyer_order.issuer_assigned_id = doc.po_reference
 
@@ -79,11 +82,14 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         trade_tax.type_code = "VAT"
         if tax.category in ("E", "AE"):
             trade_tax.exemption_reason = tax.exemption_reason
+        elif tax.category == "O":  # BR-O-10
+            trade_tax.exemption_reason = NOT_SUBJECT
         trade_tax.basis_amount = money(tax.net)
         trade_tax.category_code = tax.category
         if tax.category in EXEMPTION_CODES:
             trade_tax.exemption_reason_code = EXEMPTION_CODES[tax.category]
-        trade_tax.rate_applicable_percent = tax.percent.quantize(PERCENT)
+        if tax.category != "O":  # BR-O-09
+            trade_tax.rate_applicable_percent = _percent(tax.percent)
         settlement.trade_tax.add(trade_tax)
     if doc.period_start and doc.period_end:
         settlement.period.start = doc.period_start
@@ -138,6 +144,12 @@ def _serialize(xml: Document) -> bytes:
     return out
 
 
+def _percent(value: Decimal) -> Decimal:
+    """A rate as stored: two places, or three when the third is used (7.125 stays 7.125)."""
+    two = value.quantize(PERCENT)
+    return two if two == value else value.quantize(Decimal("0.001"))
+
+
 def _line_item(line: DocumentLine, net: Decimal) -> LineItem:
     """One invoice line (BG-25) with its net amount as the XML states it."""
     item = LineItem()
@@ -150,12 +162,13 @@ def _line_item(line: DocumentLine, net: Decimal) -> LineItem:
     item.delivery.billed_quantity = (quantity, line.unit_code)
     item.settlement.trade_tax.type_code = "VAT"
     item.settlement.trade_tax.category_code = line.tax_category
-    item.settlement.trade_tax.rate_applicable_percent = line.tax_percent.quantize(PERCENT)
+    if line.tax_category != "O":  # BR-O-05: "not subject to VAT" states no rate
+        item.settlement.trade_tax.rate_applicable_percent = _percent(line.tax_percent)
     item.settlement.monetary_summation.total_amount = net
     return item
 
 
-def _fill_party(target: TradeParty, party: Party) -> None:
+def _fill_party(target: TradeParty, party: Party, with_vat_id: bool = True) -> None:
     """Name, postal address, email (BT-34/BT-49, scheme EM) and VAT id (scheme VA)."""
     if not party.country:
         raise ValueError(f"{party.name}: an EN 16931 invoice needs the country (BT-40, BT-55)")
@@ -173,7 +186,7 @@ def _fill_party(target: TradeParty, party: Party) -> None:
     address.country_id = party.country
     if party.email:
         target.electronic_address.uri_ID = ("EM", party.email)
-    if party.tax_id:
+    if party.tax_id and with_vat_id:
         target.tax_registrations.add(TaxRegistration(id=("VA", party.tax_id)))
 
 

@@ -52,7 +52,9 @@ def test_mark_paid_then_further_moves_are_refused(client, admin, invoices):
     assert f"Invoice {acme.number} marked paid." in page and "Mark paid" not in page
     db.session.refresh(acme)
     assert acme.status == "Paid" and acme.paid_date is not None
-    confirm(client, url, f"{url}/cancel")  # no button, but posted anyway
+    # No button, but posted anyway: refused at once, without a confirmation page first.
+    refused = submit(client, url, {}, post_url=f"{url}/cancel")
+    assert refused.status_code == 302
     assert "it cannot become Cancelled" in client.get(url).text
     db.session.refresh(acme)
     assert acme.status == "Paid"

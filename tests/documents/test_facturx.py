@@ -217,3 +217,42 @@ def test_xml_missing_a_required_element_fails_the_schema():
 def test_not_xml_at_all_fails():
     with pytest.raises(Exception, match="not a valid XML"):
         check_xml(b"<rsm:CrossIndustryInvoice")
+
+
+def test_not_subject_to_vat_states_no_rate_and_no_vat_ids():
+    """Category O (no tax configured, and every invoice issued before tax rates): BR-O-02,
+    BR-O-05, BR-O-09 and BR-O-10."""
+    base = examples.worked_example()
+    doc = replace(
+        base,
+        lines=tuple(replace(ln, tax_category="O", tax_percent=Decimal("0")) for ln in base.lines),
+        taxes=(examples.DocumentTax("O", Decimal("0"), Decimal("1487.50"), Decimal("0.00")),),
+        tax_total=Decimal("0.00"),
+        total=Decimal("1487.50"),
+        balance=Decimal("1487.50"),
+    )
+    root = parse(doc)
+    assert root.xpath("//ram:RateApplicablePercent", namespaces=NS) == []
+    assert root.xpath("//ram:SpecifiedTaxRegistration", namespaces=NS) == []
+    assert text(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReason") == (
+        "Not subject to VAT"
+    )
+    assert text(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReasonCode") == (
+        "VATEX-EU-O"
+    )
+
+
+def test_a_rate_with_three_decimals_is_written_as_stored():
+    base = examples.worked_example()
+    rate = Decimal("7.125")
+    doc = replace(
+        base,
+        lines=tuple(replace(ln, tax_percent=rate) for ln in base.lines),
+        taxes=(examples.DocumentTax("S", rate, Decimal("1487.50"), Decimal("105.98")),),
+        tax_total=Decimal("105.98"),
+        total=Decimal("1593.48"),
+        balance=Decimal("1593.48"),
+    )
+    root = parse(doc)
+    assert set(texts(root, "//ram:RateApplicablePercent")) == {"7.125"}
+    assert set(texts(parse(base), "//ram:RateApplicablePercent")) == {"23.00"}

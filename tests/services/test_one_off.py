@@ -100,3 +100,19 @@ def test_description_is_required_and_clean(f):
             None,
         )
     assert "description" in refused.value.fields
+
+
+def test_an_amount_beyond_the_money_columns_is_a_field_error(f):
+    with pytest.raises(ValidationFailed) as refused:
+        item(f.client(), quantity="99999.99", price="999999999")
+    assert "an item is at most 999,999,999" in refused.value.fields["quantity"]
+
+
+def test_a_client_with_items_keeps_its_currency(f):
+    from portal.services.clients.accounts import ClientInput, save_client
+
+    client = f.client()
+    item(client)
+    pln = f.currency("PLN")
+    with pytest.raises(ValidationFailed, match="already billed in EUR"):
+        save_client(client, ClientInput(client.name, client.email, pln.id), None)

@@ -68,11 +68,12 @@ class CloseResult:
     @cached_property
     def invoices(self) -> list[Invoice]:
         """The period's invoices, by number."""
-        return list(
-            db.session.scalars(
-                db.select(Invoice).filter_by(period_id=self.period_id).order_by(Invoice.number)
-            )
-        )
+        return self.invoices_with()
+
+    def invoices_with(self, *options) -> list[Invoice]:
+        """The period's invoices, by number, with loader options (their lines, taxes...)."""
+        query = db.select(Invoice).filter_by(period_id=self.period_id).order_by(Invoice.number)
+        return list(db.session.scalars(query.options(*options)))
 
 
 @dataclass(frozen=True)

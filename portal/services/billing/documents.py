@@ -6,6 +6,7 @@ invoice as issued (nothing paid yet): the XML and the PDF of an invoice never ch
 page adds the payments and the status beside them.
 """
 
+from dataclasses import replace
 from decimal import Decimal
 
 from flask import render_template
@@ -56,14 +57,9 @@ def _month_hours(invoice: Invoice) -> dict:
 
 
 def invoice_document(invoice: Invoice) -> InvoiceDocument:
-    """The document of an issued invoice or credit note.
-
-    A buyer without a country on file is taken to be in the seller's (EN 16931 requires
-    one; a client nobody gave an address is, in practice, a domestic one).
-    """
+    """The document of an issued invoice or credit note, as its snapshot says."""
     seller = invoice.seller or {}
-    buyer = dict(invoice.buyer or {})
-    buyer["country"] = buyer.get("country") or seller.get("country", "")
+    buyer = invoice.buyer or {}
     credited = invoice.credited_invoice
     billed = credited or invoice
     period = period_bounds(billed.period.period) if billed.period else (None, None)
@@ -134,6 +130,10 @@ def invoice_xml(invoice: Invoice, doc: InvoiceDocument | None = None) -> bytes:
         )
     from portal.documents.facturx import cii_xml  # factur-x and drafthorse: 0.5 s to import
 
+    if not doc.buyer.country:
+        # EN 16931 requires the buyer's country (BT-55): a client nobody gave an address is
+        # declared in the seller's country. The page and the PDF print what is on file.
+        doc = replace(doc, buyer=replace(doc.buyer, country=doc.seller.country))
     return cii_xml(doc)
 
 

@@ -21,6 +21,7 @@ from portal.services.tickets.time_entries import EARLIEST_WORK_DATE
 
 DESCRIPTION_MAX = 300
 QUANTITY_MAX = Decimal("99999.99")
+AMOUNT_MAX = Decimal("999999999")  # with tax it stays within the money columns (1e12)
 AHEAD = timedelta(days=366)
 QUANTITY_RULE = "Enter a quantity above 0 with at most 2 decimals, e.g. 1, 2.5 or 2,50."
 _QUANTITY = re.compile(r"([0-9]{1,5})(?:[.,]([0-9]{1,2}))?", re.ASCII)
@@ -82,6 +83,10 @@ def checked_item(client: Client, values: dict) -> dict:
         amount = round_money(cleaned["quantity"] * cleaned["unit_price"], client.currency.decimals)
         if amount <= 0:
             errors["quantity"] = "The amount rounds to 0: raise the quantity or the price."
+        elif amount > AMOUNT_MAX:
+            errors["quantity"] = (
+                f"Quantity × unit price comes to {amount}: an item is at most {AMOUNT_MAX:,}."
+            )
         cleaned["amount"] = amount
     if errors:
         raise ValidationFailed(errors)

@@ -68,6 +68,20 @@ def has_subscription(client: Client) -> bool:
     return client.id is not None and db.session.scalar(query) is not None
 
 
+def has_billing(client: Client) -> bool:
+    """True once the client has a subscription, a billable item or an invoice: from then on
+    its currency is fixed (one invoice never adds two currencies)."""
+    if client.id is None:
+        return False
+    if has_subscription(client):
+        return True
+    for model in (BillableItem, Invoice):
+        query = db.select(model.id).where(model.client_id == client.id).limit(1)
+        if db.session.scalar(query) is not None:
+            return True
+    return False
+
+
 def _client_errors(client: Client | None, data: ClientInput) -> dict[str, str]:
     """Every rule a client account must meet, as field -> message."""
     errors = {}
@@ -86,10 +100,10 @@ def _client_errors(client: Client | None, data: ClientInput) -> dict[str, str]:
     currency = db.session.get(Currency, data.currency_id) if data.currency_id else None
     if currency is None:
         errors["currency"] = "Choose the currency the client is billed in."
-    elif client is not None and currency.id != client.currency_id and has_subscription(client):
+    elif client is not None and currency.id != client.currency_id and has_billing(client):
         errors["currency"] = (
-            f"{client.name} already has a subscription in {client.currency.code}: "
-            "the currency cannot change."
+            f"{client.name} is already billed in {client.currency.code} (a subscription, an "
+            "item or an invoice): the currency cannot change."
         )
     return errors
 
