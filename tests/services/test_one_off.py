@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import BillableItem, Invoice
-from portal.services.billing.close import close_period, preview_period
+from portal.services.billing.close import close_period, due_periods, preview_period
 from portal.services.billing.one_off import add_one_off_item
 from portal.services.errors import ValidationFailed
 
@@ -116,3 +116,8 @@ def test_a_client_with_items_keeps_its_currency(f):
     pln = f.currency("PLN")
     with pytest.raises(ValidationFailed, match="already billed in EUR"):
         save_client(client, ClientInput(client.name, client.email, pln.id), None)
+
+
+def test_the_scheduler_closes_the_month_of_a_waiting_item_without_any_subscription(f):
+    item(f.client())
+    assert "2026-10" in due_periods()

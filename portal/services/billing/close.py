@@ -327,10 +327,18 @@ def _already_closed(row: BillingPeriod) -> CloseResult:
 
 
 def due_periods() -> list[str]:
-    """Past months not yet closed, oldest first, from the first subscription's month on."""
-    first_start = db.session.scalar(db.select(func.min(Subscription.start_date)))
-    if first_start is None:
+    """Past months not yet closed, oldest first, from the first subscription's month on (or
+    the first waiting one-off item's, for a shop that bills only those)."""
+    starts = [
+        db.session.scalar(db.select(func.min(Subscription.start_date))),
+        db.session.scalar(
+            db.select(func.min(BillableItem.work_date)).where(BillableItem.period_id.is_(None))
+        ),
+    ]
+    starts = [start for start in starts if start is not None]
+    if not starts:
         return []
+    first_start = min(starts)
     closed = set(db.session.scalars(db.select(BillingPeriod.period)))
     this_month = period_of(business_today())
     periods, year, month = [], first_start.year, first_start.month
