@@ -9,12 +9,7 @@ from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Invoice
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import count, this_month_start
-
-
-def bearer(token):
-    """The Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer, count, this_month_start
 
 
 @pytest.fixture

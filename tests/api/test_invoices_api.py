@@ -15,18 +15,13 @@ from portal.services import settings as settings_service
 from portal.services.billing.close import close_period
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import count
+from tests.helpers import bearer, count
 
 API = "/api/v1"
 REVERSE_CHARGE_NOTE = (
     "Reverse charge: VAT to be accounted for by the recipient "
     "(Article 196, Council Directive 2006/112/EC)"
 )
-
-
-def bearer(token):
-    """The Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -6,12 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Subscription, TicketMessage, TimeEntry
-from tests.helpers import close_month, count, last_month_day, today
-
-
-def bearer(token):
-    """The Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer, close_month, count, last_month_day, today
 
 
 @pytest.fixture

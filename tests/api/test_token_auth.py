@@ -5,11 +5,7 @@ import pytest
 from portal.extensions import db
 from portal.models import ApiToken
 from portal.services.accounts.tokens import revoke_api_token
-
-
-def bearer(token: str) -> dict:
-    """Authorization header for a token."""
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer
 
 
 @pytest.mark.parametrize("role", ["admin", "operator", "client"])

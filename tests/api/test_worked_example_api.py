@@ -4,11 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, Subscription
-
-
-def bearer(token):
-    """The Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer
 
 
 @pytest.fixture
