@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
 
+from portal.models import PaymentMethod
 from portal.money import format_hours, round_money
 from portal.services.countries import country_name
 from portal.services.settings import to_business_time
@@ -38,6 +39,19 @@ def format_datetime_local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_business_time(moment).strftime(fmt)
 
 
+PAYMENT_METHODS = {
+    PaymentMethod.BANK_TRANSFER.value: "Bank transfer",
+    PaymentMethod.CARD.value: "Card",
+    PaymentMethod.CASH.value: "Cash",
+    PaymentMethod.OTHER.value: "Other",
+}
+
+
+def payment_method_label(method: str) -> str:
+    """How a payment came in, in words ("bank_transfer" -> "Bank transfer")."""
+    return PAYMENT_METHODS.get(method, method)
+
+
 def percent_label(value: Decimal) -> str:
     """A stored percent as people write it: 23.000 -> "23 %", 7.125 -> "7.125 %"."""
     text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
@@ -58,3 +72,4 @@ def register(app) -> None:
     app.add_template_filter(format_datetime_local, "localtime")
     app.add_template_filter(country_name, "country_name")
     app.add_template_filter(percent_label, "percent")
+    app.add_template_filter(payment_method_label, "payment_method")

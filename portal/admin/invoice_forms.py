@@ -4,15 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField
 from wtforms.validators import Optional
 
-from portal.models import PaymentMethod
+from portal.formatting import PAYMENT_METHODS
 from portal.web import options
-
-PAYMENT_METHODS = {
-    PaymentMethod.BANK_TRANSFER.value: "Bank transfer",
-    PaymentMethod.CARD.value: "Card",
-    PaymentMethod.CASH.value: "Cash",
-    PaymentMethod.OTHER.value: "Other",
-}
 
 
 class PaymentForm(FlaskForm):

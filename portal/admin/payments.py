@@ -8,7 +8,7 @@ from flask import flash, g, make_response, redirect, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.invoice_forms import PAYMENT_METHODS, PaymentForm
+from portal.admin.invoice_forms import PaymentForm
 from portal.admin.invoices import invoice as invoice_page
 from portal.guards import admin_required
 from portal.models import Invoice, InvoiceStatus
@@ -33,7 +33,7 @@ def payment_form_for(invoice: Invoice) -> PaymentForm:
 @bp.context_processor
 def payment_helpers() -> dict:
     """What the payments section of the invoice page needs besides the invoice."""
-    return {"payment_form_for": payment_form_for, "payment_methods": PAYMENT_METHODS}
+    return {"payment_form_for": payment_form_for}
 
 
 @bp.post("/invoices/<int:invoice_id>/payments")
