@@ -144,14 +144,10 @@ def invoice_download(invoice, kind: str, back: str) -> Response:
     An invoice whose snapshot has no e-invoice goes back to `back` with the reason.
     """
     try:
-        if kind == "pdf":
-            body, mimetype = documents.invoice_pdf(invoice), "application/pdf"
-        else:
-            body, mimetype = documents.invoice_xml(invoice), "application/xml"
+        return download(*documents.invoice_file(invoice, kind))
     except documents.DocumentIncomplete as exc:
         flash_refusal(exc)
         return redirect(back)
-    return download(body, mimetype, documents.document_filename(invoice, kind))
 
 
 def download(body, mimetype: str, filename: str) -> Response:

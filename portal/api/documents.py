@@ -20,9 +20,7 @@ BINARY = {"type": "string", "format": "binary"}
 )
 def invoices_pdf(invoice_id: int):
     """The invoice's PDF (staff; a client its own)."""
-    invoice = invoice_for(user(), invoice_id)
-    pdf = documents.invoice_pdf(invoice)
-    return download(pdf, "application/pdf", documents.document_filename(invoice, "pdf"))
+    return download(*documents.invoice_file(invoice_for(user(), invoice_id), "pdf"))
 
 
 @bp.get("/invoices/<int:invoice_id>/factur-x.xml")
@@ -32,11 +30,9 @@ def invoices_pdf(invoice_id: int):
             "description": "The Factur-X EN 16931 CII XML",
             "content": {"application/xml": {"schema": BINARY}},
         },
-        409: {"description": "Issued before the seller's or client's country was known"},
+        409: {"description": "Issued before the business profile was saved: no e-invoice"},
     }
 )
 def invoices_xml(invoice_id: int):
     """The invoice's Factur-X XML (staff; a client its own); 409 without an e-invoice."""
-    invoice = invoice_for(user(), invoice_id)
-    xml = documents.invoice_xml(invoice)
-    return download(xml, "application/xml", documents.document_filename(invoice, "xml"))
+    return download(*documents.invoice_file(invoice_for(user(), invoice_id), "xml"))

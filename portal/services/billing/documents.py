@@ -8,6 +8,8 @@ page adds the payments and the status beside them.
 
 from dataclasses import replace
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 
 from flask import render_template
 
@@ -144,9 +146,23 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
     doc = invoice_document(invoice)
     html = render_template("documents/invoice.html", invoice=invoice, doc=doc)
-    css = (STATIC_DIR / "css" / "document.css").read_text(encoding="utf-8")
     xml = invoice_xml(invoice, doc) if can_have_xml(doc) else None
+    css = _stylesheet(STATIC_DIR / "css" / "document.css")
     return render_pdf(html, xml, base_url=STATIC_DIR.as_uri() + "/", stylesheets=[css])
+
+
+@cache
+def _stylesheet(path: Path) -> str:
+    """A stylesheet of the static folder, read once (every PDF uses the same)."""
+    return path.read_text(encoding="utf-8")
+
+
+def invoice_file(invoice: Invoice, kind: str) -> tuple[bytes, str, str]:
+    """An invoice's "pdf" or "xml" as (body, media type, download name); DocumentIncomplete
+    for the XML of a snapshot without one."""
+    if kind == "pdf":
+        return invoice_pdf(invoice), "application/pdf", document_filename(invoice, "pdf")
+    return invoice_xml(invoice), "application/xml", document_filename(invoice, "xml")
 
 
 def document_filename(invoice: Invoice, extension: str) -> str:
