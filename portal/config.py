@@ -165,6 +165,9 @@ DEFAULTS = {
     "LOGIN_LIMITS_PER_ACCOUNT": "5 per minute; 30 per hour",
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "PAGE_SIZE": 25,
-    # No form or API body of this portal comes near this; larger requests get 413.
+    # No form or API body without files comes near this; larger requests get 413.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Files sent with a ticket message: the largest file, and how many a message may carry.
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "ATTACHMENTS_PER_MESSAGE": 5,
 }

@@ -23,7 +23,14 @@ from portal.models.plan import BillingModel, Plan, PlanPrice
 from portal.models.setting import Setting
 from portal.models.subscription import Subscription
 from portal.models.tax_rate import TaxRate
-from portal.models.ticket import DEPARTMENTS, Priority, Ticket, TicketMessage, TicketStatus
+from portal.models.ticket import (
+    DEPARTMENTS,
+    Attachment,
+    Priority,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
 from portal.models.time_entry import TimeEntry
 from portal.models.user import Role, User
 
@@ -54,6 +61,7 @@ __all__ = [
     "Subscription",
     "TaxRate",
     "TaxTreatment",
+    "Attachment",
     "Ticket",
     "TicketMessage",
     "TicketStatus",

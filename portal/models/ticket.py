@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -47,6 +47,7 @@ class Ticket(db.Model):
         CheckConstraint(f"priority IN ({_sql_in(Priority)})", name="priority_valid"),
         Index("ix_ticket_client_updated", "client_id", "updated_at"),
         Index("ix_ticket_status_updated", "status", "updated_at"),
+        Index("ix_ticket_assignee_updated", "assignee_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,8 +63,13 @@ class Ticket(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+    # The operator or admin who owns the ticket; None = unassigned.
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
     client: Mapped[Client] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"
     )
@@ -85,8 +91,36 @@ class TicketMessage(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     from_staff: Mapped[bool] = mapped_column(default=False)
+    # A staff-only note: never shown, exported or mailed to the client.
+    internal: Mapped[bool] = mapped_column(default=False, server_default=false())
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="message", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+
+class Attachment(db.Model):
+    """A file sent with a message, stored in the database so every process and backup has it."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint("length(filename) > 0", name="filename_present"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket_message.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column()
+    # Deferred: lists of attachments never load the files themselves.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    message: Mapped[TicketMessage] = relationship(back_populates="attachments")

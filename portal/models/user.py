@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -29,6 +30,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(
             "(role = 'client') = (client_id IS NOT NULL)", name="client_link_matches_role"
         ),
+        CheckConstraint("time_format IN ('hm', 'decimal')", name="time_format_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +46,10 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How hours are shown on pages: "hm" = 1:30, "decimal" = 1.50 (documents keep decimals).
+    time_format: Mapped[str] = mapped_column(String(8), default="hm", server_default="hm")
+    # Set when an admin chose a one-time password: the user picks their own at first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     client: Mapped[Client | None] = relationship()
 
