@@ -259,6 +259,18 @@ def _seed_tickets(rng, client, operators, first_day, today) -> None:
                 body="Thanks for reporting this. We are on it and will update you here.",
             )
         )
+        # No further draws from rng: the demo's figures stay what they were.
+        ticket.assignee_id = None if n == 0 else operator.id
+        if n == 1:
+            ticket.messages.append(
+                TicketMessage(
+                    author_id=operator.id,
+                    from_staff=True,
+                    internal=True,
+                    created_at=created + timedelta(hours=3),
+                    body="Checked the monitoring first; nothing to tell the client yet.",
+                )
+            )
         if not ticket.time_tracking:
             continue
         for _ in range(rng.randrange(1, 4)):
