@@ -36,6 +36,7 @@ from portal.extensions import db  # noqa: E402
 from portal.models import Subscription, Ticket, TimeEntry, User  # noqa: E402
 from portal.models.types import utcnow  # noqa: E402
 from portal.seeding.load import PASSWORD, load_emails, seed_load  # noqa: E402
+from portal.services.accounts.tokens import create_api_token  # noqa: E402
 from portal.services.billing.periods import period_of  # noqa: E402
 from portal.services.settings import business_today  # noqa: E402
 
@@ -49,6 +50,12 @@ PAGES = [
     ("client dashboard", "/client/", "client", False),
     ("usage history", "/client/usage", "client", False),
     ("billing", "/admin/billing", "admin", False),
+    # Search (load.TOPICS: each topic is in 1 of 20 tickets; hostNNNNNN in exactly one).
+    ("queue search, 1 in 20", "/admin/?q=firewall", "operator", True),
+    ("queue search, 2 words", "/admin/?q=firewall+host000123", "operator", True),
+    ("queue search, number", "/admin/?q=%23{number}", "operator", True),
+    ("API search, staff", "/api/v1/tickets?q=backup", "operator-api", True),
+    ("API search, client", "/api/v1/tickets?q=backup", "client-api", True),
 ]
 _IGNORED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -145,6 +152,16 @@ def login(app, email: str):
     return client
 
 
+def token_client(app, email: str):
+    """A test client that sends a fresh API token of the user with every request."""
+    user = db.session.scalar(select(User).filter_by(email=email))
+    _row, plain = create_api_token(user, "bench")
+    db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
+    return client
+
+
 class Counter:
     """SQL statements executed inside requests (transaction bookkeeping left out)."""
 
@@ -218,6 +235,10 @@ def main(argv=None) -> int:
         )
         emails = load_emails(1)
         clients = {who: login(app, emails[who]) for who in ("operator", "admin", "client")}
+        with app.app_context():
+            number = db.session.scalar(select(Ticket.number).order_by(Ticket.id.desc()).limit(1))
+            for who in ("operator", "client"):
+                clients[f"{who}-api"] = token_client(app, emails[who])
         counter = Counter()
         with app.app_context():
             engine = db.engine
@@ -227,7 +248,9 @@ def main(argv=None) -> int:
         for name, path, who, paginated in PAGES:
             seen = set()
             for size in PAGE_SIZES if paginated else (None,):
-                target = f"{path}?per_page={size}" if size else path
+                target = path.format(number=number)
+                if size:
+                    target += f"{'&' if '?' in target else '?'}per_page={size}"
                 p50, p95, statements = measure(clients[who], target, args.requests, counter)
                 seen |= statements
                 worst_p95 = max(worst_p95, p95)
@@ -236,7 +259,7 @@ def main(argv=None) -> int:
                 print(f"{name:<24}{size or '-':>9}{p50:>9.1f}{p95:>9.1f}{shown:>12}")
             constant = constant and len(seen) == 1
         if args.survey:
-            survey(app, clients, counter)
+            survey(app, {k: c for k, c in clients.items() if not k.endswith("-api")}, counter)
         event.remove(engine, "before_cursor_execute", counter)
         print(
             f"goals: p95 < {GOAL_P95_MS} ms, <= {GOAL_STATEMENTS} statements, constant in page "

@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from portal.migration_support import compare_type, render_item
+from portal.migration_support import compare_type, include_object, render_item
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -67,6 +67,7 @@ def run_migrations_offline():
         literal_binds=True,
         render_item=render_item,
         compare_type=compare_type,
+        include_object=include_object,
     )
 
     with context.begin_transaction():
@@ -96,6 +97,7 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     conf_args["render_item"] = render_item
+    conf_args["include_object"] = include_object
     conf_args["compare_type"] = compare_type
     # SQLite cannot ALTER most things: later migrations rebuild tables in batch mode.
     conf_args["render_as_batch"] = get_engine().dialect.name == "sqlite"

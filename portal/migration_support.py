@@ -27,3 +27,12 @@ def compare_type(context, inspected_column, metadata_column, inspected_type, met
         impl = metadata_type.load_dialect_impl(context.dialect)
         return impl._type_affinity is not inspected_type._type_affinity
     return None
+
+
+# Kept up by triggers, outside the models (SQLite adds FTS5's shadow tables of the same stem).
+UNMODELLED_TABLES = ("ticket_search",)
+
+
+def include_object(object_, name, type_, reflected, compare_to):
+    """Leave the tables the models do not describe out of autogenerate's comparison."""
+    return not (type_ == "table" and name and name.startswith(UNMODELLED_TABLES))

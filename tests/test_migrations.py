@@ -12,14 +12,16 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
-from portal.migration_support import compare_type
+from portal.migration_support import compare_type, include_object
 from portal.models import Invoice
 from tests.helpers import make_config
 
 
 def test_models_and_migrations_agree(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": compare_type, "include_object": include_object}
+        )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

@@ -13,6 +13,7 @@ from portal.services.accounts.users import set_user_active
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import user_for
 from portal.services.tickets.queue import QueueFilters, ticket_queue
+from portal.services.tickets.search import QUERY_MAX_CHARS
 from portal.web import flash_refusal, id_arg, page_args, text_arg
 
 
@@ -28,6 +29,7 @@ def _queue_filters() -> QueueFilters:
         client_name=text_arg("client"),
         department=department,
         tracking=tracking,
+        q=text_arg("q", QUERY_MAX_CHARS),
         sort=args.get("sort", "updated"),
     )
 

@@ -298,6 +298,13 @@ class TicketQuery(PageQuery):
     """A page of tickets; staff may narrow them to one client."""
 
     client_id = QueryId()
+    q = fields.String(
+        metadata={
+            "description": "The number (#708131 or 708131), or words of the subject and "
+            "messages, each as a prefix, all required; only the first 200 characters count.",
+            "example": "backup",
+        }
+    )
 
 
 class ListQuery(PageQuery):

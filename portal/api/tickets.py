@@ -41,6 +41,7 @@ from portal.services.tickets.conversation import (
     open_ticket,
     set_tracking,
 )
+from portal.services.tickets.search import search_condition
 from portal.services.tickets.time_entries import (
     TimeInput,
     delete_time_entry,
@@ -80,8 +81,11 @@ def one_ticket_json(ticket: Ticket) -> dict:
 @bp.response(200, page_of(TicketOut))
 def tickets_list(args: dict):
     """Tickets, newest update first: all for staff (or one client's, ?client_id=), a
-    client's own for a client token."""
+    client's own for a client token; ?q= searches number, subject and message text (a
+    client's search never reads internal notes)."""
     query = db.select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    if (found := search_condition(args.get("q"), staff=user().is_staff)) is not None:
+        query = query.where(found)
     return paged(client_rows(query, Ticket.client_id, args), tickets_json, args)
 
 

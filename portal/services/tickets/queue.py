@@ -21,6 +21,7 @@ from portal.pagination import paginate_rows
 from portal.services.billing.periods import period_bounds, period_of
 from portal.services.clients.search import clients_named
 from portal.services.settings import business_today
+from portal.services.tickets.search import search_condition
 
 SORTS = {
     "updated": Ticket.updated_at.desc(),
@@ -39,6 +40,7 @@ class QueueFilters:
     client_name: str | None = None  # part of the name, any case
     department: str | None = None
     tracking: bool | None = None
+    q: str | None = None  # number, or words of the subject and messages
     sort: str = "updated"
 
 
@@ -107,6 +109,8 @@ def ticket_queue(filters: QueueFilters, page: int, per_page: int):
         query = query.where(Ticket.department == filters.department)
     if filters.tracking is not None:
         query = query.where(Ticket.time_tracking == filters.tracking)
+    if (found := search_condition(filters.q, staff=True)) is not None:
+        query = query.where(found)
     query = query.order_by(SORTS.get(filters.sort, SORTS["updated"]), Ticket.id.desc())
     pagination = paginate_rows(query, page, per_page)
     pagination.items = _queue_rows([row[0] for row in pagination.items])
