@@ -107,9 +107,9 @@ def test_no_page_at_390px_cuts_off_a_column(page: Page, live_url, who, where, sh
     tables = page.locator("main table")
     assert tables.count() > 0, f"{page.url} has no table to check"
     expect(tables.first).to_be_visible()
-    assert page.evaluate(CUT_OFF, PHONE["width"]) == []
-    if shot:
+    if shot:  # Before the check: the picture shows what a cut-off looks like, too.
         save_screenshot(page, shot)
+    assert page.evaluate(CUT_OFF, PHONE["width"]) == []
 
 
 def test_the_phone_menu_opens_and_closes_with_the_keyboard(page: Page, live_url):
