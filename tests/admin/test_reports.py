@@ -63,12 +63,12 @@ def table_rows(page: str, table_id: str) -> list[list[str]]:
 
 EXPECTED = [
     # period key, client, operator, hours, billable, not billable
-    ("last", "ACME", "Olga", "1:30", "1:00", "0:30"),
-    ("last", "Globex", "Olga", "0:45", "0:45", "0:00"),
-    ("last", "Globex", "Piotr", "2:00", "2:00", "0:00"),
-    ("this", "ACME", "Olga", "0:45", "0:15", "0:30"),
-    ("this", "ACME", "Piotr", "1:30", "1:30", "0:00"),
-    ("this", "Globex", "Piotr", "4:00", "4:00", "0:00"),
+    ("last", "ACME", "Olga", "1.50", "1.00", "0.50"),
+    ("last", "Globex", "Olga", "0.75", "0.75", "0.00"),
+    ("last", "Globex", "Piotr", "2.00", "2.00", "0.00"),
+    ("this", "ACME", "Olga", "0.75", "0.25", "0.50"),
+    ("this", "ACME", "Piotr", "1.50", "1.50", "0.00"),
+    ("this", "Globex", "Piotr", "4.00", "4.00", "0.00"),
 ]
 
 
@@ -111,7 +111,7 @@ def test_default_range_is_the_last_three_months(client, operator, hours):
     page = client.get("/admin/reports/hours").text
     first = previous_periods(hours["this"], 3)[0]
     assert f'value="{first}"' in page and f'value="{hours["this"]}"' in page
-    assert table_rows(page, "hours-report")[-1] == ["Total", "10:30", "9:30", "1:00"]
+    assert table_rows(page, "hours-report")[-1] == ["Total", "10.50", "9.50", "1.00"]
     older = client.get(f"/admin/reports/hours?from={hours['old']}&to={hours['this']}").text
     assert table_rows(older, "hours-report")[-1] == ["Total", "20.50", "9.50", "11.00"]
 

@@ -101,7 +101,7 @@ def test_delete_asks_first_and_changes_nothing_until_confirmed(client, setup):
     )
     assert_confirmation_page(
         asked,
-        f"Delete 1.00 h of {business_today():%Y-%m-%d}?",
+        f"Delete 1:00 h of {business_today():%Y-%m-%d}?",
         f"{ticket.display_number} · {ticket.subject}",
         setup["author"].name,
         "first",  # the note
