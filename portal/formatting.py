@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
+from flask import has_request_context
+from flask_login import current_user
 
 from portal.models import PaymentMethod
-from portal.money import format_hours, round_money
+from portal.money import format_hours, format_hours_as, round_money
 from portal.services.countries import country_name
 from portal.services.settings import to_business_time
 
@@ -30,6 +32,18 @@ def format_money(amount: Decimal | None, currency) -> str:
         currency_digits=False,
         decimal_quantization=True,
     )
+
+
+def user_time_format() -> str:
+    """The logged-in user's choice of "hm" (1:30, the default) or "decimal" (1.50)."""
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return getattr(current_user, "time_format", None) or "hm"
+    return "hm"
+
+
+def format_hours_for_user(minutes: int | None) -> str:
+    """Minutes as the page's reader chose to see time: "1:30" by default, or "1.50"."""
+    return format_hours_as(minutes, user_time_format())
 
 
 def format_datetime_local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -68,7 +82,9 @@ def register(app) -> None:
     """Add the filters to Jinja."""
     app.add_template_filter(link_args, "link_args")
     app.add_template_filter(format_money, "money")
-    app.add_template_filter(format_hours, "hours")
+    app.add_template_filter(format_hours_for_user, "hours")
+    # Invoices (page and PDF) and other documents always show decimal hours.
+    app.add_template_filter(format_hours, "decimal_hours")
     app.add_template_filter(format_datetime_local, "localtime")
     app.add_template_filter(country_name, "country_name")
     app.add_template_filter(percent_label, "percent")

@@ -14,10 +14,21 @@ _CLOCK_HOURS = re.compile(r"([0-9]{1,2}):([0-9]{2})", re.ASCII)
 
 
 class HoursError(ValueError):
-    """Raised for any hours value outside the rule; its message says what is allowed."""
+    """Raised for any hours value outside the rule; its message says what is allowed.
 
-    def __init__(self, message: str = HOURS_RULE):
+    `minutes` is the value read when it was a number between 0 and 24 h that is not on a
+    quarter hour, so the message can name the nearest allowed values (`message_for`).
+    """
+
+    def __init__(self, message: str = HOURS_RULE, *, minutes: int | None = None):
         super().__init__(message)
+        self.minutes = minutes
+
+    def message_for(self, time_format: str = "decimal") -> str:
+        """The message, with the nearest quarter hours in the given time format when known."""
+        if self.minutes is None:
+            return str(self)
+        return _suggestion(self.minutes, time_format)
 
 
 # The quantum of each number of places (a close rounds some 100,000 amounts).
@@ -45,9 +56,39 @@ def minutes_to_hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+TIME_FORMATS = ("hm", "decimal")
+
+
 def format_hours(minutes: int | None) -> str:
-    """Integer minutes -> "1.50"; hours always show two decimals."""
+    """Integer minutes -> "1.50"; two decimals (invoices, CSV exports and the API)."""
     return f"{minutes_to_hours(minutes or 0):.2f}"
+
+
+def format_hours_hm(minutes: int | None) -> str:
+    """Integer minutes -> "1:30", as people enter time; negative values keep their sign."""
+    minutes = minutes or 0
+    sign = "-" if minutes < 0 else ""
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours}:{mins:02d}"
+
+
+def format_hours_as(minutes: int | None, time_format: str = "hm") -> str:
+    """Minutes in a user's chosen format: "hm" -> "1:30" (the default), "decimal" -> "1.50"."""
+    return format_hours(minutes) if time_format == "decimal" else format_hours_hm(minutes)
+
+
+def _suggestion(minutes: int, time_format: str) -> str:
+    """ "Use quarter hours: 2:00 or 2:15" for a value between two allowed ones."""
+    low = max(MIN_MINUTES, minutes // QUARTER * QUARTER)
+    high = min(MAX_MINUTES, low + QUARTER if minutes > low else low)
+    if minutes < MIN_MINUTES:
+        return f"Use quarter hours: {format_hours_as(MIN_MINUTES, time_format)} is the least."
+    if low == high:
+        return f"Use quarter hours: {format_hours_as(low, time_format)}."
+    return (
+        f"Use quarter hours: {format_hours_as(low, time_format)} "
+        f"or {format_hours_as(high, time_format)}."
+    )
 
 
 def parse_hours(raw: object) -> int:
@@ -63,9 +104,11 @@ def parse_hours(raw: object) -> int:
     clock = _CLOCK_HOURS.fullmatch(text)
     if clock:
         hours, mins = int(clock.group(1)), int(clock.group(2))
-        if mins not in (0, 15, 30, 45):
-            raise HoursError("Minutes after the colon must be 00, 15, 30 or 45. " + HOURS_RULE)
         minutes = hours * 60 + mins
+        if mins >= 60:
+            raise HoursError("Minutes after the colon must be 00, 15, 30 or 45. " + HOURS_RULE)
+        if mins not in (0, 15, 30, 45):
+            _off_quarter(minutes)
     else:
         match = _DECIMAL_HOURS.fullmatch(text)
         if not match or not (match.group(1) or match.group(2)):
@@ -76,10 +119,19 @@ def parse_hours(raw: object) -> int:
             raise HoursError() from None
         exact = value * 60
         if exact != exact.to_integral_value():
-            raise HoursError()
+            _off_quarter(exact)
         minutes = int(exact)
     if minutes % QUARTER:
-        raise HoursError()
+        _off_quarter(minutes)
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise HoursError()
     return minutes
+
+
+def _off_quarter(minutes) -> None:
+    """Refuse a value off the quarter-hour grid, naming the nearest allowed values when the
+    value lies above 0 and not above 24 h (outside that the rule text says more)."""
+    if 0 < minutes <= MAX_MINUTES:
+        message_minutes = int(minutes)  # 2.1 h = 126 min; fractions of a minute round down
+        raise HoursError(_suggestion(message_minutes, "decimal"), minutes=message_minutes)
+    raise HoursError()

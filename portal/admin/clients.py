@@ -22,6 +22,7 @@ from portal.services.clients.subscriptions import (
     assignable_plans,
     cancel_subscription,
     cancellation_end,
+    delete_subscription,
     reprice_subscription,
 )
 from portal.services.countries import country_name
@@ -172,7 +173,11 @@ def client_assign_plan(client_id: int):
 def client_subscription_action(client_id: int, subscription_id: int, action: str):
     """Cancel a subscription at the end of this month (once confirmed), or re-price it from
     its plan."""
-    actions = {"cancel": cancel_subscription, "reprice": reprice_subscription}
+    actions = {
+        "cancel": cancel_subscription,
+        "reprice": reprice_subscription,
+        "remove": delete_subscription,
+    }
     client = client_for(current_user, client_id)
     if action not in actions:
         abort(404)
@@ -181,19 +186,40 @@ def client_subscription_action(client_id: int, subscription_id: int, action: str
     if form.validate_on_submit():
         if action == "cancel" and not form.is_confirmed():
             return _confirm_cancel(form, client, sub)
+        if action == "remove" and not form.is_confirmed():
+            return _confirm_remove(form, client, sub)
+        plan_name = sub.plan.name
         try:
             actions[action](sub, current_user)
         except DomainError as exc:
             apply_errors(form, exc)
         else:
-            done = (
-                f"cancelled: it ends on {sub.end_date:%Y-%m-%d}"
-                if action == "cancel"
-                else "re-priced"
-            )
-            flash(f"Subscription to {sub.plan.name} {done}.", "success")
+            if action == "remove":
+                done = "removed"
+            elif action == "cancel":
+                done = f"cancelled: it ends on {sub.end_date:%Y-%m-%d}"
+            else:
+                done = "re-priced"
+            flash(f"Subscription to {plan_name} {done}.", "success")
             return redirect(url_for("admin.client", client_id=client.id))
     return _render(client, 422, action_form=form)
+
+
+def _confirm_remove(form: ConfirmedForm, client: Client, sub: Subscription):
+    """Ask before removing a subscription created by mistake."""
+    return confirmation_page(
+        form,
+        f"Remove {client.name}'s subscription to {sub.plan.name}?",
+        "It disappears as if it had never been assigned; the audit log keeps its values. "
+        "This is only possible while no time, usage or billable item refers to it.",
+        yes="Yes, remove the subscription",
+        keep_url=url_for("admin.client", client_id=client.id),
+        details=[
+            ("Client", client.name),
+            ("Plan", sub.plan.name),
+            ("Runs", f"from {sub.start_date:%Y-%m-%d}"),
+        ],
+    )
 
 
 def _confirm_cancel(form: ConfirmedForm, client: Client, sub: Subscription):

@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    PasswordField,
     RadioField,
     SelectField,
     StringField,
@@ -102,3 +103,35 @@ class NewTicketForm(TicketFields):
         """One of the clients offered (the view offers only clients that exist)."""
         if field.data is None or all(value != field.data for value, _label in field.choices):
             raise ValidationError("Choose a client: find it by name above.")
+
+
+class NewUserForm(FlaskForm):
+    """An admin adds a staff member or a client user with a one-time password."""
+
+    name = StringField("Name")
+    email = StringField("Email")
+    role = SelectField(
+        "Role",
+        choices=options([("operator", "Operator"), ("admin", "Admin"), ("client", "Client user")]),
+        validate_choice=False,  # the service answers with the field's message
+    )
+    client_id = SelectField(
+        "Client (client users only)", coerce=optional_int, validate_choice=False
+    )
+    password = PasswordField(
+        "One-time password",
+        description="At least 12 characters; the user chooses their own at first login.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Add user")
+
+
+class RoleForm(FlaskForm):
+    """A staff member's role."""
+
+    role = SelectField(
+        "Role",
+        choices=options([("operator", "Operator"), ("admin", "Admin")]),
+        validate_choice=False,
+    )
+    submit = SubmitField("Change role")

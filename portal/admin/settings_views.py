@@ -2,11 +2,12 @@
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from portal.admin import bp
 from portal.admin.config_forms import SettingsForm
 from portal.guards import admin_required
-from portal.services.settings import change_settings, get_settings
+from portal.services.settings import change_settings, get_settings, timezone_names
 from portal.web import run_or_errors
 
 
@@ -14,7 +15,11 @@ from portal.web import run_or_errors
 @admin_required
 def settings():
     """Business time zone, invoicing on close, due days and the invoice number format."""
-    form = SettingsForm(data=get_settings())
+    saved = get_settings()
+    form = SettingsForm(data=saved)
+    if saved["business_timezone"] not in timezone_names():  # saved before the list narrowed
+        zone = saved["business_timezone"]
+        form.business_timezone.choices = [*form.business_timezone.choices, SelectChoice(zone, zone)]
     if form.validate_on_submit():
         values = {
             "business_timezone": form.business_timezone.data,

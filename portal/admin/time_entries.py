@@ -5,8 +5,9 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmedForm, TimeEntryForm
+from portal.formatting import format_hours_for_user, user_time_format
 from portal.models import TimeEntry
-from portal.money import HoursError, format_hours, parse_hours
+from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
 from portal.services.lookups import time_entry_for
 from portal.services.tickets.time_entries import (
@@ -32,7 +33,7 @@ def time_entry_edit(entry_id: int):
     entry = _get_entry(entry_id)
     form = TimeEntryForm(obj=None)
     if not form.is_submitted():
-        form.hours.data = format_hours(entry.minutes)
+        form.hours.data = format_hours_for_user(entry.minutes)
         form.work_date.data = entry.work_date
         form.note.data = entry.note
         form.billable.data = entry.billable
@@ -40,7 +41,7 @@ def time_entry_edit(entry_id: int):
         try:
             minutes = parse_hours(form.hours.data)
         except HoursError as exc:
-            form.hours.errors.append(str(exc))
+            form.hours.errors.append(exc.message_for(user_time_format()))
         else:
             data = TimeInput(minutes, form.work_date.data, form.note.data or "", form.billable.data)
             if run_or_errors(form, lambda: edit_time_entry(entry, current_user, data)) is not None:
@@ -75,7 +76,7 @@ def _confirm_delete(form: ConfirmedForm, entry: TimeEntry):
     details = [
         ("Ticket", f"{ticket.display_number} · {ticket.subject}"),
         ("Work date", entry.work_date.isoformat()),
-        ("Hours", format_hours(entry.minutes)),
+        ("Hours", format_hours_for_user(entry.minutes)),
         ("Operator", entry.operator.name),
         ("Billable", "yes" if entry.billable else "no"),
     ]
@@ -83,7 +84,7 @@ def _confirm_delete(form: ConfirmedForm, entry: TimeEntry):
         details.append(("Note", entry.note))
     return confirmation_page(
         form,
-        f"Delete {format_hours(entry.minutes)} h of {entry.work_date:%Y-%m-%d}?",
+        f"Delete {format_hours_for_user(entry.minutes)} h of {entry.work_date:%Y-%m-%d}?",
         f"The entry is removed from ticket {ticket.display_number} and from this month's hours.",
         yes="Yes, delete the entry",
         keep_url=url_for("admin.ticket", ticket_id=ticket.id),

@@ -4,17 +4,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm
+from portal.admin.forms import ConfirmForm, NewUserForm, RoleForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, TicketStatus, User
 from portal.pagination import paginate_rows
-from portal.services.accounts.users import set_user_active
+from portal.services.accounts.users import add_user, change_role, set_user_active
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import user_for
 from portal.services.tickets.queue import QueueFilters, ticket_queue
 from portal.services.tickets.search import QUERY_MAX_CHARS
-from portal.web import flash_refusal, id_arg, page_args, text_arg
+from portal.web import flash_refusal, id_arg, options, page_args, run_or_errors, text_arg
 
 
 def _queue_filters() -> QueueFilters:
@@ -54,6 +54,20 @@ def index():
 @admin_required
 def users():
     """Users and operators (admin only)."""
+    return _users_page(_new_user_form(formdata=None))
+
+
+def _new_user_form(**kwargs) -> NewUserForm:
+    """The add-user form with the clients to choose from."""
+    form = NewUserForm(**kwargs)
+    clients = db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all()
+    choices = [("", "(staff: no client)")] + [(c.id, c.name) for c in clients]
+    form.client_id.choices = options(choices)
+    return form
+
+
+def _users_page(new_user_form: NewUserForm, status: int = 200):
+    """The users list with the add-user form."""
     page, per_page = page_args(50)
     query = (
         db.select(User, Client.name)
@@ -64,7 +78,55 @@ def users():
         "admin/users/index.html",
         pagination=paginate_rows(query, page, per_page),
         button_form=ConfirmForm(),
-    )
+        role_form=RoleForm(formdata=None),
+        new_user_form=new_user_form,
+    ), status
+
+
+@bp.post("/users/new")
+@admin_required
+def user_new():
+    """Add a user with a one-time password, which they change at first login."""
+    form = _new_user_form()
+    if form.validate_on_submit():
+        client_id = form.client_id.data if isinstance(form.client_id.data, int) else None
+        user = run_or_errors(
+            form,
+            lambda: add_user(
+                current_user._get_current_object(),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                client_id=client_id,
+                password=form.password.data or "",
+            ),
+        )
+        if user is not None:
+            flash(
+                f"User {user.email} added. Give them the one-time password; they choose "
+                "their own at first login.",
+                "success",
+            )
+            return redirect(url_for("admin.users"))
+    form.password.data = ""
+    return _users_page(form, 422)
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def user_role(user_id: int):
+    """Make a staff member an operator or an admin."""
+    user = user_for(current_user, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400, "The form has expired; reload the page and try again.")
+    try:
+        change_role(current_user._get_current_object(), user, form.role.data or "")
+    except ValidationFailed as exc:
+        flash_refusal(exc)
+        return redirect(url_for("admin.users"))
+    flash(f"{user.email} is now {user.role}.", "success")
+    return redirect(url_for("admin.users"))
 
 
 def _set_active(user_id: int, active: bool):

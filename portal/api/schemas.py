@@ -230,6 +230,33 @@ class OneOffItemIn(Input):
     invoice_now = Boolean(load_default=False)
 
 
+class MePatch(Input):
+    """The caller's own preferences."""
+
+    time_format = Text(validate=one_of(["hm", "decimal"]), metadata={"example": "hm"})
+
+
+class UserIn(Input):
+    """A new user with a one-time password, changed at first login (until invitations)."""
+
+    email = Text(required=True, max_length=254, metadata={"example": "ann@example.com"})
+    name = Text(required=True, max_length=200, metadata={"example": "Ann Smith"})
+    role = Text(required=True, validate=one_of(["admin", "operator", "client"]))
+    client_id = Id(allow_none=True)
+    password = Text(
+        required=True,
+        max_length=1024,
+        metadata={"example": "correct horse battery staple"},
+    )
+
+
+class UserPatch(Input):
+    """A staff member's role, or a user's login switched off or on."""
+
+    role = Text(validate=one_of(["admin", "operator"]))
+    active = Boolean()
+
+
 class SubscriptionIn(Input):
     """Assign a plan from a start date (default today)."""
 
@@ -353,6 +380,19 @@ class MeOut(Output):
     email = out()
     role = out(validate=validate.OneOf(["admin", "operator", "client"]))
     client_id = out(fields.Integer, allow_none=True)
+    time_format = out(validate=validate.OneOf(["hm", "decimal"]))
+
+
+class UserOut(Output):
+    """A user account."""
+
+    id = out(fields.Integer)
+    email = out()
+    name = out()
+    role = out(validate=validate.OneOf(["admin", "operator", "client"]))
+    client_id = out(fields.Integer, allow_none=True)
+    active = out(fields.Boolean)
+    must_change_password = out(fields.Boolean)
 
 
 class SettingsOut(Output):

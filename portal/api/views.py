@@ -1,9 +1,21 @@
 """API endpoints about the caller, the business settings and the business profile."""
 
 from portal.api import bp
-from portal.api.common import STAFF, roles, user
-from portal.api.schemas import BusinessProfileIn, BusinessProfileOut, MeOut, SettingsIn, SettingsOut
+from portal.api.common import STAFF, found, roles, user
+from portal.api.schemas import (
+    BusinessProfileIn,
+    BusinessProfileOut,
+    MeOut,
+    MePatch,
+    SettingsIn,
+    SettingsOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from portal.services.accounts.users import add_user, change_role, set_time_format, set_user_active
 from portal.services.billing.profiles import business_values, save_business_profile
+from portal.services.lookups import user_for
 from portal.services.settings import change_settings, get_settings
 
 
@@ -11,13 +23,74 @@ from portal.services.settings import change_settings, get_settings
 @bp.response(200, MeOut)
 def me():
     """Who the token acts as."""
-    current = user()
+    return _me_json(user())
+
+
+def _me_json(current) -> dict:
+    """The caller as GET /me shows them."""
     return {
         "id": current.id,
         "email": current.email,
         "role": current.role,
         "client_id": current.client_id,
+        "time_format": current.time_format,
     }
+
+
+@bp.patch("/me")
+@bp.arguments(MePatch)
+@bp.response(200, MeOut)
+def me_patch(data: dict):
+    """Change one's own preferences (how pages show time: "hm" 1:30 or "decimal" 1.50)."""
+    current = user()
+    if "time_format" in data:
+        set_time_format(current, data["time_format"])
+    return _me_json(current)
+
+
+def _user_json(account) -> dict:
+    """A user as the API shows them."""
+    return {
+        "id": account.id,
+        "email": account.email,
+        "name": account.name,
+        "role": account.role,
+        "client_id": account.client_id,
+        "active": account.active,
+        "must_change_password": account.must_change_password,
+    }
+
+
+@bp.post("/users")
+@roles("admin")
+@bp.arguments(UserIn)
+@bp.response(201, UserOut)
+def users_create(data: dict):
+    """Add a user with a one-time password they must change at first login."""
+    account = add_user(
+        user(),
+        email=data["email"],
+        name=data["name"],
+        role=data["role"],
+        client_id=data.get("client_id"),
+        password=data["password"],
+    )
+    return _user_json(account)
+
+
+@bp.patch("/users/<int:user_id>")
+@roles("admin")
+@found(user_for)
+@bp.arguments(UserPatch)
+@bp.response(200, UserOut)
+def users_patch(data: dict, user_id: int):
+    """Change a staff member's role, or disable / enable a user."""
+    account = user_for(user(), user_id)
+    if "role" in data:
+        change_role(user(), account, data["role"])
+    if "active" in data:
+        set_user_active(user(), account, data["active"])
+    return _user_json(account)
 
 
 @bp.get("/settings")

@@ -1,8 +1,10 @@
 """Forms of the auth area."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, RadioField, SubmitField
 from wtforms.validators import DataRequired, Length
+
+from portal.web import options
 
 
 class LoginForm(FlaskForm):
@@ -43,3 +45,14 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Change password")
+
+
+class TimeFormatForm(FlaskForm):
+    """How hours show on pages: 1:30 or 1.50 (invoices and exports always use decimals)."""
+
+    time_format = RadioField(
+        "Show time as",
+        choices=options([("hm", "1:30 (hours and minutes)"), ("decimal", "1.50 (decimal hours)")]),
+        validate_choice=False,  # the service says what is allowed, with the field's message
+    )
+    submit = SubmitField("Save")

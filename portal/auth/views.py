@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
-from portal.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
+from portal.auth.forms import ChangePasswordForm, LoginForm, LogoutForm, TimeFormatForm
 from portal.extensions import limiter, login_manager
 from portal.security import start_session_clock
 from portal.services.accounts.users import (
@@ -14,6 +14,7 @@ from portal.services.accounts.users import (
     change_password,
     end_all_sessions,
     load_session_user,
+    set_time_format,
 )
 from portal.web import run_or_errors
 
@@ -123,6 +124,7 @@ def change_password_page():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        was_one_time = user.must_change_password
         done = run_or_errors(
             form,
             lambda: change_password(
@@ -133,10 +135,51 @@ def change_password_page():
             ),
         )
         if done:
+            first = was_one_time
             start_session(user)  # this browser stays logged in under the new session version
+            if first:
+                flash("Password chosen. Welcome!", "success")
+                return redirect(home_url_for(user))
             flash("Password changed. Your other sessions have been logged out.", "success")
             return redirect(url_for("auth.change_password"))
-    return render_template("auth/change_password.html", form=form)
+    time_form = TimeFormatForm(formdata=None, time_format=current_user.time_format)
+    return _account_page(form, time_form, 200)  # as before: refusals here answer 200
+
+
+def _account_page(password_form, time_form, status: int | None = None):
+    """The account page: the password form and the time display setting."""
+    status = status or (422 if password_form.errors or time_form.errors else 200)
+    page = render_template("auth/change_password.html", form=password_form, time_form=time_form)
+    return page, status
+
+
+@bp.post("/account/time-format", endpoint="time_format")
+@login_required
+def time_format_page():
+    """Choose how pages show hours: 1:30 or 1.50."""
+    form = TimeFormatForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if run_or_errors(form, lambda: set_time_format(user, form.time_format.data or "")):
+            shown = "1.50" if user.time_format == "decimal" else "1:30"
+            flash(f"Saved: pages show time as {shown}.", "success")
+            return redirect(url_for("auth.change_password"))
+    return _account_page(ChangePasswordForm(formdata=None), form, 422)
+
+
+# Pages a user who must choose a new password may still open.
+PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "auth.healthz", "static"}
+
+
+@bp.before_app_request
+def require_new_password():
+    """A user given a one-time password can use nothing but the change-password page until
+    they chose their own (API tokens are not sessions and are unaffected)."""
+    if request.blueprint == "api" or request.endpoint in PASSWORD_CHANGE_ALLOWED:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 @bp.get("/healthz")

@@ -4,6 +4,7 @@ change them, every value checked and the change audited."""
 import re
 from datetime import date, datetime
 from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import g, has_app_context
@@ -76,15 +77,36 @@ FORMAT_RULE = (
     "Use only the placeholders {YYYY}, {MM} and {SEQ}; {SEQ} is required; "
     f"at most {FORMAT_MAX} characters, e.g. INV-{{YYYY}}-{{SEQ}}."
 )
-# Not business zones: "localtime" follows the server, "Factory" is a placeholder.
-_NOT_BUSINESS_ZONES = {"localtime", "Factory"}
+_ZONE_TABLE = "zone.tab"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
 @cache
 def timezone_names() -> list[str]:
-    """Every IANA time zone a business may be in, sorted."""
-    return sorted(available_timezones() - _NOT_BUSINESS_ZONES)
+    """The time zones a business may choose, sorted: the tz database's own list of zones by
+    country (zone.tab, shipped in the tzdata package) plus "UTC".
+
+    That list names each country's zones by their canonical "Area/City" names, so the
+    backward-compatible aliases ("GB-Eire", "Zulu", "US/Pacific", "Etc/GMT+1", "Poland")
+    are not offered; only names this system's zoneinfo can load are kept.
+    """
+    table = resources.files("tzdata").joinpath("zoneinfo", _ZONE_TABLE).read_text("utf-8")
+    zones = {
+        line.split("\t")[2]
+        for line in table.splitlines()
+        if line.strip() and not line.startswith("#") and len(line.split("\t")) >= 3
+    }
+    return sorted((zones | {"UTC"}) & available_timezones())
+
+
+def timezone_allowed(zone: object) -> bool:
+    """A zone the settings accept: one from the list, or the one saved already (a value
+    saved before the list was narrowed stays valid until it is changed)."""
+    if not isinstance(zone, str):
+        return False
+    if zone in timezone_names():
+        return True
+    return zone == get_settings()["business_timezone"] and zone in available_timezones()
 
 
 def invoice_format_error(text: str) -> str | None:
@@ -104,7 +126,7 @@ def change_settings(values: dict, actor) -> dict:
     """Check and store the business settings from the settings page; audit what changed."""
     errors = {}
     zone = values.get("business_timezone")
-    if zone not in timezone_names():
+    if not timezone_allowed(zone):
         errors["business_timezone"] = "Choose a time zone from the list."
     due_days = values.get("due_days")
     if type(due_days) is not int or not 0 <= due_days <= DUE_DAYS_MAX:

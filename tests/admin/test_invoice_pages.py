@@ -119,6 +119,6 @@ def test_client_page_shows_usage_history_items_and_invoices(client, admin, invoi
     acme = invoices["ACME GmbH"]
     page = client.get(f"/admin/clients/{acme.client_id}").text
     assert "Usage this month" in page and "Standard" in page
-    assert "2026-09" in page and "7.75" in page and "6.75" in page  # used, included
+    assert "2026-09" in page and "7:45" in page and "6:45" in page  # used, included
     assert acme.number in page and "€193.33" in page
     assert "overtime, September 2026" in page

@@ -58,7 +58,7 @@ def test_admin_creates_a_package_priced_in_one_currency(client, admin):
     eur = {"EUR": (Decimal("200.00"), Decimal("60.00"))}
     assert plans() == {"Standard": ("package", 450, False, True, eur)}
     page = client.get("/admin/plans").text
-    assert "Standard" in page and "€200.00 a month" in page and "7.50" in page
+    assert "Standard" in page and "€200.00 a month" in page and "7:30" in page
     assert audit_rows("plan.create")[0].after["prices"] == {
         "EUR": {"fee": "200.00", "rate": "60.00"}
     }

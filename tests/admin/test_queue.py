@@ -20,7 +20,7 @@ def test_queue_shows_client_plan_and_hours(client, operator, f):
     row = page[page.index(ticket.display_number) :]
     row = row[: row.index("</tr>")]
     assert "ACME GmbH" in row and "Standard" in row and "Backup failed" in row
-    assert row.count("2.50") == 2  # this month and in total
+    assert row.count("2:30") == 2  # this month and in total
 
 
 def test_untracked_ticket_shows_not_tracked(client, operator, f):

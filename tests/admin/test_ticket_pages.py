@@ -56,14 +56,14 @@ def test_operator_replies_logs_1_30_and_assigns_plan_in_one_submit(client, opera
     assert (entry.minutes, entry.subscription_id, entry.operator_id) == (90, sub.id, operator.id)
     assert ticket.status == "Answered"
 
-    # The client sees the ticket with 1.50 h.
+    # The client sees the ticket with 1:30 h.
     client_user = f.user("client", client=acme)
     client.post("/logout", data={"csrf_token": csrf_token_from(page.text)})
     AuthActions(client).login(client_user.email)
     listing = client.get("/client/tickets").text
-    assert ticket.display_number in listing and "1.50" in listing and "Open month" in listing
+    assert ticket.display_number in listing and "1:30" in listing and "Open month" in listing
     detail = client.get(f"/client/tickets/{ticket.id}").text
-    assert "1.50" in detail and "Olga Operator" in detail and "Restart" in detail
+    assert "1:30" in detail and "Olga Operator" in detail and "Restart" in detail
 
 
 # Every refused input of the parser that a form can carry (strings), through the real page.
@@ -86,7 +86,9 @@ def test_bad_hours_show_field_message_and_save_nothing(client, operator, planles
         },
     )
     assert response.status_code == 422
-    assert "quarter-hour steps from 0.25 to 24" in field_error(response.text, "hours")
+    message = field_error(response.text, "hours")
+    # off the quarter-hour grid: the nearest allowed values; otherwise the rule
+    assert "Use quarter hours:" in message or "quarter-hour steps from 0.25 to 24" in message
     assert "Should not be saved" in response.text  # the reply is kept in the form
     assert (count(Subscription), count(TimeEntry), count(TicketMessage)) == (0, 0, messages_before)
 

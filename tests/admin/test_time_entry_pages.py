@@ -42,7 +42,7 @@ def test_author_and_admin_edit_an_entry(client, setup, who):
     AuthActions(client).login(setup[who].email)
     entry = setup["entry"]
     page = client.get(edit_url(entry)).text
-    assert 'value="1.00"' in page
+    assert 'value="1:00"' in page
     response = submit(
         client,
         edit_url(entry),
@@ -86,7 +86,9 @@ def test_bad_edit_keeps_the_entry(client, setup, hours):
         {"hours": hours, "work_date": business_today().isoformat(), "billable": "y"},
     )
     assert response.status_code == 422
-    assert "quarter-hour steps from 0.25 to 24" in field_error(response.text, "hours")
+    message = field_error(response.text, "hours")
+    # off the quarter-hour grid: the nearest allowed values; otherwise the rule
+    assert "Use quarter hours:" in message or "quarter-hour steps from 0.25 to 24" in message
     db.session.refresh(entry)
     assert entry.minutes == 60
 
@@ -99,7 +101,7 @@ def test_delete_asks_first_and_changes_nothing_until_confirmed(client, setup):
     )
     assert_confirmation_page(
         asked,
-        f"Delete 1.00 h of {business_today():%Y-%m-%d}?",
+        f"Delete 1:00 h of {business_today():%Y-%m-%d}?",
         f"{ticket.display_number} · {ticket.subject}",
         setup["author"].name,
         "first",  # the note

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from portal.extensions import db
-from portal.models import ApiToken
-from tests.helpers import audit_rows, submit
+from portal.models import ApiToken, User
+from tests.helpers import audit_rows, field_error, submit
 
 
 @pytest.fixture
@@ -74,3 +74,90 @@ def test_the_users_page_says_disabling_revokes_tokens_for_good(client, admin, f)
     flashed = client.get("/admin/users").text
     assert "op@example.com is disabled and logged out everywhere" in flashed
     assert "1 API token revoked for good" in flashed
+
+
+ONE_TIME = "quiet meadow lantern 42"
+
+
+def test_an_admin_adds_an_operator_with_a_one_time_password(client, admin):
+    response = submit(
+        client,
+        "/admin/users",
+        {
+            "name": "Olga",
+            "email": "Olga@Example.com",
+            "role": "operator",
+            "client_id": "",
+            "password": ONE_TIME,
+        },
+        post_url="/admin/users/new",
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(db.select(User).filter_by(email="olga@example.com"))
+    assert (user.role, user.client_id, user.must_change_password) == ("operator", None, True)
+    assert audit_rows("user.create")[0].after["role"] == "operator"
+
+
+def test_a_client_user_needs_a_client_and_bad_input_comes_back_per_field(client, admin, f):
+    acme = f.client("ACME GmbH")
+    f.user("operator", email="taken@example.com")
+    bad = submit(
+        client,
+        "/admin/users",
+        {
+            "name": "",
+            "email": "taken@example.com",
+            "role": "client",
+            "client_id": "",
+            "password": "short",
+        },
+        post_url="/admin/users/new",
+    )
+    assert bad.status_code == 422
+    for field in ("name", "email", "password", "client_id"):
+        assert field_error(bad.text, field)
+    ok = submit(
+        client,
+        "/admin/users",
+        {
+            "name": "Cleo",
+            "email": "cleo@acme.example.com",
+            "role": "client",
+            "client_id": str(acme.id),
+            "password": ONE_TIME,
+        },
+        post_url="/admin/users/new",
+    )
+    assert ok.status_code == 302
+    assert (
+        db.session.scalar(db.select(User).filter_by(email="cleo@acme.example.com")).client_id
+        == acme.id
+    )
+
+
+def test_roles_change_but_never_the_last_admin_or_oneself(client, admin, f):
+    operator = f.user("operator", email="op@example.com")
+    submit(client, "/admin/users", {"role": "admin"}, post_url=f"/admin/users/{operator.id}/role")
+    assert db.session.get(User, operator.id).role == "admin"
+    assert audit_rows("user.role_change")[0].after == {"role": "admin"}
+    refused = submit(
+        client, "/admin/users", {"role": "operator"}, post_url=f"/admin/users/{admin.id}/role"
+    )
+    assert refused.status_code == 302
+    assert "cannot take away your own admin rights" in client.get("/admin/users").text
+    assert db.session.get(User, admin.id).role == "admin"
+
+
+def test_the_last_active_admin_is_not_disabled_or_demoted(app, f):
+    from portal.services.accounts.users import change_role, set_user_active
+    from portal.services.errors import ValidationFailed
+
+    only = f.user("admin", email="only@example.com")
+    other = f.user("admin", email="other@example.com")
+    set_user_active(only, other, False)
+    with pytest.raises(ValidationFailed) as demoted:
+        change_role(other, only, "operator")
+    assert "last active admin" in demoted.value.fields["role"]
+    with pytest.raises(ValidationFailed) as disabled:
+        set_user_active(other, only, False)
+    assert "last active admin" in disabled.value.fields["active"]

@@ -75,6 +75,7 @@ def seeded_ids(world: dict) -> dict:
         "subscription_id": ids,
         "entry_id": st.sampled_from([1, 2]),
         "tax_rate_id": st.sampled_from([world["tax_rate"], 2]),
+        "user_id": ids,
         "period": st.sampled_from([f"{last_month_day():%Y-%m}", "2025-06", f"{today():%Y-%m}"]),
     }
 
@@ -83,6 +84,14 @@ def valid_bodies(world: dict) -> dict:
     """A body per write that the rules accept in the seeded world (or accept once)."""
     return {
         ("PUT", "/settings"): {"due_days": 21},
+        ("PATCH", "/me"): {"time_format": "decimal"},
+        ("POST", "/users"): {
+            "email": "new.operator@example.com",
+            "name": "New Operator",
+            "role": "operator",
+            "password": "quiet meadow lantern 42",
+        },
+        ("PATCH", "/users/{user_id}"): {"active": True},
         ("POST", "/currencies"): {"code": "USD", "decimals": 2, "prefix": "$"},
         ("POST", "/plans"): {
             "name": "Gold",

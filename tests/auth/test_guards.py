@@ -46,6 +46,8 @@ ADMIN_ONLY = {
     "/admin/audit.csv",
     "/admin/users/<int:user_id>/disable",
     "/admin/users/<int:user_id>/enable",
+    "/admin/users/new",
+    "/admin/users/<int:user_id>/role",
     "/admin/settings",
     "/admin/settings/business-profile",
     "/admin/billing",

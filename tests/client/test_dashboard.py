@@ -35,8 +35,8 @@ def figure(page: str, name: str) -> str:
 @pytest.mark.parametrize(
     ("minutes", "expected"),
     [
-        (135, ("10.00 h", "2.25 h", "7.75 h", "0.00 h", "€0.00", "€200.00")),
-        (690, ("10.00 h", "11.50 h", "0.00 h", "1.50 h", "€90.00", "€290.00")),
+        (135, ("10:00 h", "2:15 h", "7:45 h", "0:00 h", "€0.00", "€200.00")),
+        (690, ("10:00 h", "11:30 h", "0:00 h", "1:30 h", "€90.00", "€290.00")),
     ],
 )
 def test_dashboard_figures_for_the_current_month(client, acme_user, f, standard, minutes, expected):
@@ -118,7 +118,7 @@ def test_chart_has_a_hidden_data_table_with_the_same_numbers(client, acme_user, 
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 13  # header and twelve months
     last_row = table[table.rindex("<tr>") :]
-    assert "10.00" in last_row and "2.25" in last_row
+    assert "10:00" in last_row and "2:15" in last_row
 
 
 def test_hourly_plan_shows_used_and_estimated_charge_without_notices(client, acme_user, f):
@@ -126,7 +126,7 @@ def test_hourly_plan_shows_used_and_estimated_charge_without_notices(client, acm
     f.subscription(acme_user.client, hourly, this_month_start())
     log(f, acme_user.client, 135)
     page = client.get("/client/").text
-    assert figure(page, "used") == "2.25 h"
+    assert figure(page, "used") == "2:15 h"
     assert figure(page, "charge") == "€168.75"
     assert WARNING not in page and "You have used all" not in page
 
@@ -144,5 +144,5 @@ def test_dashboard_shows_only_own_figures(client, acme_user, f, standard):
     f.subscription(other, standard, this_month_start())
     log(f, other, 540)
     page = client.get("/client/").text
-    assert figure(page, "used") == "0.00 h"
+    assert figure(page, "used") == "0:00 h"
     assert WARNING not in page

@@ -21,9 +21,9 @@ def test_ticket_list_shows_number_subject_update_hours_and_billing_state(client,
     db.session.commit()
     page = client.get("/client/tickets").text
     for ticket, hours, state in [
-        (tracked, "1.75", "Open month"),
+        (tracked, "1:45", "Open month"),
         (untracked, "—", "Not tracked"),
-        (empty, "0.00", "No time logged"),
+        (empty, "0:00", "No time logged"),
     ]:
         row = page[page.index(ticket.display_number) :]
         row = row[: row.index("</tr>")]
@@ -51,7 +51,7 @@ def test_ticket_page_lists_entries_with_date_hours_note_and_staff_name(client, a
     db.session.commit()
     page = client.get(f"/client/tickets/{ticket.id}").text
     assert business_today().isoformat() in page
-    assert "1.50" in page and "Fixed DNS" in page and "Olga Operator" in page
+    assert "1:30" in page and "Fixed DNS" in page and "Olga Operator" in page
 
 
 def test_client_opens_a_ticket(client, acme_user):

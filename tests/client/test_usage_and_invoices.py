@@ -39,7 +39,7 @@ def test_usage_history_after_a_close_shows_invoice_and_unpaid_then_paid(client, 
     page = client.get("/client/usage").text
     row = row_of(page, last)
     assert month_name(last) in row
-    for text in ("10.00", "11.00", "1.00", "€260.00", invoice.number, "Unpaid"):
+    for text in ("10:00", "11:00", "1:00", "€260.00", invoice.number, "Unpaid"):
         assert text in row
     assert f'href="/client/invoices/{invoice.id}"' in row
 
@@ -53,7 +53,7 @@ def test_usage_history_open_month_and_no_months_before_the_first_subscription(cl
     bill_last_month(f, acme_user.client)
     page = client.get("/client/usage").text
     current = row_of(page, period_of(today()))
-    assert "Open month" in current and "0.50" in current
+    assert "Open month" in current and "0:30" in current
     assert page.count("<tr data-period=") == 2  # this month and last month only
     assert page.index(period_of(today())) < page.index(period_of(last_month_start()))
 

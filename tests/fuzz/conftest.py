@@ -629,6 +629,8 @@ def valid_values(kind: str, world: World) -> list:
         ],
         "format": ["{YYYY}/{MM}/{SEQ}", "INV-{SEQ}", "{YYYY}", "{FOO}{SEQ}", "{0}{SEQ}", "{SEQ!r}"],
         "model": ["package", "hourly", "weekly"],
+        "time_format": ["hm", "decimal", "roman", ""],
+        "role": ["admin", "operator", "client", "root"],
         "hours": ["1.5", "1:30", "0.25", "24", "10", "744", "745", "0.1", "2:20", "1,5"],
         "money": ["200.00", "60", "0", "0.001", "999999999", "1000000000", "1.005"],
         "percent": ["23", "23.000", "7,5", "0", "100", "100.0001", "-1", "abc", "8.1234"],

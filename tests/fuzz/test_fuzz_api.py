@@ -70,6 +70,15 @@ BILLING_FIELDS = {
 ENTRY_FIELDS = {"hours": "hours", "work_date": "date", "note": "text", "billable": "bool"}
 # The body fields API.md documents per endpoint, by kind ({} = the endpoint takes no body).
 BODY_FIELDS = {
+    "api.me_patch": {"time_format": "time_format"},
+    "api.users_create": {
+        "email": "email",
+        "name": "text",
+        "role": "role",
+        "client_id": "client_id",
+        "password": "password",
+    },
+    "api.users_patch": {"role": "role", "active": "bool"},
     "api.settings_put": {
         "business_timezone": "timezone",
         "invoice_on_close": "bool",
@@ -153,6 +162,7 @@ INT_ARGS = {
     "entry_id": ["open_entry", "closed_entry"],
     "invoice_id": ["invoice"],
     "tax_rate_id": ["vat", "reduced"],
+    "user_id": ["operator", "client_user"],
 }
 STR_ARGS = {"period": periods_around}
 WRITES_NOTHING = {"api.periods_preview"}
@@ -227,6 +237,7 @@ SWEEP_ARGS = {
     "entry_id": "open_entry",
     "invoice_id": "invoice",
     "tax_rate_id": "reduced",
+    "user_id": "operator",
 }
 
 

@@ -57,7 +57,7 @@ INT_ARGS = {
 }
 STR_ARGS = {
     "period": lambda world: periods_around(world),
-    "action": lambda world: ["cancel", "reprice", "delete", "CANCEL"],
+    "action": lambda world: ["cancel", "reprice", "remove", "delete", "CANCEL"],
 }
 
 # Where the form of a POST-only route is shown: (endpoint of the page, its arguments as a
@@ -86,6 +86,9 @@ PAGE_OF = {
     ),
     "admin.user_disable": ("admin.users", lambda a, w: {}),
     "admin.user_enable": ("admin.users", lambda a, w: {}),
+    "admin.user_new": ("admin.users", lambda a, w: {}),
+    "admin.user_role": ("admin.users", lambda a, w: {}),
+    "auth.time_format": ("auth.change_password", lambda a, w: {}),
 }
 HOME = {"admin": "/admin/", "client": "/client/", None: "/login"}
 # A refused submit shows one of these: a field's message, the form's errors, a danger flash.

@@ -99,6 +99,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
         "POST": roles(LOGIN, LOGGED_OUT, LOGGED_OUT, LOGGED_OUT, LOGGED_OUT),
     },
     "auth.change_password": {"GET": USER_PAGE, "POST": USER_FORM},
+    "auth.time_format": {"GET": NO_SUCH_METHOD, "POST": USER_FORM},
     "auth.healthz": {"GET": roles(OK, OK, OK, OK, OK), "POST": NO_SUCH_METHOD},
     # admin: staff pages
     "admin.index": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
@@ -121,6 +122,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.users": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.user_disable": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.user_enable": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.user_new": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.user_role": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.audit_log": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.audit_log_csv": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.api_tokens": {"GET": ADMIN_PAGE, "POST": ADMIN_FORM},
@@ -164,6 +167,9 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     # API v1 (API.md's "Endpoints" table)
     "api.openapi": {"GET": PUBLIC, "POST": NO_SUCH_METHOD},
     "api.me": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
+    "api.me_patch": {"PATCH": API_ANY_WRITE},
+    "api.users_create": {"POST": API_ADMIN_WRITE, "GET": NO_SUCH_METHOD},
+    "api.users_patch": {"PATCH": API_ADMIN_WRITE, "GET": NO_SUCH_METHOD, "POST": NO_SUCH_METHOD},
     "api.settings": {"GET": API_ADMIN_READ, "POST": NO_SUCH_METHOD},
     "api.settings_put": {"PUT": API_ADMIN_WRITE},
     "api.business_profile": {"GET": API_STAFF_READ, "POST": NO_SUCH_METHOD},

@@ -170,8 +170,86 @@ def change_password(user: User, current: str, new: str, confirm: str) -> User:
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     end_all_sessions(user)
     audit.record(user, "user.password_change", "user", user.id)
+    return user
+
+
+STAFF_ROLES = (Role.ADMIN.value, Role.OPERATOR.value)
+
+
+def add_user(
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    client_id: int | None,
+    password: str,
+) -> User:
+    """An admin adds a staff member or a client user with a one-time password.
+
+    The user must choose their own password at first login (`must_change_password`). When
+    invitations arrive, `password` goes: the user is created without a usable password and
+    an invitation mail is queued here instead; the checks and the audit row stay.
+    """
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Enter the person's name."
+    try:
+        user = create_user(email, password, role, name=name, client_id=client_id)
+    except ValidationFailed as exc:
+        errors = {**exc.fields, **errors}
+    if errors:
+        raise ValidationFailed(errors)
+    user.must_change_password = True
+    after = {"email": user.email, "name": user.name, "role": user.role, "client_id": client_id}
+    audit.record(actor, "user.create", "user", user.id, after=after)
+    return user
+
+
+def _active_admins() -> int:
+    """How many enabled admins there are."""
+    query = db.select(db.func.count(User.id)).filter_by(role=Role.ADMIN.value, active=True)
+    return db.session.scalar(query)
+
+
+def _is_last_active_admin(user: User) -> bool:
+    """True when taking this user's admin rights or login away leaves no admin."""
+    return user.role == Role.ADMIN.value and user.active and _active_admins() <= 1
+
+
+def change_role(actor: User, user: User, role: str) -> User:
+    """Make a staff member an operator or an admin; never the last admin, never oneself."""
+    if user.role not in STAFF_ROLES:
+        raise ValidationFailed({"role": "Only staff members change role; client users stay."})
+    if role not in STAFF_ROLES:
+        raise ValidationFailed({"role": "Role must be admin or operator."})
+    if role == user.role:
+        return user
+    if user.id == actor.id:
+        raise ValidationFailed({"role": "You cannot take away your own admin rights."})
+    if _is_last_active_admin(user):
+        raise ValidationFailed({"role": "This is the last active admin; make another first."})
+    before = {"role": user.role}
+    user.role = role
+    end_all_sessions(user)  # pages already open were drawn for the old role
+    audit.record(actor, "user.role_change", "user", user.id, before, {"role": role})
+    return user
+
+
+def set_time_format(user: User, time_format: str) -> User:
+    """How this user sees hours on pages: "hm" (1:30) or "decimal" (1.50)."""
+    if time_format not in ("hm", "decimal"):
+        raise ValidationFailed({"time_format": "One of: hm, decimal."})
+    if user.time_format != time_format:
+        before = {"time_format": user.time_format}
+        user.time_format = time_format
+        after = {"time_format": time_format}
+        audit.record(user, "user.time_format", "user", user.id, before, after)
+    db.session.flush()
     return user
 
 
@@ -185,6 +263,8 @@ def set_user_active(actor: User, user: User, active: bool) -> list[ApiToken]:
         raise ValidationFailed({"active": "You cannot disable your own account."})
     if user.active == active:
         return []
+    if not active and _is_last_active_admin(user):
+        raise ValidationFailed({"active": "This is the last active admin; it stays enabled."})
     before = {"active": user.active}
     user.active = active
     end_all_sessions(user)

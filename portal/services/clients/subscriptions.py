@@ -4,7 +4,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import Client, Plan, PlanPrice, Subscription
+from portal.models import (
+    BillableItem,
+    Client,
+    Plan,
+    PlanPrice,
+    Subscription,
+    TimeEntry,
+    UsageRecord,
+)
 from portal.services import audit
 from portal.services.billing.periods import (
     hold_closes,
@@ -187,6 +195,45 @@ def cancel_subscription(subscription: Subscription, actor=None) -> Subscription:
         after={"end_date": month_end},
     )
     return subscription
+
+
+_REFERENCES = (
+    (TimeEntry, "time entries"),
+    (UsageRecord, "usage records of a closed month"),
+    (BillableItem, "billable items"),
+)
+
+
+def delete_refusal(subscription: Subscription) -> str | None:
+    """Why this subscription cannot be removed (something refers to it), or None."""
+    for model, label in _REFERENCES:
+        query = db.select(db.func.count()).where(model.subscription_id == subscription.id)
+        if db.session.scalar(query):
+            return (
+                f"This subscription cannot be removed: {label} refer to it. "
+                "Cancel it at month end instead."
+            )
+    return None
+
+
+def delete_subscription(subscription: Subscription, actor=None) -> None:
+    """Remove a subscription created by mistake: only while no time entry, usage record or
+    billable item refers to it. The audit row keeps its values."""
+    _lock_subscription(subscription)
+    if message := delete_refusal(subscription):
+        raise DomainError(message, field="subscription")
+    values = {
+        "client_id": subscription.client_id,
+        "plan_id": subscription.plan_id,
+        "currency_id": subscription.currency_id,
+        "start_date": subscription.start_date,
+        "end_date": subscription.end_date,
+        "model": subscription.model,
+        **_price_terms(subscription),
+    }
+    audit.record(actor, "subscription.delete", "subscription", subscription.id, before=values)
+    db.session.delete(subscription)
+    db.session.flush()
 
 
 def _price_terms(subscription: Subscription) -> dict:
