@@ -7,7 +7,7 @@ import pytest
 from portal.extensions import db
 from portal.models import AuditLogEntry, Subscription, TicketMessage, TimeEntry
 from portal.services.settings import business_today
-from tests.helpers import AuthActions, count, csrf_token_from, field_error, submit
+from tests.helpers import AuthActions, audit_rows, count, csrf_token_from, field_error, submit
 from tests.services.test_hours_parsing import REFUSED
 
 
@@ -259,3 +259,73 @@ def test_new_ticket_form_errors_per_field(client, operator, f):
     assert response.status_code == 422
     for field in ("client", "subject", "message"):
         assert f'id="{field}-error"' in response.text
+
+
+# --- assignee and priority in the inline form ---------------------------------------------
+
+
+def test_assignee_alone_is_saved_and_audited(client, operator, planless, f):
+    _acme, ticket, _plan = planless
+    bob = f.user("admin", name="Bob Admin")
+    url = f"/admin/tickets/{ticket.id}"
+    page = client.get(url)
+    assert f'<option value="{bob.id}">Bob Admin</option>' in page.text
+    response = submit(client, url, {"assignee": str(bob.id), "priority": ticket.priority})
+    assert response.status_code == 302
+    assert "assignee changed" in client.get(url).text
+    db.session.refresh(ticket)
+    assert ticket.assignee_id == bob.id
+    [row] = audit_rows("ticket.assignee")
+    assert (row.before, row.after) == ({"assignee_id": None}, {"assignee_id": bob.id})
+    # Choosing nobody unassigns; the same choice again is nothing to save.
+    assert submit(client, url, {"assignee": ""}).status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.assignee_id is None
+    response = submit(client, url, {"assignee": ""})
+    assert response.status_code == 422
+    assert "Nothing to save" in response.text
+
+
+def test_priority_change_is_saved_and_audited(client, operator, planless):
+    _acme, ticket, _plan = planless
+    url = f"/admin/tickets/{ticket.id}"
+    response = submit(client, url, {"priority": "Urgent", "assignee": ""})
+    assert response.status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.priority == "Urgent"
+    [row] = audit_rows("ticket.priority")
+    assert (row.before, row.after) == ({"priority": "Medium"}, {"priority": "Urgent"})
+
+
+@pytest.mark.parametrize("who", ["client", "disabled", "missing", "garbage"])
+def test_bad_assignee_is_a_field_error_and_saves_nothing(client, operator, planless, f, who):
+    acme, ticket, _plan = planless
+    value = {
+        "client": lambda: str(f.user("client", client=acme).id),
+        "disabled": lambda: str(f.update(f.user("operator"), active=False).id),
+        "missing": lambda: "999999",
+        "garbage": lambda: "7abc",
+    }[who]()
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"assignee": value, "reply": "On it.", "priority": "High"},
+    )
+    assert response.status_code == 422
+    assert field_error(response.text, "assignee")
+    db.session.refresh(ticket)
+    assert (ticket.assignee_id, ticket.priority) == (None, "Medium")
+    assert count(TicketMessage) == 1
+    assert audit_rows("ticket.assignee") == []
+
+
+def test_bad_priority_is_a_field_error_and_saves_nothing(client, operator, planless):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client, f"/admin/tickets/{ticket.id}", {"priority": "Critical", "reply": "On it."}
+    )
+    assert response.status_code == 422
+    assert "Choose one of" in field_error(response.text, "priority")
+    db.session.refresh(ticket)
+    assert ticket.priority == "Medium"
+    assert count(TicketMessage) == 1

@@ -192,7 +192,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.tickets_create": {"POST": API_ANY_WRITE},
     "api.tickets_list": {"GET": API_ANY_READ},
     "api.tickets_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
-    "api.tickets_patch": {"PATCH": API_STAFF_WRITE},
+    "api.tickets_patch": {"PATCH": API_ANY_WRITE},  # a client: close its own only
     "api.tickets_reply": {"GET": NO_SUCH_METHOD, "POST": API_ANY_WRITE},
     "api.entries_create": {"POST": API_STAFF_WRITE},
     "api.entries_list": {"GET": API_ANY_READ},
