@@ -111,6 +111,7 @@ def build_world(f, scale: int) -> dict:
 # Every list or overview page, with the role that sees it.
 PAGES = [
     ("admin", "/admin/"),
+    ("admin", "/admin/?assignee=none&priority=Medium&sort=priority"),
     ("admin", "/admin/invoices"),
     ("admin", "/admin/invoices?kind=credit_note"),
     ("admin", "/admin/billing"),
