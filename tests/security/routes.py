@@ -153,6 +153,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "client.dashboard": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.tickets": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.ticket": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
+    "client.ticket_close": {"GET": NO_SUCH_METHOD, "POST": CLIENT_FORM},
     "client.ticket_new": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
     "client.usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.invoices": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
