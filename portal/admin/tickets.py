@@ -11,6 +11,7 @@ from portal.money import format_hours
 from portal.services.billing.periods import period_of
 from portal.services.clients.search import clients_by_name
 from portal.services.clients.subscriptions import assignable_plans
+from portal.services.clients.usage import client_usage
 from portal.services.errors import DomainError
 from portal.services.lookups import ticket_for
 from portal.services.settings import business_today
@@ -60,6 +61,7 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
         tracking_form=TrackingForm(enabled="0" if ticket.time_tracking else "1"),
         confirm_form=ConfirmForm(),
         may_change=may_change,
+        usage=client_usage(ticket.client),  # the sidebar: plan and what is left this month
     ), status
 
 

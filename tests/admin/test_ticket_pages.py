@@ -329,3 +329,37 @@ def test_bad_priority_is_a_field_error_and_saves_nothing(client, operator, planl
     db.session.refresh(ticket)
     assert ticket.priority == "Medium"
     assert count(TicketMessage) == 1
+
+
+# --- the client beside the time form ------------------------------------------------------
+
+
+def client_card(html: str) -> str:
+    """The ticket page's client card."""
+    card = html[html.index('id="client-card"') :]
+    return card[: card.index("</section>")]
+
+
+def test_sidebar_links_the_client_and_says_no_plan(client, operator, planless):
+    acme, ticket, _plan = planless
+    card = client_card(client.get(f"/admin/tickets/{ticket.id}").text)
+    assert f'href="/admin/clients/{acme.id}"' in card and "ACME GmbH" in card
+    assert "No plan this month" in card
+    assert client.get(f"/admin/clients/{acme.id}").status_code == 200  # operators may follow it
+
+
+def test_sidebar_shows_hours_left_of_the_package(client, operator, planless, f):
+    acme, ticket, _plan = planless
+    f.subscription(acme, f.plan("Gold", hours=10), business_today().replace(day=1))
+    submit(client, f"/admin/tickets/{ticket.id}", {"hours": "1:30", "billable": "y"})
+    card = client_card(client.get(f"/admin/tickets/{ticket.id}").text)
+    assert "Plan Gold" in card and "h left" in card and "h included" in card
+    # 8:30 or 8.50 left, depending on the viewer's time format
+    assert "8:30" in card or "8.50" in card
+
+
+def test_sidebar_says_hourly(client, operator, planless, f):
+    acme, ticket, _plan = planless
+    f.subscription(acme, f.plan("Pay as you go", model="hourly"), business_today().replace(day=1))
+    card = client_card(client.get(f"/admin/tickets/{ticket.id}").text)
+    assert "(hourly)" in card and "h left" not in card
