@@ -112,6 +112,7 @@ def build_world(f, scale: int) -> dict:
 PAGES = [
     ("admin", "/admin/"),
     ("admin", "/admin/?q=ticket"),
+    ("admin", "/admin/?assignee=none&priority=Medium&sort=priority"),
     ("admin", "/admin/invoices"),
     ("admin", "/admin/invoices?kind=credit_note"),
     ("admin", "/admin/billing"),

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.forms import TicketFields
-from portal.models import TicketStatus
+from portal.models import Priority, TicketStatus
 from portal.money import HOURS_RULE
 from portal.web import options
 
@@ -46,6 +46,14 @@ class TicketUpdateForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=500)])
     billable = BooleanField("Billable", default=True)
     plan = SelectField("Assign a plan", coerce=optional_int, validate_choice=True)
+    # Checked by the service (active staff only), so a refusal names the person.
+    assignee = SelectField("Assignee", coerce=optional_int, validate_choice=False)
+    priority = SelectField(
+        "Priority",
+        choices=options([(p, p) for p in Priority.values()]),
+        default="",
+        validate_choice=False,
+    )
     submit = SubmitField("Update ticket")
 
 

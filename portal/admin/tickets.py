@@ -11,11 +11,13 @@ from portal.money import format_hours
 from portal.services.billing.periods import period_of
 from portal.services.clients.search import clients_by_name
 from portal.services.clients.subscriptions import assignable_plans
+from portal.services.clients.usage import client_usage
 from portal.services.errors import DomainError
 from portal.services.lookups import ticket_for
 from portal.services.settings import business_today
 from portal.services.tickets.conversation import (
     TicketUpdate,
+    assignable_staff,
     needs_plan,
     open_ticket,
     set_tracking,
@@ -35,6 +37,13 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
         [("", "— keep without a plan —")]
         + [(plan.id, plan.name) for plan in assignable_plans(ticket.client)]
     )
+    staff = [(person.id, person.name) for person in assignable_staff()]
+    if ticket.assignee is not None and ticket.assignee_id not in dict(staff):
+        staff.append((ticket.assignee_id, f"{ticket.assignee.name} (disabled)"))
+    form.assignee.choices = options([("", "— nobody —")] + staff)
+    if not form.is_submitted():
+        form.assignee.data = ticket.assignee_id
+        form.priority.data = ticket.priority
     return form
 
 
@@ -52,6 +61,7 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
         tracking_form=TrackingForm(enabled="0" if ticket.time_tracking else "1"),
         confirm_form=ConfirmForm(),
         may_change=may_change,
+        usage=client_usage(ticket.client),  # the sidebar: plan and what is left this month
     ), status
 
 
@@ -78,6 +88,9 @@ def ticket_update(ticket_id: int):
             note=form.note.data or "",
             billable=form.billable.data,
             plan_id=form.plan.data,
+            set_assignee=bool(form.assignee.raw_data),
+            assignee_id=form.assignee.data,
+            priority=form.priority.data or "",
         )
         result = run_or_errors(form, lambda: update_ticket(ticket, current_user, change))
         if result is not None:
@@ -95,6 +108,10 @@ def _saved_message(result: dict) -> str:
         parts.append(f"{format_hours(result['entry'].minutes)} h logged")
     if result["message"] is not None:
         parts.append("reply sent")
+    if result.get("assignee"):
+        parts.append("assignee changed")
+    if result.get("priority"):
+        parts.append("priority changed")
     return ("Ticket updated: " + ", ".join(parts) + ".") if parts else "Ticket updated."
 
 

@@ -7,11 +7,12 @@ from portal.admin import bp
 from portal.admin.forms import ConfirmForm, NewUserForm, RoleForm
 from portal.extensions import db
 from portal.guards import admin_required
-from portal.models import DEPARTMENTS, Client, TicketStatus, User
+from portal.models import DEPARTMENTS, Client, Priority, TicketStatus, User
 from portal.pagination import paginate_rows
 from portal.services.accounts.users import add_user, change_role, set_user_active
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import user_for
+from portal.services.tickets.conversation import assignable_staff
 from portal.services.tickets.queue import QueueFilters, ticket_queue
 from portal.services.tickets.search import QUERY_MAX_CHARS
 from portal.web import flash_refusal, id_arg, options, page_args, run_or_errors, text_arg
@@ -23,6 +24,8 @@ def _queue_filters() -> QueueFilters:
     status = args.get("status") if args.get("status") in TicketStatus.values() else None
     department = args.get("department") if args.get("department") in DEPARTMENTS else None
     tracking = {"on": True, "off": False}.get(args.get("tracking", ""))
+    assignee = args.get("assignee", "")
+    priority = args.get("priority") if args.get("priority") in Priority.values() else None
     return QueueFilters(
         status=status,
         client_id=id_arg("client_id"),
@@ -31,6 +34,10 @@ def _queue_filters() -> QueueFilters:
         tracking=tracking,
         q=text_arg("q", QUERY_MAX_CHARS),
         sort=args.get("sort", "updated"),
+        # ?assignee=mine | none | an id; anything else means anyone.
+        assignee_id=current_user.id if assignee == "mine" else id_arg("assignee"),
+        unassigned=assignee == "none",
+        priority=priority,
     )
 
 
@@ -47,6 +54,9 @@ def index():
         chosen_client=db.session.get(Client, filters.client_id) if filters.client_id else None,
         statuses=TicketStatus.values(),
         departments=DEPARTMENTS,
+        priorities=Priority.values(),
+        staff=assignable_staff(),
+        assignee_arg=request.args.get("assignee", ""),
     )
 
 

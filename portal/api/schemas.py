@@ -1,7 +1,7 @@
 """The shapes of API.md, once: each schema validates a request or writes a response, and
 the OpenAPI document at /api/v1/openapi.json is generated from the same schemas."""
 
-from marshmallow import Schema, fields, missing, post_load, validate
+from marshmallow import Schema, ValidationError, fields, missing, post_load, validate
 
 from portal.api.fields import (
     Boolean,
@@ -276,10 +276,21 @@ class TicketIn(Input):
 
 
 class TicketPatch(Input):
-    """Status and/or time tracking (staff)."""
+    """Status, time tracking, assignee, priority (staff); a client token only
+    `{"status": "Closed"}` on its own ticket. `assignee_id: null` unassigns."""
 
     status = Text(validate=one_of(TicketStatus.values()))
     time_tracking = Boolean()
+    assignee_id = Id(allow_none=True, metadata={"description": "null = unassigned"})
+    priority = Text(validate=one_of(Priority.values()))
+
+    @post_load
+    def drop_nulls(self, data, **kwargs):
+        """As Input, except that a null assignee_id means "nobody"."""
+        loaded = Input.drop_nulls(self, data, **kwargs)
+        if "assignee_id" in data and data["assignee_id"] is None:
+            loaded["assignee_id"] = None
+        return loaded
 
 
 class ReplyIn(Input):
@@ -321,8 +332,25 @@ class PageQuery(Schema):
     per_page = QueryNumber(200, load_default=50)
 
 
+class QueryAssignee(fields.String):
+    """?assignee_id=7, or ?assignee_id=none for unassigned tickets (loaded as None)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": "^(none|[0-9]+)$", "example": "none"}, **kwargs)
+        self.error_messages["invalid"] = 'An operator\'s id, or "none" for unassigned.'
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "none":
+            return None
+        try:
+            return QueryId()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise self.make_error("invalid") from None
+
+
 class TicketQuery(PageQuery):
-    """A page of tickets; staff may narrow them to one client."""
+    """A page of tickets; staff may narrow them to one client; any token by assignee
+    (`none` = unassigned), priority and status."""
 
     client_id = QueryId()
     q = fields.String(
@@ -332,6 +360,9 @@ class TicketQuery(PageQuery):
             "example": "backup",
         }
     )
+    assignee_id = QueryAssignee()
+    priority = fields.String(validate=one_of(Priority.values()))
+    status = fields.String(validate=one_of(TicketStatus.values()))
 
 
 class ListQuery(PageQuery):
@@ -514,6 +545,8 @@ class TicketOut(Output):
     priority = out()
     status = out(validate=validate.OneOf(TicketStatus.values()))
     time_tracking = out(fields.Boolean)
+    assignee_id = out(fields.Integer, allow_none=True)
+    assignee = out(allow_none=True, metadata={"description": "the assignee's name"})
     total_hours = hours(required=True)
     created_at = timestamp(required=True)
     updated_at = timestamp(required=True)

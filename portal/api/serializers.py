@@ -92,6 +92,8 @@ def ticket_json(t: Ticket, total_minutes: int) -> dict:
         "priority": t.priority,
         "status": t.status,
         "time_tracking": t.time_tracking,
+        "assignee_id": t.assignee_id,
+        "assignee": t.assignee.name if t.assignee is not None else None,
         "total_hours": hours(total_minutes),
         "created_at": t.created_at.isoformat(),
         "updated_at": t.updated_at.isoformat(),

@@ -2,6 +2,7 @@
 
 from flask import Response
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from portal.api import bp
 from portal.api.common import (
@@ -29,7 +30,7 @@ from portal.api.schemas import (
 )
 from portal.api.serializers import entry_json, message_json, ticket_json
 from portal.extensions import db
-from portal.models import Client, Plan, Ticket, TimeEntry
+from portal.models import Client, Plan, Ticket, TicketStatus, TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
 from portal.services.lookups import client_for, ticket_for, time_entry_for
@@ -37,8 +38,12 @@ from portal.services.settings import business_today
 from portal.services.tickets.conversation import (
     TicketInput,
     add_reply,
+    assignee_problem,
     change_status,
+    close_own_ticket,
     open_ticket,
+    set_assignee,
+    set_priority,
     set_tracking,
 )
 from portal.services.tickets.search import search_condition
@@ -83,7 +88,21 @@ def tickets_list(args: dict):
     """Tickets, newest update first: all for staff (or one client's, ?client_id=), a
     client's own for a client token; ?q= searches number, subject and message text (a
     client's search never reads internal notes)."""
-    query = db.select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    query = (
+        db.select(Ticket)
+        .options(selectinload(Ticket.assignee))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    )
+    if "assignee_id" in args:
+        query = query.where(
+            Ticket.assignee_id.is_(None)
+            if args["assignee_id"] is None
+            else Ticket.assignee_id == args["assignee_id"]
+        )
+    if "priority" in args:
+        query = query.where(Ticket.priority == args["priority"])
+    if "status" in args:
+        query = query.where(Ticket.status == args["status"])
     if (found := search_condition(args.get("q"), staff=user().is_staff)) is not None:
         query = query.where(found)
     return paged(client_rows(query, Ticket.client_id, args), tickets_json, args)
@@ -122,18 +141,35 @@ def tickets_get(ticket_id: int):
 
 
 @bp.patch("/tickets/<int:ticket_id>")
-@roles(*STAFF)
 @found(ticket_for)
 @bp.arguments(TicketPatch)
 @bp.response(200, TicketOut)
 def tickets_patch(data: dict, ticket_id: int):
-    """Change status and/or time tracking (staff)."""
+    """Change status, time tracking, assignee (null = nobody) and priority (staff); a client
+    token may only close its own ticket: `{"status": "Closed"}`, anything else is a 400."""
     ticket = ticket_for(user(), ticket_id)
+    if user().role == "client":
+        refused = {key: CLIENT_PATCH_ONLY for key in data if key != "status"}
+        if data.get("status") != TicketStatus.CLOSED.value:
+            refused["status"] = CLIENT_PATCH_ONLY
+        if refused:
+            raise BadRequest(refused)
+        close_own_ticket(ticket, user())
+        return one_ticket_json(ticket)
+    if "assignee_id" in data and (msg := assignee_problem(data["assignee_id"])):
+        raise BadRequest({"assignee_id": msg})
     if "status" in data:
         change_status(ticket, data["status"], user())
     if "time_tracking" in data:
         set_tracking(ticket, data["time_tracking"], user())
+    if "assignee_id" in data:
+        set_assignee(ticket, data["assignee_id"], user())
+    if "priority" in data:
+        set_priority(ticket, data["priority"], user())
     return one_ticket_json(ticket)
+
+
+CLIENT_PATCH_ONLY = 'A client may only close its ticket: send {"status": "Closed"}.'
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")

@@ -18,3 +18,9 @@ class ReplyForm(FlaskForm):
 
     message = TextAreaField("Your reply", validators=[DataRequired(), Length(max=20_000)])
     submit = SubmitField("Send reply")
+
+
+class CloseTicketForm(FlaskForm):
+    """The "Close ticket" button: CSRF only."""
+
+    submit = SubmitField("Close ticket")

@@ -1,15 +1,20 @@
 """Client pages; every query starts from the logged-in user's client."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.client import bp
-from portal.client.forms import NewTicketForm, ReplyForm
+from portal.client.forms import CloseTicketForm, NewTicketForm, ReplyForm
 from portal.client.usage_chart import build_chart
 from portal.services.clients.overview import client_dashboard
 from portal.services.lookups import ticket_for
-from portal.services.tickets.conversation import add_reply, open_ticket
-from portal.services.tickets.queue import billing_states, client_tickets, ticket_entries
+from portal.services.tickets.conversation import add_reply, close_own_ticket, open_ticket
+from portal.services.tickets.queue import (
+    CLIENT_STATUSES,
+    billing_states,
+    client_tickets,
+    ticket_entries,
+)
 from portal.web import page_args, run_or_errors
 
 
@@ -29,8 +34,15 @@ def dashboard():
 def tickets():
     """Every ticket of the account with hours and billing state."""
     page, per_page = page_args()
-    pagination, states = client_tickets(current_user.client_id, page, per_page)
-    return render_template("client/tickets/index.html", pagination=pagination, states=states)
+    status = request.args.get("status") if request.args.get("status") in CLIENT_STATUSES else None
+    pagination, states = client_tickets(current_user.client_id, page, per_page, status)
+    return render_template(
+        "client/tickets/index.html",
+        pagination=pagination,
+        states=states,
+        status=status,
+        client_statuses=CLIENT_STATUSES,
+    )
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
@@ -49,8 +61,28 @@ def ticket(ticket_id: int):
     state = billing_states([ticket])[ticket.id]
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "client/tickets/show.html", ticket=ticket, entries=entries, form=form, state=state
+        "client/tickets/show.html",
+        ticket=ticket,
+        entries=entries,
+        form=form,
+        state=state,
+        close_form=CloseTicketForm(formdata=None),
     ), status
+
+
+@bp.post("/tickets/<int:ticket_id>/close")
+def ticket_close(ticket_id: int):
+    """Close one's own ticket; a later reply reopens it (Customer-Reply)."""
+    ticket = ticket_for(current_user, ticket_id)
+    if CloseTicketForm().validate_on_submit():
+        if ticket.status == "Closed":
+            flash("This ticket is already closed.", "info")
+        else:
+            close_own_ticket(ticket, current_user)
+            flash("Ticket closed. Reply here any time to reopen it.", "success")
+    else:
+        flash("The form expired; please try again.", "danger")
+    return redirect(url_for("client.ticket", ticket_id=ticket.id))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

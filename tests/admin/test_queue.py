@@ -133,3 +133,73 @@ def test_pager_links_ignore_url_for_keywords_in_the_query(client, auth, f):
     page = client.get("/admin/?per_page=1&endpoint=x&_external=1&_anchor=y")
     assert page.status_code == 200
     assert 'href="/admin/?per_page=1&amp;page=2"' in page.text
+
+
+# --- assignee, priority and statuses that wait for staff ----------------------------------
+
+
+@pytest.fixture
+def owned(f, operator):
+    """Tickets of the logged-in operator, of another operator, and nobody's."""
+    other = f.user("operator", name="Piotr Other")
+    acme = f.client("ACME GmbH")
+    f.ticket(acme, subject="mine", assignee_id=operator.id, priority="Low")
+    f.ticket(acme, subject="theirs", assignee_id=other.id, priority="Urgent")
+    f.ticket(acme, subject="nobody's", priority="High")
+    f.ticket(acme, subject="medium", priority="Medium", status="Answered")
+    return other
+
+
+def shown_subjects(page: str) -> list[str]:
+    """The queue's subjects, in order."""
+    subjects = ("mine", "theirs", "nobody&#39;s", "medium")
+    return sorted(
+        (s for s in subjects if f"<td>{s}</td>" in page), key=lambda s: page.index(f"<td>{s}</td>")
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("assignee=mine", {"mine"}),
+        ("assignee=none", {"nobody&#39;s", "medium"}),
+        ("priority=Urgent", {"theirs"}),
+        ("assignee=none&priority=High", {"nobody&#39;s"}),
+        ("assignee=bogus", {"mine", "theirs", "nobody&#39;s", "medium"}),
+        ("priority=Critical", {"mine", "theirs", "nobody&#39;s", "medium"}),
+    ],
+)
+def test_queue_filters_by_assignee_and_priority(client, owned, query, expected):
+    response = client.get(f"/admin/?{query}")
+    assert response.status_code == 200
+    assert set(shown_subjects(response.text)) == expected
+
+
+def test_queue_filters_by_a_person(client, owned):
+    page = client.get(f"/admin/?assignee={owned.id}").text
+    assert shown_subjects(page) == ["theirs"]
+    assert f'<option value="{owned.id}" selected>Piotr Other</option>' in page
+
+
+def test_priority_sort_is_by_severity(client, owned):
+    page = client.get("/admin/?sort=priority").text
+    assert shown_subjects(page) == ["theirs", "nobody&#39;s", "medium", "mine"]
+
+
+def test_queue_shows_assignee_priority_and_who_waits(client, owned, operator):
+    page = client.get("/admin/").text
+    row = page[page.index("<td>mine</td>") :]
+    row = row[: row.index("</tr>")]
+    assert operator.name in row and "Low" in row
+    assert "needs reply" in row and "text-bg-warning" in row  # Open waits for staff
+    row = page[page.index("<td>medium</td>") :]
+    row = row[: row.index("</tr>")]
+    assert "needs reply" not in row and "—" in row  # Answered, nobody's
+    assert '<span class="badge text-bg-danger">Urgent</span>' in page
+
+
+def test_ticket_page_uses_the_same_badges(client, operator, f):
+    ticket = f.ticket(f.client(), status="Customer-Reply", priority="Urgent")
+    page = client.get(f"/admin/tickets/{ticket.id}").text
+    assert "Customer-Reply · needs reply" in page
+    assert '<span class="badge text-bg-danger">Urgent</span>' in page

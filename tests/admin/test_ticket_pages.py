@@ -7,7 +7,7 @@ import pytest
 from portal.extensions import db
 from portal.models import AuditLogEntry, Subscription, TicketMessage, TimeEntry
 from portal.services.settings import business_today
-from tests.helpers import AuthActions, count, csrf_token_from, field_error, submit
+from tests.helpers import AuthActions, audit_rows, count, csrf_token_from, field_error, submit
 from tests.services.test_hours_parsing import REFUSED
 
 
@@ -261,3 +261,107 @@ def test_new_ticket_form_errors_per_field(client, operator, f):
     assert response.status_code == 422
     for field in ("client", "subject", "message"):
         assert f'id="{field}-error"' in response.text
+
+
+# --- assignee and priority in the inline form ---------------------------------------------
+
+
+def test_assignee_alone_is_saved_and_audited(client, operator, planless, f):
+    _acme, ticket, _plan = planless
+    bob = f.user("admin", name="Bob Admin")
+    url = f"/admin/tickets/{ticket.id}"
+    page = client.get(url)
+    assert f'<option value="{bob.id}">Bob Admin</option>' in page.text
+    response = submit(client, url, {"assignee": str(bob.id), "priority": ticket.priority})
+    assert response.status_code == 302
+    assert "assignee changed" in client.get(url).text
+    db.session.refresh(ticket)
+    assert ticket.assignee_id == bob.id
+    [row] = audit_rows("ticket.assignee")
+    assert (row.before, row.after) == ({"assignee_id": None}, {"assignee_id": bob.id})
+    # Choosing nobody unassigns; the same choice again is nothing to save.
+    assert submit(client, url, {"assignee": ""}).status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.assignee_id is None
+    response = submit(client, url, {"assignee": ""})
+    assert response.status_code == 422
+    assert "Nothing to save" in response.text
+
+
+def test_priority_change_is_saved_and_audited(client, operator, planless):
+    _acme, ticket, _plan = planless
+    url = f"/admin/tickets/{ticket.id}"
+    response = submit(client, url, {"priority": "Urgent", "assignee": ""})
+    assert response.status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.priority == "Urgent"
+    [row] = audit_rows("ticket.priority")
+    assert (row.before, row.after) == ({"priority": "Medium"}, {"priority": "Urgent"})
+
+
+@pytest.mark.parametrize("who", ["client", "disabled", "missing", "garbage"])
+def test_bad_assignee_is_a_field_error_and_saves_nothing(client, operator, planless, f, who):
+    acme, ticket, _plan = planless
+    value = {
+        "client": lambda: str(f.user("client", client=acme).id),
+        "disabled": lambda: str(f.update(f.user("operator"), active=False).id),
+        "missing": lambda: "999999",
+        "garbage": lambda: "7abc",
+    }[who]()
+    response = submit(
+        client,
+        f"/admin/tickets/{ticket.id}",
+        {"assignee": value, "reply": "On it.", "priority": "High"},
+    )
+    assert response.status_code == 422
+    assert field_error(response.text, "assignee")
+    db.session.refresh(ticket)
+    assert (ticket.assignee_id, ticket.priority) == (None, "Medium")
+    assert count(TicketMessage) == 1
+    assert audit_rows("ticket.assignee") == []
+
+
+def test_bad_priority_is_a_field_error_and_saves_nothing(client, operator, planless):
+    _acme, ticket, _plan = planless
+    response = submit(
+        client, f"/admin/tickets/{ticket.id}", {"priority": "Critical", "reply": "On it."}
+    )
+    assert response.status_code == 422
+    assert "Choose one of" in field_error(response.text, "priority")
+    db.session.refresh(ticket)
+    assert ticket.priority == "Medium"
+    assert count(TicketMessage) == 1
+
+
+# --- the client beside the time form ------------------------------------------------------
+
+
+def client_card(html: str) -> str:
+    """The ticket page's client card."""
+    card = html[html.index('id="client-card"') :]
+    return card[: card.index("</section>")]
+
+
+def test_sidebar_links_the_client_and_says_no_plan(client, operator, planless):
+    acme, ticket, _plan = planless
+    card = client_card(client.get(f"/admin/tickets/{ticket.id}").text)
+    assert f'href="/admin/clients/{acme.id}"' in card and "ACME GmbH" in card
+    assert "No plan this month" in card
+    assert client.get(f"/admin/clients/{acme.id}").status_code == 200  # operators may follow it
+
+
+def test_sidebar_shows_hours_left_of_the_package(client, operator, planless, f):
+    acme, ticket, _plan = planless
+    f.subscription(acme, f.plan("Gold", hours=10), business_today().replace(day=1))
+    submit(client, f"/admin/tickets/{ticket.id}", {"hours": "1:30", "billable": "y"})
+    card = client_card(client.get(f"/admin/tickets/{ticket.id}").text)
+    assert "Plan Gold" in card and "h left" in card and "h included" in card
+    # 8:30 or 8.50 left, depending on the viewer's time format
+    assert "8:30" in card or "8.50" in card
+
+
+def test_sidebar_says_hourly(client, operator, planless, f):
+    acme, ticket, _plan = planless
+    f.subscription(acme, f.plan("Pay as you go", model="hourly"), business_today().replace(day=1))
+    card = client_card(client.get(f"/admin/tickets/{ticket.id}").text)
+    assert "(hourly)" in card and "h left" not in card

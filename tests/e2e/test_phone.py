@@ -19,14 +19,10 @@ PHONE = {"width": 390, "height": 844}
 OPENED = re.compile(r"^(?=.*\bcollapse\b)(?=.*\bshow\b)(?!.*\bcollapsing\b)")
 CLOSED = re.compile(r"^(?=.*\bcollapse\b)(?!.*\bshow\b)(?!.*\bcollapsing\b)")
 
-# The ticket lists are rebuilt by other branches of issue 16; their columns get the
-# stacking attributes when the branches are merged (see the phone branch's report).
-AT_MERGE = pytest.mark.xfail(strict=True, reason="applied at merge")
-
 # (who, path or a link to follow from a list, screenshot name)
 PAGES = [
-    pytest.param(ADMIN, "/admin/", "phone-queue", marks=AT_MERGE, id="admin-queue"),
-    pytest.param(OPERATOR, "/admin/", None, marks=AT_MERGE, id="operator-queue"),
+    pytest.param(ADMIN, "/admin/", "phone-queue", id="admin-queue"),
+    pytest.param(OPERATOR, "/admin/", None, id="operator-queue"),
     pytest.param(ADMIN, "/admin/clients", None, id="admin-clients"),
     pytest.param(ADMIN, ("/admin/clients", "#main table tbody a"), None, id="admin-client"),
     pytest.param(ADMIN, "/admin/reports/hours", None, id="admin-reports"),
@@ -37,12 +33,12 @@ PAGES = [
     pytest.param(ADMIN, "/admin/currencies", None, id="admin-currencies"),
     pytest.param(ADMIN, "/admin/tax-rates", None, id="admin-tax-rates"),
     pytest.param(ADMIN, "/admin/users", None, id="admin-users"),
+    pytest.param(ADMIN, ("/admin/", "#main table tbody a"), None, id="admin-ticket"),
+    pytest.param(CLIENT, ("/client/tickets", "#main table tbody a"), None, id="client-ticket"),
     pytest.param(ADMIN, "/admin/api-tokens", None, id="admin-api-tokens"),
     pytest.param(ADMIN, "/admin/audit", None, id="admin-audit"),
     pytest.param(OPERATOR, "/admin/invoices", None, id="operator-invoices"),
-    pytest.param(
-        CLIENT, "/client/tickets", "phone-client-tickets", marks=AT_MERGE, id="client-tickets"
-    ),
+    pytest.param(CLIENT, "/client/tickets", "phone-client-tickets", id="client-tickets"),
     pytest.param(CLIENT, "/client/usage", None, id="client-usage"),
     pytest.param(CLIENT, "/client/invoices", None, id="client-invoices"),
     pytest.param(CLIENT, ("/client/invoices", "#invoices tbody a"), None, id="client-invoice"),

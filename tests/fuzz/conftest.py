@@ -651,6 +651,15 @@ def valid_values(kind: str, world: World) -> list:
         "method": ["bank_transfer", "card", "cash", "other", "cheque", ""],
         "quantity": ["1", "2.00", "1,5", "0", "1.234", "-1", "99999.99", "100000"],
         "invoice_kind": ["invoice", "credit_note", "quote"],
+        # who may own a ticket: staff, a client user (refused), nobody, no such user
+        "assignee": [
+            world.ids["operator"],
+            world.ids["admin"],
+            world.ids["client_user"],
+            None,
+            999999,
+        ],
+        "assignee_query": ["none", world.ids["operator"], world.ids["client_user"], "nobody", 0],
     }
     return values[kind]
 

@@ -123,7 +123,12 @@ BODY_FIELDS = {
         "priority": "priority",
         "time_tracking": "bool",
     },
-    "api.tickets_patch": {"status": "status", "time_tracking": "bool"},
+    "api.tickets_patch": {
+        "status": "status",
+        "time_tracking": "bool",
+        "assignee_id": "assignee",
+        "priority": "priority",
+    },
     "api.tickets_reply": {"message": "text", "status": "status"},
     "api.entries_create": {**ENTRY_FIELDS, "assign_plan_id": "plan_id"},
     "api.entries_patch": ENTRY_FIELDS,
@@ -151,6 +156,11 @@ QUERY_FIELDS = {
     "api.items_list": {"client_id": "client_id", "period": "period"},
     "api.invoices_list": {"client_id": "client_id", "period": "period", "kind": "invoice_kind"},
     "api.clients_usage": {"period": "period"},
+    "api.tickets_list": {
+        "assignee_id": "assignee_query",
+        "priority": "priority",
+        "status": "status",
+    },
 }
 PAGING = {"page": "page", "per_page": "page"}
 # URL arguments: the world's rows they may name (World.ids keys), or strings to try.

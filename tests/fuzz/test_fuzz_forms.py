@@ -84,6 +84,7 @@ PAGE_OF = {
         "admin.ticket",
         lambda a, w: {"ticket_id": w.ids["acme_ticket"]},
     ),
+    "client.ticket_close": ("client.ticket", lambda a, w: {"ticket_id": a["ticket_id"]}),
     "admin.user_disable": ("admin.users", lambda a, w: {}),
     "admin.user_enable": ("admin.users", lambda a, w: {}),
     "admin.user_new": ("admin.users", lambda a, w: {}),

@@ -156,6 +156,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "client.dashboard": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.tickets": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.ticket": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
+    "client.ticket_close": {"GET": NO_SUCH_METHOD, "POST": CLIENT_FORM},
     "client.ticket_new": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
     "client.usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.invoices": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
@@ -198,7 +199,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.tickets_create": {"POST": API_ANY_WRITE},
     "api.tickets_list": {"GET": API_ANY_READ},
     "api.tickets_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
-    "api.tickets_patch": {"PATCH": API_STAFF_WRITE},
+    "api.tickets_patch": {"PATCH": API_ANY_WRITE},  # a client: close its own only
     "api.tickets_reply": {"GET": NO_SUCH_METHOD, "POST": API_ANY_WRITE},
     "api.entries_create": {"POST": API_STAFF_WRITE},
     "api.entries_list": {"GET": API_ANY_READ},

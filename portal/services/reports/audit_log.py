@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "invoice.cancelled": "Invoice cancelled",
     "ticket.status": "Ticket status changed",
     "ticket.tracking": "Time tracking switched",
+    "ticket.assignee": "Ticket assignee changed",
+    "ticket.priority": "Ticket priority changed",
     "client.create": "Client added",
     "client.update": "Client edited",
     "user.create": "User added",

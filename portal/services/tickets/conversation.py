@@ -188,6 +188,9 @@ class TicketUpdate:
     note: str = ""
     billable: bool = True
     plan_id: int | None = None
+    set_assignee: bool = False  # the assignee field was sent: assignee_id is wanted
+    assignee_id: int | None = None  # None = unassigned
+    priority: str = ""  # "" = unchanged
 
 
 def needs_plan(ticket: Ticket) -> bool:
@@ -216,6 +219,11 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         errors["reply"] = msg
     if change.status and change.status not in TicketStatus.values():
         errors["status"] = _one_of(TicketStatus.values())
+    reassign = change.set_assignee and change.assignee_id != ticket.assignee_id
+    if reassign and (msg := assignee_problem(change.assignee_id)):
+        errors["assignee"] = msg
+    if change.priority and change.priority not in Priority.values():
+        errors["priority"] = _one_of(Priority.values())
     plan = None
     if change.plan_id is not None:
         plan = db.session.get(Plan, change.plan_id)
@@ -230,13 +238,22 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
             errors.setdefault(field, message)
     elif plan is not None and "plan" not in errors and (msg := _assign_date_error(work_date)):
         errors["work_date"] = msg
+    reprioritise = bool(change.priority) and change.priority != ticket.priority
     nothing = not (change.reply.strip() or change.status or hours_text or plan)
-    if nothing and not errors:
-        errors["reply"] = "Nothing to save: write a reply, change the status or log time."
+    if nothing and not (reassign or reprioritise) and not errors:
+        errors["reply"] = (
+            "Nothing to save: write a reply, change the status, assignee or priority, or log time."
+        )
     if errors:
         raise ValidationFailed(errors)
 
-    result = {"entry": None, "subscription": None, "message": None}
+    result = {
+        "entry": None,
+        "subscription": None,
+        "message": None,
+        "assignee": reassign,
+        "priority": reprioritise,
+    }
     if minutes is not None:
         entry = log_time(
             ticket, actor, TimeInput(minutes, work_date, change.note, change.billable), assign=plan
@@ -249,6 +266,10 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         result["message"] = add_reply(ticket, actor, change.reply, change.status or None)
     elif change.status:
         change_status(ticket, change.status, actor)
+    if reassign:
+        set_assignee(ticket, change.assignee_id, actor)
+    if reprioritise:
+        set_priority(ticket, change.priority, actor)
     return result
 
 
@@ -257,3 +278,69 @@ def _assign_date_error(work_date: date) -> str | None:
     if work_date > business_today():
         return "The work date cannot be in the future."
     return closed_start_error(work_date)
+
+
+def assignable_staff() -> list[User]:
+    """Who may own a ticket: active operators and admins, by name."""
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(User.role.in_(("admin", "operator")), User.active.is_(True))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def assignee_problem(assignee_id: int | None) -> str | None:
+    """Why this id cannot own a ticket (None = unassigned is always fine), or None."""
+    if assignee_id is None:
+        return None
+    person = db.session.get(User, assignee_id) if isinstance(assignee_id, int) else None
+    if person is None or not person.is_staff:
+        return "Choose an operator or admin (or nobody)."
+    if not person.active:
+        return f"{person.name} is disabled: choose an active operator or admin."
+    return None
+
+
+def set_assignee(ticket: Ticket, assignee_id: int | None, actor: User) -> None:
+    """Give the ticket to an active operator or admin, or to nobody (None); audit-logged."""
+    if msg := assignee_problem(assignee_id):
+        raise ValidationFailed({"assignee": msg})
+    if assignee_id != ticket.assignee_id:
+        audit.record(
+            actor,
+            "ticket.assignee",
+            "ticket",
+            ticket.id,
+            {"assignee_id": ticket.assignee_id},
+            {"assignee_id": assignee_id},
+        )
+        ticket.assignee_id = assignee_id
+        ticket.updated_at = utcnow()
+    db.session.flush()
+
+
+def set_priority(ticket: Ticket, priority: str, actor: User) -> None:
+    """Change the priority (one of Priority); audit-logged."""
+    if priority not in Priority.values():
+        raise ValidationFailed({"priority": _one_of(Priority.values())})
+    if priority != ticket.priority:
+        audit.record(
+            actor,
+            "ticket.priority",
+            "ticket",
+            ticket.id,
+            {"priority": ticket.priority},
+            {"priority": priority},
+        )
+        ticket.priority = priority
+        ticket.updated_at = utcnow()
+    db.session.flush()
+
+
+def close_own_ticket(ticket: Ticket, actor: User) -> None:
+    """A client closes its own ticket (a later reply reopens it as Customer-Reply)."""
+    if actor.is_staff or ticket.client_id != actor.client_id:
+        raise DomainError("Only the ticket's client may close it this way.", field="status")
+    change_status(ticket, TicketStatus.CLOSED.value, actor)

@@ -28,6 +28,10 @@ SORTS = {
     "oldest": Ticket.updated_at.asc(),
     "number": Ticket.number.asc(),
     "status": Ticket.status.asc(),
+    # Severity, not the alphabet: Urgent, High, Medium, Low.
+    "priority": case(
+        {"Urgent": 0, "High": 1, "Medium": 2, "Low": 3}, value=Ticket.priority, else_=4
+    ).asc(),
 }
 
 
@@ -42,6 +46,9 @@ class QueueFilters:
     tracking: bool | None = None
     q: str | None = None  # number, or words of the subject and messages
     sort: str = "updated"
+    assignee_id: int | None = None  # one person's tickets ("Mine": the viewer's id)
+    unassigned: bool = False
+    priority: str | None = None
 
 
 def _minutes_of(ids: list[int], month_start: date):
@@ -81,8 +88,10 @@ def _queue_rows(tickets: list[Ticket]) -> list[tuple]:
                 Plan.name,
                 func.coalesce(minutes.c.month, 0),
                 func.coalesce(minutes.c.total, 0),
+                User.name,
             )
             .join(Client, Client.id == Ticket.client_id)
+            .outerjoin(User, User.id == Ticket.assignee_id)
             .outerjoin(Subscription, current)
             .outerjoin(Plan, Plan.id == Subscription.plan_id)
             .outerjoin(minutes, minutes.c.ticket_id == Ticket.id)
@@ -93,7 +102,8 @@ def _queue_rows(tickets: list[Ticket]) -> list[tuple]:
 
 
 def ticket_queue(filters: QueueFilters, page: int, per_page: int):
-    """A page of the staff queue: (ticket, client name, plan name, minutes month, minutes total).
+    """A page of the staff queue: (ticket, client name, plan name, minutes month, minutes total,
+    assignee name or None).
 
     The page of tickets is chosen first, from the ticket table alone; names and hours are
     then fetched for that page only, so neither grows with the number of tickets or entries.
@@ -111,19 +121,38 @@ def ticket_queue(filters: QueueFilters, page: int, per_page: int):
         query = query.where(Ticket.time_tracking == filters.tracking)
     if (found := search_condition(filters.q, staff=True)) is not None:
         query = query.where(found)
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.priority:
+        query = query.where(Ticket.priority == filters.priority)
     query = query.order_by(SORTS.get(filters.sort, SORTS["updated"]), Ticket.id.desc())
     pagination = paginate_rows(query, page, per_page)
     pagination.items = _queue_rows([row[0] for row in pagination.items])
     return pagination
 
 
-def client_tickets(client_id: int, page: int, per_page: int):
-    """A page of one client's tickets: (ticket, minutes total), and their billing states."""
+# The statuses as clients read them (SPEC "Helpdesk"): ?status= key -> (words, statuses).
+CLIENT_STATUSES = {
+    "support": ("Waiting for support", ("Open", "Customer-Reply")),
+    "you": ("Waiting for you", ("Answered",)),
+    "hold": ("On hold", ("On Hold",)),
+    "closed": ("Closed", ("Closed",)),
+}
+
+
+def client_tickets(client_id: int, page: int, per_page: int, status: str | None = None):
+    """A page of one client's tickets: (ticket, minutes total), and their billing states.
+
+    `status` is a key of CLIENT_STATUSES (anything else: every ticket)."""
     query = (
         db.select(Ticket)
         .where(Ticket.client_id == client_id)
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     )
+    if status in CLIENT_STATUSES:
+        query = query.where(Ticket.status.in_(CLIENT_STATUSES[status][1]))
     pagination = paginate_rows(query, page, per_page)
     tickets = [row[0] for row in pagination.items]
     days = _entry_days(tickets)
