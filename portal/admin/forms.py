@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    MultipleFileField,
     RadioField,
     SelectField,
     StringField,
@@ -45,6 +46,8 @@ class TicketUpdateForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=500)])
     billable = BooleanField("Billable", default=True)
     plan = SelectField("Assign a plan", coerce=optional_int, validate_choice=True)
+    internal = BooleanField("Internal note (not shown to the client)", default=False)
+    attachments = MultipleFileField("Attach files")
     submit = SubmitField("Update ticket")
 
 
