@@ -113,6 +113,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.ticket": {"GET": STAFF_PAGE},
     "admin.ticket_update": {"POST": STAFF_FORM},  # the inline update form, same path
     "admin.ticket_tracking": {"GET": NO_SUCH_METHOD, "POST": STAFF_FORM},
+    "admin.attachment": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.ticket_new": {"GET": STAFF_PAGE, "POST": STAFF_FORM},
     # The world's entry is the operator's own, so the operator may edit and delete it.
     "admin.time_entry_edit": {"GET": STAFF_PAGE, "POST": STAFF_FORM},
@@ -153,6 +154,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "client.dashboard": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.tickets": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.ticket": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
+    "client.attachment": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.ticket_new": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
     "client.usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.invoices": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
@@ -194,6 +196,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.tickets_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.tickets_patch": {"PATCH": API_STAFF_WRITE},
     "api.tickets_reply": {"GET": NO_SUCH_METHOD, "POST": API_ANY_WRITE},
+    "api.attachments_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.entries_create": {"POST": API_STAFF_WRITE},
     "api.entries_list": {"GET": API_ANY_READ},
     # "author or admin": the world's entries are the operator's.
