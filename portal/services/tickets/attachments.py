@@ -62,6 +62,7 @@ def uploads_from(files) -> list[Upload]:
     uploads = []
     for storage in files or ():
         data = storage.read(limit + 1)
+        storage.close()  # a large file is spooled to a temporary file: let it go now
         name = storage.filename or ""
         if not name and not data:
             continue
