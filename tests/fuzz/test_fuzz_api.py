@@ -115,7 +115,7 @@ BODY_FIELDS = {
         "time_tracking": "bool",
     },
     "api.tickets_patch": {"status": "status", "time_tracking": "bool"},
-    "api.tickets_reply": {"message": "text", "status": "status"},
+    "api.tickets_reply": {"message": "text", "status": "status", "internal": "bool"},
     "api.entries_create": {**ENTRY_FIELDS, "assign_plan_id": "plan_id"},
     "api.entries_patch": ENTRY_FIELDS,
     "api.entries_delete": {},
@@ -153,6 +153,7 @@ INT_ARGS = {
     "entry_id": ["open_entry", "closed_entry"],
     "invoice_id": ["invoice"],
     "tax_rate_id": ["vat", "reduced"],
+    "attachment_id": ["acme_file"],
 }
 STR_ARGS = {"period": periods_around}
 WRITES_NOTHING = {"api.periods_preview"}
@@ -227,6 +228,7 @@ SWEEP_ARGS = {
     "entry_id": "open_entry",
     "invoice_id": "invoice",
     "tax_rate_id": "reduced",
+    "attachment_id": "acme_file",
 }
 
 
