@@ -126,6 +126,8 @@ def add_security_headers(response):
     if request.endpoint not in STATIC_ENDPOINTS and (
         request.path.startswith("/api/") or current_user.is_authenticated
     ):
-        # Tickets, hours and invoices are private: no browser or proxy may keep a copy.
-        headers["Cache-Control"] = "no-store"
+        # Tickets, hours and invoices are private: no browser or proxy may keep a copy
+        # (a download's "private, no-store" says the same and stays).
+        if "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
     return response

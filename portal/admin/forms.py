@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    MultipleFileField,
     PasswordField,
     RadioField,
     SelectField,
@@ -54,6 +55,8 @@ class TicketUpdateForm(FlaskForm):
         default="",
         validate_choice=False,
     )
+    internal = BooleanField("Internal note (not shown to the client)", default=False)
+    attachments = MultipleFileField("Attach files")
     submit = SubmitField("Update ticket")
 
 

@@ -1,6 +1,6 @@
 """Staff ticket pages: the ticket with its inline update form, tracking, new tickets."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
@@ -15,17 +15,26 @@ from portal.services.clients.usage import client_usage
 from portal.services.errors import DomainError
 from portal.services.lookups import ticket_for
 from portal.services.settings import business_today
+from portal.services.tickets.attachments import (
+    allow_upload_size,
+    attachment_for,
+    download,
+    uploads_from,
+)
 from portal.services.tickets.conversation import (
     TicketUpdate,
     assignable_staff,
     needs_plan,
     open_ticket,
     set_tracking,
+    thread_messages,
     update_ticket,
 )
 from portal.services.tickets.queue import closed_periods, ticket_entries
 from portal.services.tickets.time_entries import may_change
 from portal.web import flash_refusal, id_arg, options, possible_id, run_or_errors
+
+bp.url_value_preprocessor(allow_upload_size)  # the reply form takes files
 
 
 def _update_form(ticket: Ticket) -> TicketUpdateForm:
@@ -54,6 +63,7 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
     return render_template(
         "admin/tickets/show.html",
         ticket=ticket,
+        messages=thread_messages(ticket, current_user),
         form=form,
         show_plan=needs_plan(ticket),
         entries=entries,
@@ -91,6 +101,8 @@ def ticket_update(ticket_id: int):
             set_assignee=bool(form.assignee.raw_data),
             assignee_id=form.assignee.data,
             priority=form.priority.data or "",
+            internal=form.internal.data,
+            uploads=uploads_from(request.files.getlist(form.attachments.name)),
         )
         result = run_or_errors(form, lambda: update_ticket(ticket, current_user, change))
         if result is not None:
@@ -107,12 +119,18 @@ def _saved_message(result: dict) -> str:
     if result["entry"] is not None:
         parts.append(f"{format_hours(result['entry'].minutes)} h logged")
     if result["message"] is not None:
-        parts.append("reply sent")
+        parts.append("internal note added" if result["message"].internal else "reply sent")
     if result.get("assignee"):
         parts.append("assignee changed")
     if result.get("priority"):
         parts.append("priority changed")
     return ("Ticket updated: " + ", ".join(parts) + ".") if parts else "Ticket updated."
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """Download a file sent with a message."""
+    return download(attachment_for(current_user, attachment_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/tracking")

@@ -16,6 +16,8 @@ csrf.exempt(bp)
 # Bodies are JSON; a body under any other type is refused rather than guessed at.
 JSON_TYPES = frozenset({"application/json"})
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+# ... except where files come too: these also take multipart/form-data.
+MULTIPART_ENDPOINTS = frozenset({"api.tickets_reply"})
 
 
 @bp.before_request
@@ -41,7 +43,10 @@ def refuse_other_bodies():
         return None
     if not request.content_length and not request.get_data(cache=True):
         return None
-    if request.mimetype not in JSON_TYPES:
+    multipart = (
+        request.endpoint in MULTIPART_ENDPOINTS and request.mimetype == "multipart/form-data"
+    )
+    if request.mimetype not in JSON_TYPES and not multipart:
         return api_error(
             415, "Send the body as JSON (Content-Type: application/json).", "unsupported_media_type"
         )

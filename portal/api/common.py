@@ -143,7 +143,7 @@ def flatten(messages, prefix: str = "") -> dict[str, str]:
             flat[prefix or "body"] = " ".join(texts)
         return flat
     for key, value in messages.items():
-        if key in ("json", "query", "querystring") and not prefix:
+        if key in ("json", "form", "query", "querystring") and not prefix:
             name = ""
         elif key == "_schema":
             name = prefix

@@ -294,10 +294,30 @@ class TicketPatch(Input):
 
 
 class ReplyIn(Input):
-    """A reply; staff may set the status with it."""
+    """A reply; staff may set the status with it, or make it an internal note."""
 
     message = Text(required=True, max_length=20000)
     status = Text(validate=one_of(TicketStatus.values()))
+    internal = Boolean(
+        load_default=False, metadata={"description": "A staff-only note (staff only)."}
+    )
+
+
+class ReplyUploadIn(Input):
+    """A reply as multipart/form-data: the same fields as text parts, files under
+    `attachments` (at most 5, each 1 byte to 10 MB)."""
+
+    message = Text(required=True, max_length=20000)
+    status = Text(validate=one_of(TicketStatus.values()))
+    internal = fields.Boolean(
+        load_default=False,
+        truthy={"true", "1"},
+        falsy={"false", "0", ""},
+        error_messages={"invalid": "Must be true or false."},
+    )
+    attachments = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}), load_only=True
+    )
 
 
 class TimeEntryPatch(Input):
@@ -552,6 +572,15 @@ class TicketOut(Output):
     updated_at = timestamp(required=True)
 
 
+class AttachmentOut(Output):
+    """A file sent with a message (download it at /attachments/{id})."""
+
+    id = out(fields.Integer)
+    filename = out()
+    size = out(fields.Integer)
+    content_type = out()
+
+
 class MessageOut(Output):
     """A message on a ticket."""
 
@@ -559,8 +588,28 @@ class MessageOut(Output):
     ticket_id = out(fields.Integer)
     author_id = out(fields.Integer, allow_none=True)
     from_staff = out(fields.Boolean)
+    internal = out(fields.Boolean)
     message = out()
     created_at = timestamp(required=True)
+    attachments = out(fields.List, cls_or_instance=fields.Nested(AttachmentOut))
+
+
+class ThreadMessageOut(Output):
+    """A message in a ticket's thread; `author` is the staff member's name, or the client's."""
+
+    id = out(fields.Integer)
+    author = out()
+    internal = out(fields.Boolean)
+    body = out()
+    created_at = timestamp(required=True)
+    attachments = out(fields.List, cls_or_instance=fields.Nested(AttachmentOut))
+
+
+class TicketDetailOut(TicketOut):
+    """A ticket with its hours and the messages the caller may read (staff: internal notes
+    too; a client: never)."""
+
+    messages = out(fields.List, cls_or_instance=fields.Nested(ThreadMessageOut))
 
 
 class TimeEntryOut(Output):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from portal.api.common import hours, money
 from portal.models import (
+    Attachment,
     BillableItem,
     Currency,
     Invoice,
@@ -100,6 +101,11 @@ def ticket_json(t: Ticket, total_minutes: int) -> dict:
     }
 
 
+def attachment_json(a: Attachment) -> dict:
+    """A file's description (never its bytes)."""
+    return {"id": a.id, "filename": a.filename, "size": a.size, "content_type": a.content_type}
+
+
 def message_json(m: TicketMessage) -> dict:
     """A ticket message."""
     return {
@@ -107,8 +113,23 @@ def message_json(m: TicketMessage) -> dict:
         "ticket_id": m.ticket_id,
         "author_id": m.author_id,
         "from_staff": m.from_staff,
+        "internal": m.internal,
         "message": m.body,
         "created_at": m.created_at.isoformat(),
+        "attachments": [attachment_json(a) for a in m.attachments],
+    }
+
+
+def thread_message_json(m: TicketMessage, client_name: str) -> dict:
+    """A message of a ticket's thread, as GET /tickets/{id} lists it."""
+    author = (m.author.name if m.author else "Support") if m.from_staff else client_name
+    return {
+        "id": m.id,
+        "author": author,
+        "internal": m.internal,
+        "body": m.body,
+        "created_at": m.created_at.isoformat(),
+        "attachments": [attachment_json(a) for a in m.attachments],
     }
 
 

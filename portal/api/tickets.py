@@ -1,6 +1,6 @@
 """Tickets, replies and time entries over the API, on the services the pages use."""
 
-from flask import Response
+from flask import Response, request
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
@@ -15,10 +15,13 @@ from portal.api.common import (
     roles,
     user,
 )
+from portal.api.documents import BINARY
 from portal.api.schemas import (
     MessageOut,
     PageQuery,
     ReplyIn,
+    ReplyUploadIn,
+    TicketDetailOut,
     TicketIn,
     TicketOut,
     TicketPatch,
@@ -28,13 +31,24 @@ from portal.api.schemas import (
     TimeEntryPatch,
     page_of,
 )
-from portal.api.serializers import entry_json, message_json, ticket_json
+from portal.api.serializers import (
+    entry_json,
+    message_json,
+    thread_message_json,
+    ticket_json,
+)
 from portal.extensions import db
 from portal.models import Client, Plan, Ticket, TicketStatus, TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
 from portal.services.lookups import client_for, ticket_for, time_entry_for
 from portal.services.settings import business_today
+from portal.services.tickets.attachments import (
+    allow_upload_size,
+    attachment_for,
+    download,
+    uploads_from,
+)
 from portal.services.tickets.conversation import (
     TicketInput,
     add_reply,
@@ -45,6 +59,7 @@ from portal.services.tickets.conversation import (
     set_assignee,
     set_priority,
     set_tracking,
+    thread_messages,
 )
 from portal.services.tickets.search import search_condition
 from portal.services.tickets.time_entries import (
@@ -134,10 +149,14 @@ def tickets_create(data: dict):
 
 
 @bp.get("/tickets/<int:ticket_id>")
-@bp.response(200, TicketOut)
+@bp.response(200, TicketDetailOut)
 def tickets_get(ticket_id: int):
-    """One ticket."""
-    return one_ticket_json(ticket_for(user(), ticket_id))
+    """One ticket with its messages (internal notes for staff only) and their files."""
+    ticket = ticket_for(user(), ticket_id)
+    body = one_ticket_json(ticket)
+    name = ticket.client.name
+    body["messages"] = [thread_message_json(m, name) for m in thread_messages(ticket, user())]
+    return body
 
 
 @bp.patch("/tickets/<int:ticket_id>")
@@ -171,18 +190,61 @@ def tickets_patch(data: dict, ticket_id: int):
 
 CLIENT_PATCH_ONLY = 'A client may only close its ticket: send {"status": "Closed"}.'
 
+bp.url_value_preprocessor(allow_upload_size)  # the replies take files: a larger body
+
+REPLY_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": ReplyIn},
+        "multipart/form-data": {"schema": ReplyUploadIn},
+    },
+}
+
 
 @bp.post("/tickets/<int:ticket_id>/replies")
 @found(ticket_for)
-@bp.arguments(ReplyIn)
+@bp.doc(requestBody=REPLY_BODY)
 @bp.response(201, MessageOut)
-def tickets_reply(data: dict, ticket_id: int):
-    """Reply on a ticket (staff, or the client on its own); status optional (staff)."""
+def tickets_reply(ticket_id: int):
+    """Reply on a ticket (staff, or the client on its own); status and `internal` (a
+    staff-only note) from staff only. As multipart/form-data, files go under `attachments`."""
     ticket = ticket_for(user(), ticket_id)
-    if "status" in data and user().role == "client":
-        raise BadRequest({"status": "Clients cannot set the status."})
-    reply = add_reply(ticket, user(), data["message"], data.get("status"))
+    parser = bp.ARGUMENTS_PARSER
+    if request.mimetype == "multipart/form-data":
+        data = parser.parse(ReplyUploadIn(), request, location="form")
+        uploads = uploads_from(request.files.getlist("attachments"))
+    else:
+        data, uploads = parser.parse(ReplyIn(), request, location="json"), []
+    if user().role == "client":
+        refused = {k: "Only staff may set this." for k in ("status", "internal") if data.get(k)}
+        if "status" in data:
+            refused["status"] = "Clients cannot set the status."
+        if refused:
+            raise BadRequest(refused)
+    reply = add_reply(
+        ticket,
+        user(),
+        data["message"],
+        data.get("status"),
+        internal=data["internal"],
+        uploads=uploads,
+    )
     return message_json(reply)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@bp.doc(
+    responses={
+        200: {
+            "description": "The file, as a download",
+            "content": {"application/octet-stream": {"schema": BINARY}},
+        }
+    }
+)
+def attachments_get(attachment_id: int):
+    """A file sent with a message, as a download (staff; a client on its own tickets, never
+    one of an internal note)."""
+    return download(attachment_for(user(), attachment_id))
 
 
 def _time_input(data: dict, defaults: TimeEntry | None) -> tuple[TimeInput, Plan | None]:

@@ -1,7 +1,7 @@
 """Forms of the client area."""
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
+from wtforms import MultipleFileField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.forms import TicketFields
@@ -17,6 +17,7 @@ class ReplyForm(FlaskForm):
     """A client replies on a ticket."""
 
     message = TextAreaField("Your reply", validators=[DataRequired(), Length(max=20_000)])
+    attachments = MultipleFileField("Attach files", description="Up to 5 files of 10 MB each.")
     submit = SubmitField("Send reply")
 
 

@@ -8,7 +8,18 @@ from portal.client.forms import CloseTicketForm, NewTicketForm, ReplyForm
 from portal.client.usage_chart import build_chart
 from portal.services.clients.overview import client_dashboard
 from portal.services.lookups import ticket_for
-from portal.services.tickets.conversation import add_reply, close_own_ticket, open_ticket
+from portal.services.tickets.attachments import (
+    allow_upload_size,
+    attachment_for,
+    download,
+    uploads_from,
+)
+from portal.services.tickets.conversation import (
+    add_reply,
+    close_own_ticket,
+    open_ticket,
+    thread_messages,
+)
 from portal.services.tickets.queue import (
     CLIENT_STATUSES,
     billing_states,
@@ -16,6 +27,8 @@ from portal.services.tickets.queue import (
     ticket_entries,
 )
 from portal.web import page_args, run_or_errors
+
+bp.url_value_preprocessor(allow_upload_size)  # the reply form takes files
 
 
 @bp.route("/")
@@ -51,10 +64,11 @@ def ticket(ticket_id: int):
     ticket = ticket_for(current_user, ticket_id)  # another client's is a 404, never the data
     form = ReplyForm()
     if form.validate_on_submit():
-        if (
-            run_or_errors(form, lambda: add_reply(ticket, current_user, form.message.data))
-            is not None
-        ):
+        uploads = uploads_from(request.files.getlist(form.attachments.name))
+        reply = run_or_errors(
+            form, lambda: add_reply(ticket, current_user, form.message.data, uploads=uploads)
+        )
+        if reply is not None:
             flash("Reply sent.", "success")
             return redirect(url_for("client.ticket", ticket_id=ticket.id))
     entries = ticket_entries(ticket.id)
@@ -63,6 +77,7 @@ def ticket(ticket_id: int):
     return render_template(
         "client/tickets/show.html",
         ticket=ticket,
+        messages=thread_messages(ticket, current_user),
         entries=entries,
         form=form,
         state=state,
@@ -83,6 +98,12 @@ def ticket_close(ticket_id: int):
     else:
         flash("The form expired; please try again.", "danger")
     return redirect(url_for("client.ticket", ticket_id=ticket.id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """Download a file of the account's tickets (never one of a staff-only note)."""
+    return download(attachment_for(current_user, attachment_id))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

@@ -76,6 +76,7 @@ def seeded_ids(world: dict) -> dict:
         "entry_id": st.sampled_from([1, 2]),
         "tax_rate_id": st.sampled_from([world["tax_rate"], 2]),
         "user_id": ids,
+        "attachment_id": st.sampled_from([1, 2]),
         "period": st.sampled_from([f"{last_month_day():%Y-%m}", "2025-06", f"{today():%Y-%m}"]),
     }
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from portal import create_app
 from portal.extensions import db, limiter
-from portal.models import DEPARTMENTS, ApiToken, Priority, TicketStatus
+from portal.models import DEPARTMENTS, ApiToken, Attachment, Priority, TicketStatus
 from portal.services.billing.close import close_period
 from portal.services.billing.periods import period_of
 from portal.services.tickets.time_entries import TimeInput, log_time
@@ -183,6 +183,8 @@ def build_world() -> World:
     bare_ticket = f.ticket(bare, subject="No plan yet")
     closed_entry = log_time(acme_ticket, admin, TimeInput(90, last_month_day(), "closed month"))
     open_entry = log_time(acme_ticket, admin, TimeInput(60, today(), "open month"))
+    acme_file = Attachment(filename="log.txt", content_type="text/plain", size=3, data=b"log")
+    acme_ticket.messages[0].attachments.append(acme_file)
     db.session.commit()
     last = period_of(last_month_day())
     [invoice] = close_period(last, admin).invoices
@@ -207,6 +209,7 @@ def build_world() -> World:
             "client_user": client_user.id,
             "subscription": sub.id,
             "acme_ticket": acme_ticket.id,
+            "acme_file": acme_file.id,
             "bare_ticket": bare_ticket.id,
             "closed_entry": closed_entry.id,
             "open_entry": open_entry.id,

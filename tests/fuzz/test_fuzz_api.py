@@ -129,7 +129,7 @@ BODY_FIELDS = {
         "assignee_id": "assignee",
         "priority": "priority",
     },
-    "api.tickets_reply": {"message": "text", "status": "status"},
+    "api.tickets_reply": {"message": "text", "status": "status", "internal": "bool"},
     "api.entries_create": {**ENTRY_FIELDS, "assign_plan_id": "plan_id"},
     "api.entries_patch": ENTRY_FIELDS,
     "api.entries_delete": {},
@@ -173,6 +173,7 @@ INT_ARGS = {
     "invoice_id": ["invoice"],
     "tax_rate_id": ["vat", "reduced"],
     "user_id": ["operator", "client_user"],
+    "attachment_id": ["acme_file"],
 }
 STR_ARGS = {"period": periods_around}
 WRITES_NOTHING = {"api.periods_preview"}
@@ -248,6 +249,7 @@ SWEEP_ARGS = {
     "invoice_id": "invoice",
     "tax_rate_id": "reduced",
     "user_id": "operator",
+    "attachment_id": "acme_file",
 }
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from werkzeug.routing import Rule
 
 from portal.extensions import db
-from portal.models import ApiToken, Invoice
+from portal.models import ApiToken, Attachment, Invoice
 from portal.services.billing.close import close_period
 from portal.services.billing.periods import period_of
 from portal.services.billing.profiles import save_business_profile
@@ -58,6 +58,8 @@ def seed_world(f) -> World:
         sub = f.subscription(client, plan, closed_month_start)
         ticket = f.ticket(client, subject=subjects[side])
         entry = log_time(ticket, operator, TimeInput(60, today(), "Checked the logs"))
+        file = Attachment(filename=f"{side}.log", content_type="text/plain", size=3, data=b"log")
+        ticket.messages[0].attachments.append(file)
         db.session.commit()
         made[side] = (client, person, sub, ticket, entry)
     close_period(period)
@@ -77,6 +79,7 @@ def seed_world(f) -> World:
         args[side] = {
             "client_id": client.id,
             "ticket_id": ticket.id,
+            "attachment_id": ticket.messages[0].attachments[0].id,
             "entry_id": entry.id,
             "invoice_id": invoice.id,
             "subscription_id": sub.id,

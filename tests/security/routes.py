@@ -114,6 +114,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.ticket": {"GET": STAFF_PAGE},
     "admin.ticket_update": {"POST": STAFF_FORM},  # the inline update form, same path
     "admin.ticket_tracking": {"GET": NO_SUCH_METHOD, "POST": STAFF_FORM},
+    "admin.attachment": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
     "admin.ticket_new": {"GET": STAFF_PAGE, "POST": STAFF_FORM},
     # The world's entry is the operator's own, so the operator may edit and delete it.
     "admin.time_entry_edit": {"GET": STAFF_PAGE, "POST": STAFF_FORM},
@@ -157,6 +158,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "client.tickets": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.ticket": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
     "client.ticket_close": {"GET": NO_SUCH_METHOD, "POST": CLIENT_FORM},
+    "client.attachment": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.ticket_new": {"GET": CLIENT_PAGE, "POST": CLIENT_FORM},
     "client.usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.invoices": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
@@ -201,6 +203,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.tickets_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.tickets_patch": {"PATCH": API_ANY_WRITE},  # a client: close its own only
     "api.tickets_reply": {"GET": NO_SUCH_METHOD, "POST": API_ANY_WRITE},
+    "api.attachments_get": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.entries_create": {"POST": API_STAFF_WRITE},
     "api.entries_list": {"GET": API_ANY_READ},
     # "author or admin": the world's entries are the operator's.

@@ -1,8 +1,10 @@
 """Tickets: open, reply, change status, switch tracking, and the operator's one-submit update."""
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -29,6 +31,7 @@ from portal.services.clients.subscriptions import (
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.settings import business_today
 from portal.services.text import text_problem
+from portal.services.tickets.attachments import Upload, attach, upload_problem
 from portal.services.tickets.time_entries import TimeInput, check_time, log_time
 
 SUBJECT_MAX = 200
@@ -127,20 +130,58 @@ def change_status(ticket: Ticket, status: str, actor: User) -> None:
     db.session.flush()
 
 
-def add_reply(ticket: Ticket, actor: User, body: str, status: str | None = None) -> TicketMessage:
-    """Add a message; staff replies set Answered, client replies Customer-Reply, unless told."""
+def add_reply(
+    ticket: Ticket,
+    actor: User,
+    body: str,
+    status: str | None = None,
+    *,
+    internal: bool = False,
+    uploads: list[Upload] = (),
+) -> TicketMessage:
+    """Add a message, with its files; staff replies set Answered, client replies
+    Customer-Reply, unless told. An internal note (staff only) is no answer: it leaves the
+    status alone unless one is given."""
+    errors = {}
     if msg := _check_message(body or ""):
-        raise ValidationFailed({"message": msg})
+        errors["message"] = msg
+    if problem := upload_problem(list(uploads)):
+        errors["attachments"] = problem
+    if internal and not actor.is_staff:
+        errors["internal"] = "Only staff write internal notes."
+    if errors:
+        raise ValidationFailed(errors)
     message = TicketMessage(
-        ticket_id=ticket.id, author_id=actor.id, from_staff=actor.is_staff, body=body
+        ticket_id=ticket.id,
+        author_id=actor.id,
+        from_staff=actor.is_staff,
+        internal=internal,
+        body=body,
     )
     db.session.add(message)
-    if status is None:
+    if uploads:
+        attach(message, list(uploads))
+    if status is None and not internal:
         status = TicketStatus.ANSWERED if actor.is_staff else TicketStatus.CUSTOMER_REPLY
-    change_status(ticket, status, actor)
+    if status is not None:
+        change_status(ticket, status, actor)
     ticket.updated_at = utcnow()
     db.session.flush()
     return message
+
+
+def thread_messages(ticket: Ticket, viewer: User) -> list[TicketMessage]:
+    """The messages `viewer` may read, oldest first, with their attachments (not the files):
+    staff all of them, a client none of the internal notes (left out by the query itself)."""
+    query = (
+        db.select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id)
+        .options(selectinload(TicketMessage.attachments), joinedload(TicketMessage.author))
+        .order_by(TicketMessage.id)
+    )
+    if not viewer.is_staff:
+        query = query.where(TicketMessage.internal.is_(False))
+    return list(db.session.scalars(query))
 
 
 def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
@@ -191,6 +232,8 @@ class TicketUpdate:
     set_assignee: bool = False  # the assignee field was sent: assignee_id is wanted
     assignee_id: int | None = None  # None = unassigned
     priority: str = ""  # "" = unchanged
+    internal: bool = False  # the reply is a staff-only note
+    uploads: list[Upload] = field(default_factory=list)
 
 
 def needs_plan(ticket: Ticket) -> bool:
@@ -217,6 +260,10 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         errors["hours"] = "Enter the hours spent for this work date and note."
     if change.reply and (msg := _check_message(change.reply, required=False)):
         errors["reply"] = msg
+    if change.uploads and (problem := upload_problem(change.uploads)):
+        errors["attachments"] = problem
+    elif change.uploads and not change.reply.strip():
+        errors["reply"] = "Write a reply or note to go with the files."
     if change.status and change.status not in TicketStatus.values():
         errors["status"] = _one_of(TicketStatus.values())
     reassign = change.set_assignee and change.assignee_id != ticket.assignee_id
@@ -263,7 +310,14 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
     elif plan is not None:
         result["subscription"] = assign_plan(ticket.client, plan, work_date, actor)
     if change.reply.strip():
-        result["message"] = add_reply(ticket, actor, change.reply, change.status or None)
+        result["message"] = add_reply(
+            ticket,
+            actor,
+            change.reply,
+            change.status or None,
+            internal=change.internal,
+            uploads=change.uploads,
+        )
     elif change.status:
         change_status(ticket, change.status, actor)
     if reassign:
