@@ -81,3 +81,20 @@ def test_patch_me_sets_the_time_format(app, f):
     assert changed.status_code == 200 and changed.json["time_format"] == "decimal"
     bad = api.patch("/api/v1/me", json={"time_format": "x"}, headers=bearer(token))
     assert bad.status_code == 400 and "time_format" in bad.json["fields"]
+
+
+@pytest.mark.parametrize(
+    ("time_format", "expected"),
+    [("hm", "Use quarter hours: 2:15 or 2:30."), ("decimal", "Use quarter hours: 2.25 or 2.50.")],
+)
+def test_the_inline_form_suggests_in_the_operators_format(
+    client, login_as, f, time_format, expected
+):
+    from tests.helpers import submit
+
+    operator = login_as("operator")
+    f.update(operator, time_format=time_format)
+    ticket = f.ticket(f.client())
+    answer = submit(client, f"/admin/tickets/{ticket.id}", {"hours": "2:20", "billable": "y"})
+    assert answer.status_code == 422
+    assert expected in answer.text

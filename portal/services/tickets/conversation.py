@@ -255,7 +255,7 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         try:
             minutes = parse_hours(hours_text)
         except HoursError as exc:
-            errors["hours"] = str(exc)
+            errors["hours"] = exc.message_for(actor.time_format)
     elif change.note.strip() or work_date != today:
         errors["hours"] = "Enter the hours spent for this work date and note."
     if change.reply and (msg := _check_message(change.reply, required=False)):
