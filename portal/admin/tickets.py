@@ -6,8 +6,8 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm, NewTicketForm, TicketUpdateForm, TrackingForm
 from portal.extensions import db
+from portal.formatting import format_hours_for_user
 from portal.models import Client, Ticket
-from portal.money import format_hours
 from portal.services.billing.periods import period_of
 from portal.services.clients.search import clients_by_name
 from portal.services.clients.subscriptions import assignable_plans
@@ -117,7 +117,7 @@ def _saved_message(result: dict) -> str:
     if result["subscription"] is not None:
         parts.append(f"plan {result['subscription'].plan.name} assigned")
     if result["entry"] is not None:
-        parts.append(f"{format_hours(result['entry'].minutes)} h logged")
+        parts.append(f"{format_hours_for_user(result['entry'].minutes)} h logged")
     if result["message"] is not None:
         parts.append("internal note added" if result["message"].internal else "reply sent")
     if result.get("assignee"):

@@ -47,7 +47,7 @@ def test_operator_replies_logs_1_30_and_assigns_plan_in_one_submit(client, opera
     )
     assert response.status_code == 302
     page = client.get(url)
-    assert "plan Standard assigned, 1.50 h logged, reply sent" in page.text
+    assert "plan Standard assigned, 1:30 h logged, reply sent" in page.text
     assert "Restarted the mail server." in page.text
     assert "has no support plan" not in page.text  # the selector is gone
     sub = db.session.scalar(db.select(Subscription).filter_by(client_id=acme.id))

@@ -49,7 +49,7 @@ def test_client_sees_the_operators_time_and_the_usage_meter(page: Page, live_url
     number = page.locator("h1").inner_text().split(" ")[0]  # "#T-1234 · subject"
     page.get_by_label("Time spent (hours)").fill("1.5")
     page.get_by_role("button", name="Update ticket").click()
-    expect(page.get_by_text(re.compile("1.50 h logged"))).to_be_visible()
+    expect(page.get_by_text(re.compile("1:30 h logged"))).to_be_visible()
     log_out(page)
 
     log_in(page, live_url, *CLIENT)
@@ -61,7 +61,7 @@ def test_client_sees_the_operators_time_and_the_usage_meter(page: Page, live_url
     row = page.locator("tbody tr", has_text=number).first
     expect(row).to_contain_text("Open month")
     row.get_by_role("link").first.click()
-    expect(page.get_by_text("1.50", exact=False).first).to_be_visible()
+    expect(page.locator("section[aria-labelledby=time-title]")).to_contain_text("1:30")
 
 
 def test_admin_closes_a_month_and_the_client_sees_the_invoice_turn_paid(page: Page, live_url):

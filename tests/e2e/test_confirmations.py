@@ -16,14 +16,14 @@ def test_deleting_time_asks_first_and_works_without_javascript(
         log_in(page, live_url, *OPERATOR)
         open_ticket_of(page, live_url, "ACME GmbH")
         page.get_by_label("Time spent (hours)").fill("0:15")
-        page.get_by_label("Note").fill("Checked the backup")
+        page.get_by_label("Note", exact=True).fill("Checked the backup")
         page.get_by_role("button", name="Update ticket").click()
         time_rows = page.locator("section[aria-labelledby=time-title] tbody tr")
         row = time_rows.filter(has_text="Checked the backup")
         expect(row).to_have_count(1)
 
         row.get_by_role("button", name="Delete").click()
-        expect(page.get_by_role("heading", name=re.compile(r"^Delete 0\.25 h of "))).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(r"^Delete 0:15 h of "))).to_be_visible()
         expect(page.get_by_text("Checked the backup")).to_be_visible()
         page.get_by_role("link", name="Keep it").click()
         expect(row).to_have_count(1)  # "Keep it" changed nothing

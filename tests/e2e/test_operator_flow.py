@@ -25,9 +25,9 @@ def test_operator_replies_and_logs_time_with_a_plan_chosen_on_the_spot(page: Pag
     save_screenshot(page, "ticket-inline-form")
     page.get_by_role("button", name="Update ticket").click()
 
-    expect(page.get_by_text(re.compile("plan Standard assigned, 1.50 h logged"))).to_be_visible()
+    expect(page.get_by_text(re.compile("plan Standard assigned, 1:30 h logged"))).to_be_visible()
     time_table = page.locator("section[aria-labelledby=time-title]")
-    expect(time_table).to_contain_text("1.50")
+    expect(time_table).to_contain_text("1:30")
     expect(page.get_by_text("Restarted the mail server; it is fine now.")).to_be_visible()
 
 
@@ -41,7 +41,7 @@ def test_a_bad_hours_value_shows_the_field_message_and_saves_nothing(page: Page,
 
     hours = page.get_by_label("Time spent (hours)")
     expect(hours).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#hours-error")).to_contain_text("0.25")
+    expect(page.locator("#hours-error")).to_contain_text("2:15 or 2:30")
     expect(hours).to_be_focused()  # focus lands on the first field in error
     expect(page.get_by_label("Reply to the client")).to_have_value("Looking into it.")
     expect(page.get_by_text("Hooli Labs has no support plan")).to_be_visible()  # no plan saved
@@ -58,5 +58,5 @@ def test_the_inline_form_works_with_the_keyboard_alone(page: Page, live_url):
     page.keyboard.type("0.75")
     page.keyboard.press("Enter")
 
-    expect(page.get_by_text(re.compile("0.75 h logged"))).to_be_visible()
+    expect(page.get_by_text(re.compile("0:45 h logged"))).to_be_visible()
     expect(page.get_by_text("Done from the keyboard.")).to_be_visible()

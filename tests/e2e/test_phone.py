@@ -34,7 +34,6 @@ PAGES = [
     pytest.param(ADMIN, "/admin/tax-rates", None, id="admin-tax-rates"),
     pytest.param(ADMIN, "/admin/users", None, id="admin-users"),
     pytest.param(ADMIN, ("/admin/", "#main table tbody a"), None, id="admin-ticket"),
-    pytest.param(CLIENT, ("/client/tickets", "#main table tbody a"), None, id="client-ticket"),
     pytest.param(ADMIN, "/admin/api-tokens", None, id="admin-api-tokens"),
     pytest.param(ADMIN, "/admin/audit", None, id="admin-audit"),
     pytest.param(OPERATOR, "/admin/invoices", None, id="operator-invoices"),
