@@ -82,8 +82,20 @@ def test_refused_hours_raise_an_error_that_says_what_is_allowed(raw):
     with pytest.raises(HoursError) as caught:
         parse_hours(raw)
     message = str(caught.value)
-    assert "0.25" in message
-    assert "24" in message
+    if raw in OFF_QUARTER:  # between two allowed values: those two are named
+        assert message == OFF_QUARTER[raw]
+    else:
+        assert "0.25" in message
+        assert "24" in message
+
+
+# Refused values inside the range, with the two nearest quarter hours (decimal in messages
+# of code that does not know the reader; pages use the reader's format).
+OFF_QUARTER = {
+    "1.1": "Use quarter hours: 1.00 or 1.25.",
+    "0.3": "Use quarter hours: 0.25 or 0.50.",
+    "2:20": "Use quarter hours: 2.25 or 2.50.",
+}
 
 
 @pytest.mark.parametrize(
