@@ -1,4 +1,4 @@
-"""The helpdesk in a real browser: owning a ticket, and a client closing one."""
+"""The helpdesk in a real browser: owning, finding and a client closing a ticket."""
 
 from playwright.sync_api import Page, expect
 
@@ -36,3 +36,23 @@ def test_client_closes_a_ticket(page: Page, live_url):
     expect(page.get_by_text("Ticket closed.")).to_be_visible()
     expect(page.get_by_role("button", name="Close ticket")).to_have_count(0)
     expect(page.get_by_text("A reply reopens it")).to_be_visible()
+
+
+def test_operator_finds_a_ticket_by_a_word_of_a_new_reply(page: Page, live_url):
+    log_in(page, live_url, *OPERATOR)
+    open_ticket_of(page, live_url, "Initech")
+    number = page.get_by_role("heading", level=1).inner_text().split(" · ", 1)[0]
+    page.get_by_label("Reply to the client").fill("The quokkafirmware update is scheduled.")
+    page.get_by_role("button", name="Update ticket").click()
+    expect(page.get_by_text("reply sent")).to_be_visible()
+
+    page.goto(live_url + "/admin/")
+    page.get_by_label("Search").fill("quokka")  # a prefix of a word of the reply
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(number)
+    page.get_by_label("Search").fill(number)  # "#123456" finds it by number too
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(number)
