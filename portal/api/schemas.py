@@ -363,7 +363,7 @@ class QueryAssignee(fields.String):
         if value == "none":
             return None
         try:
-            return QueryId()._deserialize(value, attr, data, **kwargs)
+            return QueryId().deserialize(value, attr, data, **kwargs)  # with its range check
         except ValidationError:
             raise self.make_error("invalid") from None
 
