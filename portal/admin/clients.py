@@ -207,36 +207,46 @@ def client_subscription_action(client_id: int, subscription_id: int, action: str
 
 def _confirm_remove(form: ConfirmedForm, client: Client, sub: Subscription):
     """Ask before removing a subscription created by mistake."""
-    return confirmation_page(
+    return _confirm_subscription(
         form,
+        client,
+        sub,
         f"Remove {client.name}'s subscription to {sub.plan.name}?",
         "It disappears as if it had never been assigned; the audit log keeps its values. "
         "This is only possible while no time, usage or billable item refers to it.",
-        yes="Yes, remove the subscription",
-        keep_url=url_for("admin.client", client_id=client.id),
-        details=[
-            ("Client", client.name),
-            ("Plan", sub.plan.name),
-            ("Runs", f"from {sub.start_date:%Y-%m-%d}"),
-        ],
+        "Yes, remove the subscription",
     )
 
 
 def _confirm_cancel(form: ConfirmedForm, client: Client, sub: Subscription):
     """Ask before cancelling: whose subscription, which plan, the day it ends."""
     end = cancellation_end()
-    return confirmation_page(
+    return _confirm_subscription(
         form,
+        client,
+        sub,
         f"Cancel {client.name}'s subscription to {sub.plan.name}?",
         f"It ends on {end:%Y-%m-%d}, the last day of this month, which is still billed in "
         "full. To go on afterwards, assign a plan again from the next month.",
-        yes="Yes, cancel the subscription",
+        "Yes, cancel the subscription",
+        [("Ends on", f"{end:%Y-%m-%d}")],
+    )
+
+
+def _confirm_subscription(form, client, sub, question, explanation, yes, more=()):
+    """The confirmation page of an action on one subscription: client, plan, start, and
+    whatever else the action names."""
+    return confirmation_page(
+        form,
+        question,
+        explanation,
+        yes=yes,
         keep_url=url_for("admin.client", client_id=client.id),
         details=[
             ("Client", client.name),
             ("Plan", sub.plan.name),
             ("Runs", f"from {sub.start_date:%Y-%m-%d}"),
-            ("Ends on", f"{end:%Y-%m-%d}"),
+            *more,
         ],
     )
 

@@ -48,6 +48,8 @@ class Ticket(db.Model):
         Index("ix_ticket_client_updated", "client_id", "updated_at"),
         Index("ix_ticket_status_updated", "status", "updated_at"),
         Index("ix_ticket_assignee_updated", "assignee_id", "updated_at"),
+        # The queue's default order (last update first) read from the index, not sorted.
+        Index("ix_ticket_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

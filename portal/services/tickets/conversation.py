@@ -116,16 +116,16 @@ def change_status(ticket: Ticket, status: str, actor: User) -> None:
     """Move a ticket to another status; unknown statuses are refused."""
     if status not in TicketStatus.values():
         raise ValidationFailed({"status": _one_of(TicketStatus.values())})
-    if status != ticket.status:
-        audit.record(
-            actor,
-            "ticket.status",
-            "ticket",
-            ticket.id,
-            {"status": ticket.status},
-            {"status": status},
-        )
-        ticket.status = status
+    _change_field(ticket, "status", status, actor, "ticket.status")
+
+
+def _change_field(ticket: Ticket, field: str, value, actor: User, action: str) -> None:
+    """Set one audited field of a ticket (old and new value under `action`) and move its
+    last update; nothing is written when the value is the same."""
+    old = getattr(ticket, field)
+    if value != old:
+        audit.record(actor, action, "ticket", ticket.id, {field: old}, {field: value})
+        setattr(ticket, field, value)
         ticket.updated_at = utcnow()
     db.session.flush()
 
@@ -361,36 +361,14 @@ def set_assignee(ticket: Ticket, assignee_id: int | None, actor: User) -> None:
     """Give the ticket to an active operator or admin, or to nobody (None); audit-logged."""
     if msg := assignee_problem(assignee_id):
         raise ValidationFailed({"assignee": msg})
-    if assignee_id != ticket.assignee_id:
-        audit.record(
-            actor,
-            "ticket.assignee",
-            "ticket",
-            ticket.id,
-            {"assignee_id": ticket.assignee_id},
-            {"assignee_id": assignee_id},
-        )
-        ticket.assignee_id = assignee_id
-        ticket.updated_at = utcnow()
-    db.session.flush()
+    _change_field(ticket, "assignee_id", assignee_id, actor, "ticket.assignee")
 
 
 def set_priority(ticket: Ticket, priority: str, actor: User) -> None:
     """Change the priority (one of Priority); audit-logged."""
     if priority not in Priority.values():
         raise ValidationFailed({"priority": _one_of(Priority.values())})
-    if priority != ticket.priority:
-        audit.record(
-            actor,
-            "ticket.priority",
-            "ticket",
-            ticket.id,
-            {"priority": ticket.priority},
-            {"priority": priority},
-        )
-        ticket.priority = priority
-        ticket.updated_at = utcnow()
-    db.session.flush()
+    _change_field(ticket, "priority", priority, actor, "ticket.priority")
 
 
 def close_own_ticket(ticket: Ticket, actor: User) -> None:

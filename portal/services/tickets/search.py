@@ -13,7 +13,7 @@ letters and digits, each searched as a prefix, all of them required. Operators (
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, false, literal_column, or_, select, text
+from sqlalchemy import any_, bindparam, false, func, literal_column, or_, select, text
 
 from portal.extensions import db
 from portal.models import Ticket
@@ -51,12 +51,16 @@ def parse_search(raw: str | None) -> SearchTerms:
     return SearchTerms(number.group(1) if number else None, words)
 
 
-def _matching_ids(words: tuple[str, ...], staff: bool):
-    """A subquery of the ids of tickets whose document holds every word as a prefix."""
+def _matching(words: tuple[str, ...], staff: bool):
+    """A condition on Ticket: its document holds every word as a prefix."""
     document = "staff" if staff else "public"
     if db.engine.dialect.name == "postgresql":
         query = " & ".join(f"'{word}':*" for word in words)  # letters and digits only
-        return (
+        # `= ANY(ARRAY(…))`: the matches are read once from the GIN index and the tickets
+        # fetched by id. As `IN (…)` the planner, which cannot know how many tickets a prefix
+        # matches, walked the whole queue order index looking for them (one match: 45 ms
+        # instead of 0.2 ms at 100,000 tickets).
+        matches = (
             select(literal_column("ticket_id"))
             .select_from(text("ticket_search"))
             .where(
@@ -65,9 +69,10 @@ def _matching_ids(words: tuple[str, ...], staff: bool):
                 )
             )
         )
+        return Ticket.id == any_(func.array(matches.scalar_subquery()))
     # FTS5: a column filter, each word quoted as a string and searched as a prefix.
     query = f"{document} : (" + " AND ".join(f'"{word}"*' for word in words) + ")"
-    return (
+    return Ticket.id.in_(
         select(literal_column("rowid"))
         .select_from(text("ticket_search"))
         .where(
@@ -91,5 +96,5 @@ def search_condition(raw: str | None, staff: bool):
     if terms.number:
         conditions.append(Ticket.number == terms.number)
     if terms.words:
-        conditions.append(Ticket.id.in_(_matching_ids(terms.words, staff)))
+        conditions.append(_matching(terms.words, staff))
     return or_(*conditions)
