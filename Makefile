@@ -21,6 +21,7 @@ install: $(VENV)/.installed  ## virtualenv with the app and its dev tools
 run: install  ## migrate, load the demo shop when empty, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	@$(FLASK) send-mail --where
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	PORTAL_SCHEDULER_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -115,18 +115,45 @@ def close_month_command(period, dry_run):
 
 @click.command("scheduler")
 def scheduler_command():
-    """Run the scheduler process that closes past months (blocks; run exactly one)."""
+    """Run the scheduler process that closes past months and sends mail (blocks; run one)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from portal.jobs import add_close_job
+    from portal.jobs import add_close_job, add_mail_job
 
     scheduler = BlockingScheduler()
     add_close_job(scheduler, current_app._get_current_object())
-    click.echo("Scheduler running: closes past months daily at 00:05 (business time zone).")
+    add_mail_job(scheduler, current_app._get_current_object())
+    click.echo(
+        "Scheduler running: closes past months daily at 00:05 (business time zone) "
+        "and sends the outbox every few seconds."
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown(wait=False)
+
+
+@click.command("send-mail")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--where", is_flag=True, help="Only say where mail goes (MAIL_URL), then exit.")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between looks when idle.")
+def send_mail_command(once, where, poll):
+    """Deliver the outbox (blocks; any number may run on PostgreSQL)."""
+    from portal.services.mail.sender import deliver_due
+    from portal.services.mail.transport import describe, mail_url
+
+    click.echo(f"Mail goes to {describe(mail_url())}.")
+    if where:
+        return
+    while True:
+        done = deliver_due()
+        if done.handled or once:
+            click.echo(
+                f"sent {len(done.sent)}, to retry {len(done.retrying)}, failed {len(done.failed)}"
+            )
+        if once:
+            return
+        time.sleep(poll)
 
 
 @click.command("seed-load")
@@ -261,5 +288,6 @@ def register(app) -> None:
         scheduler_command,
         backup_command,
         seed_load_command,
+        send_mail_command,
     ):
         app.cli.add_command(command)

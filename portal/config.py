@@ -129,7 +129,16 @@ def from_environment(instance_path: str) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000")),
         # Only the single-process embedded set-up (`make run`) runs the close job in-process.
         "SCHEDULER_IN_PROCESS": _bool("PORTAL_SCHEDULER_IN_PROCESS"),
+        # Mail (SPEC "Mail"): unset MAIL_URL = .eml files in the instance folder.
+        "MAIL_URL": os.environ.get("MAIL_URL") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", DEFAULTS["MAIL_FROM"]),
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", DEFAULTS["PORTAL_BASE_URL"]),
     }
+
+
+def default_mail_url(instance_path: str) -> str:
+    """The file transport into the instance folder: nothing leaves the machine by default."""
+    return (Path(instance_path) / "mail").as_uri()
 
 
 # What a configuration handed over whole (create_app(..., from_environment=False)) must hold.
@@ -170,4 +179,11 @@ DEFAULTS = {
     # Files sent with a ticket message: the largest file, and how many a message may carry.
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "ATTACHMENTS_PER_MESSAGE": 5,
+    # Where mail goes (smtp://, smtps://, file://), who it is from, where its links point.
+    "MAIL_URL": None,
+    "MAIL_FROM": "Support Hours Portal <support@localhost>",
+    "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+    # Messages a sender takes at once (one SMTP connection), and how long it holds them.
+    "MAIL_BATCH_SIZE": 50,
+    "MAIL_LEASE_SECONDS": 300,
 }

@@ -1,4 +1,4 @@
-"""The scheduled close: a thin wrapper that closes every past open month, oldest first."""
+"""The scheduled jobs: the close of every past open month, oldest first, and the sender."""
 
 import logging
 import os
@@ -7,6 +7,7 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from portal.services.billing.close import close_period, due_periods
@@ -57,6 +58,36 @@ def add_close_job(scheduler: BaseScheduler, app: Flask) -> None:
     )
 
 
+MAIL_JOB_ID = "send-mail"
+MAIL_INTERVAL_SECONDS = 5
+
+
+def send_mail(app: Flask) -> int:
+    """Deliver what the outbox has due; returns how many messages were taken."""
+    from portal.services.mail.sender import deliver_due
+
+    with app.app_context():
+        try:
+            return deliver_due().handled
+        except Exception:
+            log.exception("sending mail failed; the messages stay queued for the next run")
+            return 0
+
+
+def add_mail_job(scheduler: BaseScheduler, app: Flask) -> None:
+    """The sender, every few seconds, never two at once in this process."""
+    scheduler.add_job(
+        send_mail,
+        IntervalTrigger(seconds=MAIL_INTERVAL_SECONDS),
+        args=[app],
+        id=MAIL_JOB_ID,
+        name="Send mail",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+
+
 _started: BackgroundScheduler | None = None
 
 
@@ -72,6 +103,7 @@ def start_in_process(app: Flask) -> BackgroundScheduler | None:
         return None  # the reloader's watcher process: its child will start the scheduler
     scheduler = BackgroundScheduler(daemon=True)
     add_close_job(scheduler, app)
+    add_mail_job(scheduler, app)
     scheduler.start()
     _started = scheduler
     return scheduler

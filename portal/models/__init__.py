@@ -19,6 +19,7 @@ from portal.models.billing import (
 from portal.models.business import BusinessProfile
 from portal.models.client import Client, TaxTreatment
 from portal.models.currency import Currency
+from portal.models.outbox import MailKind, MailStatus, OutboxMessage
 from portal.models.plan import BillingModel, Plan, PlanPrice
 from portal.models.setting import Setting
 from portal.models.subscription import Subscription
@@ -51,6 +52,9 @@ __all__ = [
     "InvoiceStatus",
     "InvoiceTax",
     "ItemKind",
+    "MailKind",
+    "MailStatus",
+    "OutboxMessage",
     "Payment",
     "PaymentMethod",
     "Plan",

@@ -33,18 +33,14 @@ class Priority(Choices):
 DEPARTMENTS = ("Support", "Hosting", "Network", "Billing")
 
 
-def _sql_in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class Ticket(db.Model):
     """A client's request for support; time is logged against it when tracking is on."""
 
     __tablename__ = "ticket"
     __table_args__ = (
         CheckConstraint("length(number) = 6", name="number_six_digits"),
-        CheckConstraint(f"status IN ({_sql_in(TicketStatus)})", name="status_valid"),
-        CheckConstraint(f"priority IN ({_sql_in(Priority)})", name="priority_valid"),
+        CheckConstraint(f"status IN ({TicketStatus.sql_list()})", name="status_valid"),
+        CheckConstraint(f"priority IN ({Priority.sql_list()})", name="priority_valid"),
         Index("ix_ticket_client_updated", "client_id", "updated_at"),
         Index("ix_ticket_status_updated", "status", "updated_at"),
         Index("ix_ticket_assignee_updated", "assignee_id", "updated_at"),

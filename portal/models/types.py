@@ -16,6 +16,11 @@ class Choices(StrEnum):
         """Every value, in the order declared: for checks, choices and messages."""
         return tuple(member.value for member in cls)
 
+    @classmethod
+    def sql_list(cls) -> str:
+        """The values as an SQL list for a CHECK constraint: 'a', 'b'."""
+        return ", ".join(f"'{value}'" for value in cls.values())
+
 
 MONEY_SCALE = 4
 _SCALE_FACTOR = Decimal(10) ** MONEY_SCALE

@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -50,6 +51,11 @@ class User(UserMixin, db.Model):
     time_format: Mapped[str] = mapped_column(String(8), default="hm", server_default="hm")
     # Set when an admin chose a one-time password: the user picks their own at first login.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Optional mail (SPEC "Mail"): replies to one's tickets, usage alerts, new-ticket mail
+    # for staff. Invoices, reminders and account mail always go.
+    notify_replies: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    notify_alerts: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    notify_new_tickets: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     client: Mapped[Client | None] = relationship()
 

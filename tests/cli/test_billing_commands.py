@@ -81,9 +81,18 @@ def test_job_is_daily_at_0005_in_business_time_zone(app, acme):
     assert job.next_run_time is not None  # runs at start too: catch-up after downtime
 
 
+def test_mail_job_sends_every_few_seconds_never_two_at_once(app):
+    scheduler = BackgroundScheduler()
+    jobs.add_mail_job(scheduler, app)
+    job = scheduler.get_job(jobs.MAIL_JOB_ID)
+    assert job.coalesce is True and job.max_instances == 1
+    assert job.trigger.interval.total_seconds() == jobs.MAIL_INTERVAL_SECONDS
+
+
 def test_in_process_scheduler_starts_once_and_not_in_the_reloader_watcher(app, monkeypatch):
     ran = threading.Event()
     monkeypatch.setattr(jobs, "close_past_months", lambda _app: ran.set())
+    monkeypatch.setattr(jobs, "send_mail", lambda _app: 0)  # no sender thread on the test DB
     monkeypatch.setattr(jobs, "_started", None)
     app.debug = True
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)

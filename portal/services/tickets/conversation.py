@@ -29,6 +29,7 @@ from portal.services.clients.subscriptions import (
     overlap_error,
 )
 from portal.services.errors import DomainError, ValidationFailed
+from portal.services.mail.tickets import tell_client_message, tell_staff_reply
 from portal.services.settings import business_today
 from portal.services.text import text_problem
 from portal.services.tickets.attachments import Upload, attach, upload_problem
@@ -109,6 +110,8 @@ def open_ticket(client, actor: User, data: TicketInput) -> Ticket:
     )
     db.session.add(ticket)
     db.session.flush()
+    if not actor.is_staff:
+        tell_client_message(ticket, ticket.messages[0], new=True)
     return ticket
 
 
@@ -167,6 +170,11 @@ def add_reply(
         change_status(ticket, status, actor)
     ticket.updated_at = utcnow()
     db.session.flush()
+    if not internal:  # notes are never mailed
+        if actor.is_staff:
+            tell_staff_reply(ticket, message)
+        else:
+            tell_client_message(ticket, message, new=False)
     return message
 
 

@@ -1,0 +1,1 @@
+"""Mail: the outbox written with each change, and the senders that deliver it."""
