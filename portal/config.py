@@ -130,15 +130,20 @@ def from_environment(instance_path: str) -> dict:
         # Only the single-process embedded set-up (`make run`) runs the close job in-process.
         "SCHEDULER_IN_PROCESS": _bool("PORTAL_SCHEDULER_IN_PROCESS"),
         # Mail (SPEC "Mail"): unset MAIL_URL = .eml files in the instance folder.
-        "MAIL_URL": os.environ.get("MAIL_URL") or None,
+        "MAIL_URL": _mail_url(),
         "MAIL_FROM": os.environ.get("MAIL_FROM", DEFAULTS["MAIL_FROM"]),
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", DEFAULTS["PORTAL_BASE_URL"]),
+        "MAIL_BATCH_SIZE": _int("MAIL_BATCH_SIZE", DEFAULTS["MAIL_BATCH_SIZE"], minimum=1),
+        "MAIL_LEASE_SECONDS": _int("MAIL_LEASE_SECONDS", DEFAULTS["MAIL_LEASE_SECONDS"], minimum=1),
     }
 
 
-def default_mail_url(instance_path: str) -> str:
-    """The file transport into the instance folder: nothing leaves the machine by default."""
-    return (Path(instance_path) / "mail").as_uri()
+def _mail_url() -> str | None:
+    """MAIL_URL, checked at start: a typo stops the start instead of queueing mail forever."""
+    value = os.environ.get("MAIL_URL", "").strip()
+    if value and not value.startswith(("smtp://", "smtps://", "file://")):
+        raise ValueError("MAIL_URL must start with smtp://, smtps:// or file://")
+    return value or None
 
 
 # What a configuration handed over whole (create_app(..., from_environment=False)) must hold.

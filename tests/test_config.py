@@ -179,3 +179,35 @@ def test_a_whole_configuration_needs_a_key_and_a_database(tmp_path, monkeypatch,
     del given[missing]
     with pytest.raises(ValueError, match=f"needs {missing}"):
         create_app(given, from_environment=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key", "expected"),
+    [
+        ("MAIL_URL", "smtp://u:p@mail.example:587?starttls=true", "MAIL_URL", None),
+        ("MAIL_URL", "file:///var/spool/portal", "MAIL_URL", None),
+        ("MAIL_FROM", "Help Desk <help@example.com>", "MAIL_FROM", None),
+        ("PORTAL_BASE_URL", "https://support.example.com", "PORTAL_BASE_URL", None),
+        ("MAIL_BATCH_SIZE", "10", "MAIL_BATCH_SIZE", 10),
+        ("MAIL_LEASE_SECONDS", "60", "MAIL_LEASE_SECONDS", 60),
+    ],
+)
+def test_mail_settings_come_from_the_environment(tmp_path, monkeypatch, name, value, key, expected):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv(name, value)
+    values = config.from_environment(str(tmp_path))
+    assert values[key] == (value if expected is None else expected)
+
+
+def test_mail_url_unset_means_the_file_transport(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.delenv("MAIL_URL", raising=False)
+    assert config.from_environment(str(tmp_path))["MAIL_URL"] is None
+
+
+@pytest.mark.parametrize("value", ["smtp.example.com", "http://mail.example", "ftp://x"])
+def test_a_mail_url_of_no_known_kind_stops_the_start(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("MAIL_URL", value)
+    with pytest.raises(ValueError, match="MAIL_URL"):
+        config.from_environment(str(tmp_path))

@@ -53,17 +53,19 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """An aiosmtpd server in its own thread, on a free loopback port."""
+    """An aiosmtpd server in its own thread, on a free loopback port; `**options` go to
+    aiosmtpd (tls_context for STARTTLS, ssl_context for implicit TLS, an authenticator)."""
 
-    def __init__(self):
+    def __init__(self, scheme: str = "smtp", **options):
         self.handler = Handler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.scheme = scheme
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
 
     @property
     def url(self) -> str:
         """The MAIL_URL that reaches this server."""
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def received(self) -> list[Received]:

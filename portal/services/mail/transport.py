@@ -108,6 +108,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
+        connection = None
         try:
             if self.implicit_tls:
                 connection = smtplib.SMTP_SSL(
@@ -119,15 +120,19 @@ class SmtpTransport:
                     connection.starttls(context=context)
             if self.username:
                 connection.login(self.username, self.password or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ConnectionFailure(
-                f"login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
-            ) from exc
-        except smtplib.SMTPResponseException as exc:
-            raise ConnectionFailure(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectionFailure(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+            if connection is not None:
+                connection.close()  # half-open (TLS or login refused): let nothing linger
+            raise ConnectionFailure(self._why(exc)) from exc
         return connection
+
+    def _why(self, exc: Exception) -> str:
+        """A connection failure in words for the email log (never the password)."""
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return f"login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+        return f"cannot connect to {self.host}:{self.port}: {exc}"
 
     def send(self, message: EmailMessage, name: str) -> None:
         """Hand one message to the server; raise Temporary/PermanentFailure when it will not."""
