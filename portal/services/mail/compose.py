@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from portal.models import OutboxMessage
+from portal.extensions import db
+from portal.models import Invoice, MailKind, OutboxMessage
+from portal.services.billing.documents import document_filename, invoice_pdf
+
+# Messages that carry their invoice's PDF (with its Factur-X XML embedded).
+WITH_PDF = frozenset({MailKind.INVOICE_ISSUED.value, MailKind.CREDIT_NOTE_ISSUED.value})
 
 # CR, LF and the other line breaks a header may not carry; runs of them become one space.
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
@@ -47,4 +52,20 @@ def build(row: OutboxMessage) -> EmailMessage:
     message["X-Portal-Kind"] = row.kind
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")
+    if row.kind in WITH_PDF and row.invoice_id is not None:
+        attach_invoice_pdf(message, db.session.get(Invoice, row.invoice_id))
     return message
+
+
+def attach_invoice_pdf(message: EmailMessage, invoice: Invoice | None) -> None:
+    """The invoice's PDF, made here rather than when the mail was written: the close writes
+    thousands of messages in one statement and renders no PDF; the document never changes
+    (it shows the invoice as issued), so the PDF is the same whenever it is made."""
+    if invoice is None:  # deleted since (the row keeps the text; nothing to attach)
+        return
+    message.add_attachment(
+        invoice_pdf(invoice),
+        maintype="application",
+        subtype="pdf",
+        filename=document_filename(invoice, "pdf"),
+    )
