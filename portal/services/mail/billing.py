@@ -29,8 +29,6 @@ from portal.models import (
 from portal.services.mail.outbox import message_values, portal_url, queue_mail, queue_mails
 from portal.services.settings import business_today, get_settings
 
-INVOICE_KINDS = frozenset({MailKind.INVOICE_ISSUED.value, MailKind.CREDIT_NOTE_ISSUED.value})
-
 
 def _currencies() -> dict[int, Currency]:
     """Every currency by id (a handful of rows), for formatting amounts."""
