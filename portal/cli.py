@@ -118,14 +118,15 @@ def scheduler_command():
     """Run the scheduler process that closes past months and sends mail (blocks; run one)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from portal.jobs import add_close_job, add_mail_job
+    from portal.jobs import add_close_job, add_mail_job, add_reminder_job
 
     scheduler = BlockingScheduler()
     add_close_job(scheduler, current_app._get_current_object())
     add_mail_job(scheduler, current_app._get_current_object())
+    add_reminder_job(scheduler, current_app._get_current_object())
     click.echo(
-        "Scheduler running: closes past months daily at 00:05 (business time zone) "
-        "and sends the outbox every few seconds."
+        "Scheduler running: closes past months daily at 00:05 (business time zone), "
+        "writes payment reminders daily at 08:00 and sends the outbox every few seconds."
     )
     try:
         scheduler.start()
@@ -154,6 +155,17 @@ def send_mail_command(once, where, poll):
         if once:
             return
         time.sleep(poll)
+
+
+@click.command("send-reminders")
+def send_reminders_command():
+    """Write today's payment reminders and overdue notices (what the daily job does)."""
+    from portal.services.mail.billing import queue_reminders
+
+    with unit_of_work():
+        written = queue_reminders()
+    stages = ", ".join(f"{stage} {n}" for stage, n in written.items()) or "no stages set"
+    click.echo(f"Reminders queued: {sum(written.values())} ({stages}).")
 
 
 @click.command("seed-load")
@@ -289,5 +301,6 @@ def register(app) -> None:
         backup_command,
         seed_load_command,
         send_mail_command,
+        send_reminders_command,
     ):
         app.cli.add_command(command)

@@ -1,4 +1,5 @@
-"""The scheduled jobs: the close of every past open month, oldest first, and the sender."""
+"""The scheduled jobs: the close of every past open month, oldest first, the daily payment
+reminders, and the sender."""
 
 import logging
 import os
@@ -58,6 +59,43 @@ def add_close_job(scheduler: BaseScheduler, app: Flask) -> None:
     )
 
 
+REMINDER_JOB_ID = "payment-reminders"
+
+
+def send_reminders(app: Flask) -> int:
+    """Write today's payment reminders and overdue notices in one transaction."""
+    from portal.services.mail.billing import queue_reminders
+
+    with app.app_context():
+        try:
+            with unit_of_work():
+                written = queue_reminders()
+        except Exception:
+            log.exception("writing reminders failed; the next run writes what is due then")
+            return 0
+        log.info("payment reminders: %s", written)
+        return sum(written.values())
+
+
+def add_reminder_job(scheduler: BaseScheduler, app: Flask) -> None:
+    """Daily at 08:00 in the business time zone (mail in the morning), and once at start:
+    a stage is written once per invoice, so a run after a restart repeats nothing."""
+    with app.app_context():
+        tz = business_tz()
+    scheduler.add_job(
+        send_reminders,
+        CronTrigger(hour=8, minute=0, timezone=tz),
+        args=[app],
+        id=REMINDER_JOB_ID,
+        name="Payment reminders",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=12 * 3600,
+        replace_existing=True,
+        next_run_time=datetime.now(tz),
+    )
+
+
 MAIL_JOB_ID = "send-mail"
 MAIL_INTERVAL_SECONDS = 5
 
@@ -104,6 +142,7 @@ def start_in_process(app: Flask) -> BackgroundScheduler | None:
     scheduler = BackgroundScheduler(daemon=True)
     add_close_job(scheduler, app)
     add_mail_job(scheduler, app)
+    add_reminder_job(scheduler, app)
     scheduler.start()
     _started = scheduler
     return scheduler

@@ -20,7 +20,12 @@ from portal.admin.profile_forms import BillingFields
 from portal.models import BillingModel
 from portal.services.catalog.input import INCLUDED_RULE
 from portal.services.catalog.tax_rates import PERCENT_RULE
-from portal.services.settings import FORMAT_RULE, timezone_names
+from portal.services.settings import (
+    FORMAT_RULE,
+    OVERDUE_DAYS_RULE,
+    REMINDER_DAYS_RULE,
+    timezone_names,
+)
 from portal.web import options
 
 DECIMALS_RULE = "Enter decimal places from 0 to 4 (JPY 0, most currencies 2)."
@@ -40,6 +45,27 @@ class WholeNumberField(IntegerField):
             raise ValueError(self.invalid_value_message)
         if valuelist[0].strip():
             self.data = int(valuelist[0])
+
+
+class DayListField(StringField):
+    """Whole numbers of days, typed "1, 7, 14" (commas or spaces), as a list of ints; the
+    service checks the range and the count."""
+
+    def process_formdata(self, valuelist):
+        """Refuse anything but ASCII digits between the separators, with the field's rule."""
+        if not valuelist:
+            return
+        self.data = None
+        parts = [part for part in re.split(r"[\s,;]+", valuelist[0]) if part]
+        if not parts or not all(_WHOLE.fullmatch(part) for part in parts):
+            raise ValueError(OVERDUE_DAYS_RULE)
+        self.data = [int(part) for part in parts]
+
+    def _value(self):
+        """The list as the admin types it."""
+        if isinstance(self.data, list | tuple):
+            return ", ".join(str(day) for day in self.data)
+        return super()._value()
 
 
 class CurrencyForm(FlaskForm):
@@ -126,6 +152,22 @@ class SettingsForm(FlaskForm):
         "Credit note number format",
         description="Credit notes are numbered in their own series, e.g. CN-{YYYY}/{SEQ}.",
     )
+    send_invoices_automatically = BooleanField(
+        "Send invoices automatically",
+        description="Off: invoice mail waits in the email log until an admin releases it.",
+    )
+    reminder_days_before_due = WholeNumberField(
+        "Payment reminder (days before the due date)",
+        validators=[InputRequired(REMINDER_DAYS_RULE)],
+        invalid_value_message=REMINDER_DAYS_RULE,
+        description="0: no reminder before the due date.",
+    )
+    overdue_reminder_days = DayListField(
+        "Overdue notices (days after the due date)",
+        validators=[InputRequired(OVERDUE_DAYS_RULE)],
+        description="Up to three, e.g. 1, 7, 14.",
+    )
+    payment_received_mail = BooleanField("Mail the client when an invoice is paid")
     submit = SubmitField("Save settings")
 
 

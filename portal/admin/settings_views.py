@@ -14,7 +14,7 @@ from portal.web import run_or_errors
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """Business time zone, invoicing on close, due days and the invoice number format."""
+    """Business time zone, invoicing, numbering and billing mail."""
     saved = get_settings()
     form = SettingsForm(data=saved)
     if saved["business_timezone"] not in timezone_names():  # saved before the list narrowed
@@ -27,6 +27,10 @@ def settings():
             "due_days": form.due_days.data,
             "invoice_number_format": form.invoice_number_format.data,
             "credit_note_number_format": form.credit_note_number_format.data,
+            "send_invoices_automatically": form.send_invoices_automatically.data,
+            "reminder_days_before_due": form.reminder_days_before_due.data,
+            "overdue_reminder_days": form.overdue_reminder_days.data,
+            "payment_received_mail": form.payment_received_mail.data,
         }
         if run_or_errors(form, lambda: change_settings(values, current_user)) is not None:
             flash("Settings saved.", "success")

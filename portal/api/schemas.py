@@ -60,6 +60,15 @@ class SettingsIn(Input):
     due_days = Integer(minimum=0, maximum=365)
     invoice_number_format = Text(max_length=64, metadata={"example": "{YYYY}/{MM}/{SEQ}"})
     credit_note_number_format = Text(max_length=64, metadata={"example": "CN-{YYYY}/{SEQ}"})
+    send_invoices_automatically = Boolean()
+    reminder_days_before_due = Integer(minimum=0, maximum=60)
+    overdue_reminder_days = fields.List(
+        Integer(minimum=1, maximum=90),
+        allow_none=True,
+        validate=validate.Length(min=1, max=3, error="Give 1 to 3 numbers of days."),
+        metadata={"example": [1, 7, 14]},
+    )
+    payment_received_mail = Boolean()
 
 
 class CurrencyIn(Input):
@@ -454,6 +463,10 @@ class SettingsOut(Output):
     due_days = out(fields.Integer)
     invoice_number_format = out()
     credit_note_number_format = out()
+    send_invoices_automatically = out(fields.Boolean)
+    reminder_days_before_due = out(fields.Integer)
+    overdue_reminder_days = out(fields.List, cls_or_instance=fields.Integer())
+    payment_received_mail = out(fields.Boolean)
 
 
 class CurrencyOut(Output):

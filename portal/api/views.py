@@ -111,6 +111,15 @@ def settings_put(data: dict):
     return saved
 
 
+@bp.patch("/settings")
+@roles("admin")
+@bp.arguments(SettingsIn)
+@bp.response(200, SettingsOut)
+def settings_patch(data: dict):
+    """Change some business settings (PUT already keeps what is left out: the same)."""
+    return change_settings({**get_settings(), **data}, user())
+
+
 @bp.get("/business-profile")
 @roles(*STAFF)
 @bp.response(200, BusinessProfileOut)

@@ -191,7 +191,8 @@ def healthz():
 @bp.app_context_processor
 def inject_logout_form():
     """Every page's navbar carries a logout button, which needs a CSRF token."""
-    if current_user.is_authenticated:
+    # Outside a request (a job rendering an invoice PDF for mail) there is no user.
+    if getattr(current_user, "is_authenticated", False):
         # formdata=None: the button needs only a token, and reading the request's form here
         # would raise again on the page that reports a too-large request.
         return {"logout_form": LogoutForm(formdata=None)}

@@ -21,6 +21,11 @@ DEFAULTS = {
     "due_days": 14,
     "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
     "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+    # Billing mail (SPEC "Mail"): off holds invoice mail for an admin to release.
+    "send_invoices_automatically": True,
+    "reminder_days_before_due": 3,  # 0: no reminder before the due date
+    "overdue_reminder_days": [1, 7, 14],
+    "payment_received_mail": True,
 }
 
 
@@ -71,6 +76,14 @@ def to_business_time(moment: datetime) -> datetime:
 
 # Admins change them: every value checked, the change audited.
 DUE_DAYS_MAX = 365
+REMINDER_DAYS_MAX = 60
+OVERDUE_DAYS_MAX = 90
+OVERDUE_STAGES_MAX = 3
+REMINDER_DAYS_RULE = f"Enter whole days from 0 to {REMINDER_DAYS_MAX} (0: no reminder)."
+OVERDUE_DAYS_RULE = (
+    f"Enter 1 to {OVERDUE_STAGES_MAX} different whole numbers of days from 1 to "
+    f"{OVERDUE_DAYS_MAX}, e.g. 1, 7, 14."
+)
 FORMAT_MAX = 40
 PLACEHOLDERS = ("{YYYY}", "{MM}", "{SEQ}")
 FORMAT_RULE = (
@@ -122,6 +135,17 @@ def invoice_format_error(text: str) -> str | None:
     return None
 
 
+def overdue_days_error(days: object) -> str | None:
+    """Why a list of overdue reminder days is not acceptable, or None."""
+    if not isinstance(days, list | tuple) or not 1 <= len(days) <= OVERDUE_STAGES_MAX:
+        return OVERDUE_DAYS_RULE
+    if any(type(day) is not int or not 1 <= day <= OVERDUE_DAYS_MAX for day in days):
+        return OVERDUE_DAYS_RULE
+    if len(set(days)) != len(days):
+        return "Each day may appear once. " + OVERDUE_DAYS_RULE
+    return None
+
+
 def change_settings(values: dict, actor) -> dict:
     """Check and store the business settings from the settings page; audit what changed."""
     errors = {}
@@ -142,6 +166,12 @@ def change_settings(values: dict, actor) -> dict:
             "Credit notes have their own series: give them a format that differs from the "
             "invoices', e.g. CN-{YYYY}/{SEQ}."
         )
+    reminder_days = values.get("reminder_days_before_due")
+    if type(reminder_days) is not int or not 0 <= reminder_days <= REMINDER_DAYS_MAX:
+        errors["reminder_days_before_due"] = REMINDER_DAYS_RULE
+    overdue_days = values.get("overdue_reminder_days")
+    if message := overdue_days_error(overdue_days):
+        errors["overdue_reminder_days"] = message
     if errors:
         raise ValidationFailed(errors)
     changes = {
@@ -150,6 +180,10 @@ def change_settings(values: dict, actor) -> dict:
         "due_days": due_days,
         "invoice_number_format": number_format,
         "credit_note_number_format": note_format,
+        "send_invoices_automatically": bool(values.get("send_invoices_automatically")),
+        "reminder_days_before_due": reminder_days,
+        "overdue_reminder_days": sorted(overdue_days),
+        "payment_received_mail": bool(values.get("payment_received_mail")),
     }
     before = dict(get_settings())
     after = save_settings(changes)

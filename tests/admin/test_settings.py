@@ -1,4 +1,5 @@
-"""The settings page: business time zone, invoicing on close, due days, invoice number format."""
+"""The settings page: business time zone, invoicing on close, due days, invoice number format,
+billing mail."""
 
 import pytest
 
@@ -11,13 +12,17 @@ URL = "/admin/settings"
 
 
 def form(**values) -> dict:
-    """Form data of the settings page; invoice_on_close=None leaves the box unticked."""
+    """Form data of the settings page; a box given as None is left unticked."""
     data = {
         "business_timezone": "Europe/Warsaw",
         "invoice_on_close": "y",
         "due_days": "30",
         "invoice_number_format": "INV-{YYYY}-{SEQ}",
         "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+        "send_invoices_automatically": "y",
+        "reminder_days_before_due": "3",
+        "overdue_reminder_days": "1, 7, 14",
+        "payment_received_mail": "y",
     }
     return {k: v for k, v in (data | values).items() if v is not None}
 
@@ -45,6 +50,10 @@ def test_admin_saves_settings_and_the_change_is_audited(client, admin):
         "due_days": 30,
         "invoice_number_format": "INV-{YYYY}-{SEQ}",
         "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+        "send_invoices_automatically": True,
+        "reminder_days_before_due": 3,
+        "overdue_reminder_days": [1, 7, 14],
+        "payment_received_mail": True,
     }
     assert stored() == expected
     assert get_settings() == expected
@@ -55,6 +64,25 @@ def test_admin_saves_settings_and_the_change_is_audited(client, admin):
     assert row.before == {k: DEFAULTS[k] for k in changed}
     assert row.after == {k: expected[k] for k in changed}
     assert "Settings saved." in client.get(URL).text
+
+
+def test_page_shows_the_mail_settings_and_saves_them(client, admin):
+    page = client.get(URL).text
+    assert 'name="overdue_reminder_days"' in page and 'value="1, 7, 14"' in page
+    assert 'name="send_invoices_automatically"' in page and 'name="payment_received_mail"' in page
+    changes = form(
+        send_invoices_automatically=None,
+        payment_received_mail=None,
+        reminder_days_before_due="0",
+        overdue_reminder_days=" 30 5,10 ",
+    )
+    assert submit(client, URL, changes).status_code == 302
+    saved = get_settings()
+    assert saved["send_invoices_automatically"] is False
+    assert saved["payment_received_mail"] is False
+    assert saved["reminder_days_before_due"] == 0
+    assert saved["overdue_reminder_days"] == [5, 10, 30]
+    assert 'value="5, 10, 30"' in client.get(URL).text
 
 
 def test_zero_due_days_is_allowed(client, admin):
@@ -79,6 +107,18 @@ BAD = [
     ({"invoice_number_format": "A\tB{SEQ}"}, "invoice_number_format", "control characters"),
     ({"invoice_number_format": "X" * 36 + "{SEQ}"}, "invoice_number_format", "at most 40"),
     ({"credit_note_number_format": "CN-{YYYY}"}, "credit_note_number_format", "{SEQ} is required"),
+    ({"reminder_days_before_due": ""}, "reminder_days_before_due", "from 0 to 60"),
+    ({"reminder_days_before_due": "61"}, "reminder_days_before_due", "from 0 to 60"),
+    ({"reminder_days_before_due": "-1"}, "reminder_days_before_due", "from 0 to 60"),
+    ({"reminder_days_before_due": "2.5"}, "reminder_days_before_due", "from 0 to 60"),
+    ({"overdue_reminder_days": ""}, "overdue_reminder_days", "1 to 3 different"),
+    ({"overdue_reminder_days": "1, 7, 14, 30"}, "overdue_reminder_days", "1 to 3 different"),
+    ({"overdue_reminder_days": "0"}, "overdue_reminder_days", "from 1 to 90"),
+    ({"overdue_reminder_days": "91"}, "overdue_reminder_days", "from 1 to 90"),
+    ({"overdue_reminder_days": "7, 7"}, "overdue_reminder_days", "Each day may appear once"),
+    ({"overdue_reminder_days": "1, a"}, "overdue_reminder_days", "e.g. 1, 7, 14"),
+    ({"overdue_reminder_days": "1.5"}, "overdue_reminder_days", "e.g. 1, 7, 14"),
+    ({"overdue_reminder_days": "9" * 40}, "overdue_reminder_days", "e.g. 1, 7, 14"),
     (
         {"credit_note_number_format": "INV-{YYYY}-{SEQ}"},
         "credit_note_number_format",

@@ -18,6 +18,10 @@ def form(zone: str) -> dict:
         "due_days": "30",
         "invoice_number_format": "INV-{YYYY}-{SEQ}",
         "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+        "send_invoices_automatically": "y",
+        "reminder_days_before_due": "3",
+        "overdue_reminder_days": "1, 7, 14",
+        "payment_received_mail": "y",
     }
 
 

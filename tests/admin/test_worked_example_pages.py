@@ -20,6 +20,10 @@ def test_worked_example_through_the_pages(client, login_as, f):
                 "due_days": "14",
                 "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
                 "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+                "send_invoices_automatically": "y",
+                "reminder_days_before_due": "3",
+                "overdue_reminder_days": "1, 7, 14",
+                "payment_received_mail": "y",
             },
         ).status_code
         == 302

@@ -85,6 +85,7 @@ def valid_bodies(world: dict) -> dict:
     """A body per write that the rules accept in the seeded world (or accept once)."""
     return {
         ("PUT", "/settings"): {"due_days": 21},
+        ("PATCH", "/settings"): {"overdue_reminder_days": [2, 10], "reminder_days_before_due": 5},
         ("PATCH", "/me"): {"time_format": "decimal"},
         ("POST", "/users"): {
             "email": "new.operator@example.com",

@@ -93,6 +93,7 @@ def test_in_process_scheduler_starts_once_and_not_in_the_reloader_watcher(app, m
     ran = threading.Event()
     monkeypatch.setattr(jobs, "close_past_months", lambda _app: ran.set())
     monkeypatch.setattr(jobs, "send_mail", lambda _app: 0)  # no sender thread on the test DB
+    monkeypatch.setattr(jobs, "send_reminders", lambda _app: 0)
     monkeypatch.setattr(jobs, "_started", None)
     app.debug = True
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)

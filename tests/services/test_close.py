@@ -14,6 +14,7 @@ from portal.models import (
     BillingPeriod,
     Invoice,
     InvoiceLine,
+    OutboxMessage,
     PlanPrice,
     UsageRecord,
 )
@@ -467,5 +468,7 @@ def test_the_close_runs_the_same_statements_for_3_or_15_clients(app, f):
     empty_all_tables()
     large, large_items = _close_statements(f, 15)
     assert (small_items, large_items) == (6, 30)
+    # One invoice mail per client, written inside the counted close.
+    assert count(OutboxMessage, kind="invoice_issued") == 15
     assert small == large
     assert large <= 25

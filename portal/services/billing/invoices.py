@@ -39,6 +39,7 @@ from portal.services.billing.taxes import (
 )
 from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError
+from portal.services.mail.billing import tell_invoice_issued, tell_invoices_issued
 from portal.services.settings import business_today, get_settings
 
 ITEM_FIELDS = (
@@ -146,6 +147,9 @@ class InvoiceBatch:
         bulk_insert(InvoiceLine, self.lines)
         bulk_insert(InvoiceTax, self.taxes)
         bulk_insert(AuditLogEntry, self.audit)
+        # Their mail in the same transaction, one INSERT for the batch (the PDF is the
+        # sender's to attach, so the close renders none).
+        tell_invoices_issued(self.invoices)
 
 
 @dataclass(frozen=True)
@@ -458,6 +462,7 @@ def cancel_invoice(invoice: Invoice, actor) -> Invoice:
         note.id,
         after={"number": note.number, "total": str(note.total), "invoice": invoice.number},
     )
+    tell_invoice_issued(note)
     return invoice
 
 

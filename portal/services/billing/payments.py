@@ -9,6 +9,7 @@ from portal.services import audit
 from portal.services.billing.invoices import InvalidTransition, allowed_moves, lock_invoice
 from portal.services.catalog.input import AmountError, parse_amount
 from portal.services.errors import ValidationFailed
+from portal.services.mail.billing import tell_payment_received
 from portal.services.settings import business_today
 from portal.services.text import text_problem
 
@@ -101,6 +102,7 @@ def record_payment(invoice: Invoice, actor, values: dict) -> Payment:
             },
         },
     )
+    tell_payment_received(invoice)
     return payment
 
 

@@ -29,7 +29,7 @@ def render_mail(name: str, context: dict) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def queue_mail(
+def message_values(
     kind: str,
     event_key: str,
     recipients: list[str],
@@ -42,16 +42,16 @@ def queue_mail(
     ticket_id: int | None = None,
     invoice_id: int | None = None,
     **context,
-) -> bool:
-    """Write one message for an event (`mail/<template>.txt` and `.html` rendered now, as it
-    will be sent); False when the event already has its message or nobody to send it to."""
+) -> dict | None:
+    """The outbox row of one message (`mail/<template>.txt` and `.html` rendered now, as it
+    will be sent), or None when there is nobody to send it to."""
     recipients = sorted({address for address in recipients if address})
     if not recipients:
-        return False
+        return None
     subject = one_line(subject)
     context.update(subject=subject)
     now = utcnow()
-    values = {
+    return {
         "event_key": event_key,
         "kind": kind,
         "status": MailStatus.HELD if held else MailStatus.QUEUED,
@@ -69,11 +69,31 @@ def queue_mail(
         "ticket_id": ticket_id,
         "invoice_id": invoice_id,
     }
+
+
+def _insert():
+    """INSERT ... ON CONFLICT (event_key) DO NOTHING, in the database's dialect."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(OutboxMessage.id)
-    )
+    return insert(OutboxMessage).on_conflict_do_nothing(index_elements=["event_key"])
+
+
+def queue_mail(
+    kind: str, event_key: str, recipients: list[str], subject: str, template: str, **kw
+) -> bool:
+    """Write one message for an event (see `message_values`); False when the event already
+    has its message or nobody to send it to."""
+    values = message_values(kind, event_key, recipients, subject, template, **kw)
+    if values is None:
+        return False
+    statement = _insert().values(**values).returning(OutboxMessage.id)
     return db.session.execute(statement).scalar() is not None
+
+
+def queue_mails(rows: list[dict | None]) -> int:
+    """Write many messages (rows of `message_values`) in one statement, whatever their
+    number: a set-based job (the close, the reminders) adds one INSERT, not one per row.
+    Events that have their message already are skipped; returns the rows offered."""
+    rows = [row for row in rows if row is not None]
+    if rows:
+        db.session.execute(_insert(), rows)
+    return len(rows)

@@ -14,6 +14,7 @@ from portal.services.clients.subscriptions import (
     closed_start_error,
 )
 from portal.services.errors import DomainError, ValidationFailed
+from portal.services.mail.usage import tell_usage
 from portal.services.settings import business_today
 from portal.services.text import text_problem
 
@@ -129,6 +130,8 @@ def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None =
     ticket.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "time_entry.create", "time_entry", entry.id, after=snapshot(entry))
+    if entry.billable:
+        tell_usage(entry.subscription_id, entry.work_date)
     return entry
 
 
@@ -170,6 +173,8 @@ def edit_time_entry(entry: TimeEntry, actor: User, data: TimeInput) -> TimeEntry
     entry.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "time_entry.update", "time_entry", entry.id, before, snapshot(entry))
+    if entry.billable:  # more hours, or hours made billable, may cross a threshold too
+        tell_usage(entry.subscription_id, entry.work_date)
     return entry
 
 

@@ -1,0 +1,214 @@
+"""The billing messages of SPEC "Mail": invoices and credit notes issued, payment received,
+payment reminders and overdue notices (the daily job), and (mail/usage.py) usage alerts.
+
+Each is written in the transaction of its change, with a unique event key:
+`invoice:<id>:issued`, `invoice:<id>:paid`, `invoice:<id>:reminder`,
+`invoice:<id>:overdue:<days>`.
+Invoice mail goes to the client's billing emails (else the account's email) and carries no
+PDF here: the sender attaches it (compose.build), so the close stays set-based.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import String, and_, cast, exists, literal
+
+from portal.extensions import db
+from portal.formatting import format_money
+from portal.models import (
+    Client,
+    Currency,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    MailKind,
+    MailStatus,
+    OutboxMessage,
+)
+from portal.services.mail.outbox import message_values, portal_url, queue_mail, queue_mails
+from portal.services.settings import business_today, get_settings
+
+
+def _currencies() -> dict[int, Currency]:
+    """Every currency by id (a handful of rows), for formatting amounts."""
+    return {currency.id: currency for currency in db.session.scalars(db.select(Currency))}
+
+
+def _invoice_row(invoice: Invoice) -> dict:
+    """An invoice object as the row shape the close writes (plan_invoices' dicts)."""
+    keys = ("id", "number", "kind", "client_id", "currency_id", "total", "issue_date")
+    return {key: getattr(invoice, key) for key in keys} | {
+        "due_date": invoice.due_date,
+        "buyer": invoice.buyer or {},
+        "seller": invoice.seller or {},
+        "credited_number": invoice.credited_invoice.number if invoice.credited_invoice else "",
+    }
+
+
+def tell_invoices_issued(invoices: Iterable[dict]) -> int:
+    """One `invoice_issued` (or `credit_note_issued`) message per new invoice, all in one
+    INSERT; held for an admin when "send invoices automatically" is off.
+
+    `invoices` are rows as plan_invoices builds them (id, number, kind, total, due date,
+    buyer and seller snapshots): the recipients are the buyer's billing emails as issued.
+    """
+    invoices = list(invoices)
+    if not invoices:
+        return 0
+    held = not get_settings()["send_invoices_automatically"]
+    currencies = _currencies()
+    rows = []
+    for invoice in invoices:
+        note = invoice["kind"] == InvoiceKind.CREDIT_NOTE.value
+        what = "Credit note" if note else "Invoice"
+        seller = (invoice.get("seller") or {}).get("legal_name") or "Support Hours Portal"
+        buyer = invoice.get("buyer") or {}
+        rows.append(
+            message_values(
+                MailKind.CREDIT_NOTE_ISSUED if note else MailKind.INVOICE_ISSUED,
+                f"invoice:{invoice['id']}:issued",
+                list(buyer.get("emails") or []),
+                f"{what} {invoice['number']} from {seller}",
+                "invoice_issued",
+                held=held,
+                client_id=invoice["client_id"],
+                invoice_id=invoice["id"],
+                credit_note=note,
+                recipient_name=buyer.get("name", ""),
+                seller_name=seller,
+                number=invoice["number"],
+                total=format_money(invoice["total"], currencies[invoice["currency_id"]]),
+                issue_date=invoice["issue_date"],
+                due_date=invoice["due_date"],
+                credited_number=invoice.get("credited_number", ""),
+                invoice_url=portal_url("client.invoice", invoice_id=invoice["id"]),
+            )
+        )
+    return queue_mails(rows)
+
+
+def tell_invoice_issued(invoice: Invoice) -> int:
+    """The issued message of one invoice or credit note made as an object."""
+    return tell_invoices_issued([_invoice_row(invoice)])
+
+
+def tell_payment_received(invoice: Invoice) -> bool:
+    """`payment_received` when an invoice has become Paid (setting, default on)."""
+    if invoice.status != InvoiceStatus.PAID or not get_settings()["payment_received_mail"]:
+        return False
+    return queue_mail(
+        MailKind.PAYMENT_RECEIVED,
+        f"invoice:{invoice.id}:paid",
+        invoice.client.invoice_emails,
+        f"Payment received for invoice {invoice.number}, thank you",
+        "payment_received",
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
+        recipient_name=invoice.client.billing_name,
+        number=invoice.number,
+        total=format_money(invoice.total, invoice.currency),
+        paid_date=invoice.paid_date,
+        invoice_url=portal_url("client.invoice", invoice_id=invoice.id),
+    )
+
+
+# ---- reminders: the daily job --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One reminder stage: the invoices whose due date lies in [first_due, last_due] are in
+    it today, and it is the latest stage due for each of them."""
+
+    suffix: str  # of the event key: "reminder", "overdue:7"
+    kind: str
+    first_due: date
+    last_due: date
+
+
+def reminder_stages(today: date, settings: dict) -> list[Stage]:
+    """Today's stages, as windows of due dates that do not overlap.
+
+    The reminder is for an invoice due within `reminder_days_before_due` days (today
+    included); an overdue stage of k days is for one due k days ago or more, but not yet
+    as long ago as the next stage. So a job that missed days sends each invoice only the
+    latest stage it has reached, never the ones it skipped past.
+    """
+    stages = []
+    before = int(settings["reminder_days_before_due"])
+    if before > 0:
+        stages.append(
+            Stage("reminder", MailKind.PAYMENT_REMINDER, today, today + timedelta(days=before))
+        )
+    days = sorted(set(settings["overdue_reminder_days"]))
+    for position, k in enumerate(days):
+        later = days[position + 1] if position + 1 < len(days) else None
+        # Due at least k days ago, and less than the next stage's days ago.
+        first_due = today - timedelta(days=later - 1) if later else date.min
+        stages.append(
+            Stage(f"overdue:{k}", MailKind.INVOICE_OVERDUE, first_due, today - timedelta(days=k))
+        )
+    return stages
+
+
+def _key_of(suffix: str):
+    """The SQL expression of an invoice's event key `invoice:<id>:<suffix>`."""
+    return literal("invoice:") + cast(Invoice.id, String) + literal(f":{suffix}")
+
+
+def queue_reminders(today: date | None = None) -> dict[str, int]:
+    """Write the reminders and overdue notices due today: one query per stage (at most
+    four), one INSERT for all. Never for a paid, cancelled or credit note, nor while the
+    invoice's own mail is held (the client has not been sent it yet)."""
+    today = today or business_today()
+    settings = get_settings()
+    currencies = _currencies()
+    held_issue = exists().where(
+        OutboxMessage.event_key == _key_of("issued"), OutboxMessage.status == MailStatus.HELD
+    )
+    rows, written = [], {}
+    for stage in reminder_stages(today, settings):
+        query = (
+            db.select(Invoice, Client)
+            .join(Client, Client.id == Invoice.client_id)
+            .where(
+                Invoice.kind == InvoiceKind.INVOICE.value,
+                Invoice.status == InvoiceStatus.UNPAID.value,
+                and_(Invoice.due_date >= stage.first_due, Invoice.due_date <= stage.last_due),
+                ~exists().where(OutboxMessage.event_key == _key_of(stage.suffix)),
+                ~held_issue,
+            )
+            .order_by(Invoice.id)
+        )
+        found = db.session.execute(query).all()
+        written[stage.suffix] = len(found)
+        for invoice, client in found:
+            rows.append(_reminder_values(stage, invoice, client, currencies, today))
+    queue_mails(rows)
+    return written
+
+
+def _reminder_values(stage: Stage, invoice: Invoice, client: Client, currencies, today) -> dict:
+    """The message of one reminder or overdue notice."""
+    overdue = stage.kind == MailKind.INVOICE_OVERDUE
+    balance = format_money(invoice.total - invoice.paid_total, currencies[invoice.currency_id])
+    if overdue:
+        subject = f"Invoice {invoice.number} is overdue ({balance} open)"
+    else:
+        subject = f"Reminder: invoice {invoice.number} is due on {invoice.due_date.isoformat()}"
+    return message_values(
+        stage.kind,
+        f"invoice:{invoice.id}:{stage.suffix}",
+        client.invoice_emails,
+        subject,
+        "invoice_overdue" if overdue else "payment_reminder",
+        client_id=client.id,
+        invoice_id=invoice.id,
+        recipient_name=client.billing_name,
+        number=invoice.number,
+        balance=balance,
+        due_date=invoice.due_date,
+        days=abs((invoice.due_date - today).days),
+        invoice_url=portal_url("client.invoice", invoice_id=invoice.id),
+    )

@@ -1,0 +1,108 @@
+"""Usage alerts of SPEC "Mail": the first billable entry that takes a subscription's used
+hours of a month to 80 % and to 100 % of what it has for the month writes `usage_80` or
+`usage_100`, once per subscription, month and threshold (`usage:<id>:<YYYY-MM>:80`)."""
+
+from datetime import date
+
+from portal.extensions import db
+from portal.formatting import format_money
+from portal.models import MailKind, OutboxMessage, Role, Subscription, User
+from portal.services.billing.close import billable_minutes, terms_of
+from portal.services.billing.periods import month_name, period_bounds, period_of
+from portal.services.billing.rules import bill_subscription
+from portal.services.mail.outbox import portal_url, queue_mail
+
+USAGE_THRESHOLDS = ((100, MailKind.USAGE_100.value), (80, MailKind.USAGE_80.value))
+
+
+def tell_usage(subscription_id: int | None, work_date: date) -> int:
+    """After billable time was added: the 80 % and 100 % alerts of the subscription's month
+    that its used hours have reached and that do not exist yet.
+
+    "What it has for the month" is the close's own figure (bill_subscription: included hours
+    prorated in a first month); without included hours (hourly plans) there is no alert.
+    The client's billing emails and its users who want alerts get one message, the admins
+    who want alerts another (their own wording and no client addresses in their To).
+    """
+    if subscription_id is None:
+        return 0
+    period = period_of(work_date)
+    keys = {
+        percent: f"usage:{subscription_id}:{period}:{percent}" for percent, _ in USAGE_THRESHOLDS
+    }
+    sent = set(
+        db.session.scalars(
+            db.select(OutboxMessage.event_key).where(OutboxMessage.event_key.in_(keys.values()))
+        )
+    )
+    if keys[100] in sent:
+        return 0  # the last alert is out: no arithmetic for the rest of the month
+    subscription = db.session.get(Subscription, subscription_id)
+    first, last = period_bounds(period)
+    used = sum(int(m) for _sub, m in billable_minutes(first, last, [subscription_id]))
+    bill = bill_subscription(terms_of(subscription), period, used, subscription.currency.decimals)
+    if bill.included_minutes <= 0:
+        return 0
+    reached = next(
+        (
+            (percent, kind)
+            for percent, kind in USAGE_THRESHOLDS
+            if used * 100 >= bill.included_minutes * percent
+        ),
+        None,
+    )
+    if reached is None or keys[reached[0]] in sent:
+        return 0
+    # Only the highest threshold reached: one entry that jumps past both says 100 %, not
+    # 80 % and 100 % at once; the 80 % key is still free for nobody to write later.
+    percent, kind = reached
+    return _queue_usage(subscription, period, percent, kind, keys[percent], bill)
+
+
+def _queue_usage(subscription, period, percent, kind, key, bill) -> int:
+    """The client's message and the admins' message of one threshold."""
+    client = subscription.client
+    context = {
+        "percent": percent,
+        "client_name": client.name,
+        "plan_name": subscription.plan.name,
+        "month": month_name(period),
+        "used_minutes": bill.used_minutes,
+        "included_minutes": bill.included_minutes,
+        "overtime_rate": format_money(subscription.rate, subscription.currency),
+        "account_url": portal_url("auth.change_password"),
+    }
+    subject = f"{client.name} has used {percent} % of its support hours for {month_name(period)}"
+    users = db.session.scalars(
+        db.select(User.email).where(
+            User.client_id == client.id, User.active.is_(True), User.notify_alerts.is_(True)
+        )
+    )
+    written = queue_mail(
+        kind,
+        key,
+        [*client.invoice_emails, *users],
+        subject,
+        "usage_alert",
+        client_id=client.id,
+        staff=False,
+        link=portal_url("client.usage"),
+        **context,
+    )
+    admins = db.session.scalars(
+        db.select(User.email).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.notify_alerts.is_(True)
+        )
+    )
+    written += queue_mail(
+        kind,
+        f"{key}:staff",
+        list(admins),
+        subject,
+        "usage_alert",
+        client_id=client.id,
+        staff=True,
+        link=portal_url("admin.client", client_id=client.id),
+        **context,
+    )
+    return written
