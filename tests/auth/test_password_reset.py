@@ -9,7 +9,14 @@ from itsdangerous import URLSafeTimedSerializer
 
 from portal.extensions import db
 from portal.models import OutboxMessage, User
-from portal.services.accounts.links import INVITATION, PASSWORD_RESET, make_link_token
+from portal.services.accounts.links import (
+    INVITATION,
+    PASSWORD_RESET,
+    LinkInvalid,
+    make_link_token,
+    user_for_link,
+)
+from portal.services.accounts.recovery import _choose_password
 from tests.auth.aging import age_new_links
 from tests.factories import PASSWORD
 from tests.helpers import AuthActions, count, csrf_token_from, field_error, submit
@@ -198,3 +205,38 @@ def test_requests_are_limited_per_address_and_per_client_address(client, f, anna
         assert ask(client, f"more{n}@example.com", address="203.0.113.5").status_code == 302
     assert ask(client, "other@example.com", address="203.0.113.5").status_code == 429
     assert ask(client, "other@example.com", address="203.0.113.6").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["\x00" * 20, "a\x00b" * 10, "x" * 1025, "é" * 2000, " " * 30, "\r\n" * 10, ""],
+    ids=["nul", "nul-inside", "too-long", "long-unicode", "spaces", "newlines", "empty"],
+)
+def test_hostile_passwords_on_a_link_get_a_message_never_a_500(client, anna, password):
+    ask(client, anna.email)
+    link = last_link()
+    response = choose(client, link, password)
+    assert response.status_code in (302, 400, 422), response.status_code
+    if response.status_code == 400:  # the portal refuses NUL in any form, before the view
+        assert "may not contain NUL characters" in response.text
+        assert client.get(link).status_code == 200  # and the link still works
+    if response.status_code == 422:
+        assert field_error(response.text, "new_password") or field_error(
+            response.text, "confirm_password"
+        )
+
+
+def test_of_two_requests_racing_with_one_link_only_the_first_changes_the_password(app, anna):
+    with app.test_request_context():
+        token = make_link_token(anna, PASSWORD_RESET)
+        seen = user_for_link(token, PASSWORD_RESET)  # the second request has read the row ...
+        # ... when the first one's change lands (written past the second one's loaded object)
+        db.session.execute(
+            db.update(User)
+            .where(User.id == anna.id)
+            .values(session_version=User.session_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        with pytest.raises(LinkInvalid):
+            _choose_password(seen, NEW, NEW, "user.password_reset")
+        db.session.rollback()
