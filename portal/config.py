@@ -177,6 +177,9 @@ DEFAULTS = {
     # Failed logins allowed per client address and per email address.
     "LOGIN_LIMITS": "10 per minute; 100 per hour",
     "LOGIN_LIMITS_PER_ACCOUNT": "5 per minute; 30 per hour",
+    # "Forgot password?" requests (every one counts) per client address and per email asked.
+    "PASSWORD_RESET_LIMITS": "5 per minute; 20 per hour",
+    "PASSWORD_RESET_LIMITS_PER_ACCOUNT": "3 per hour; 10 per day",
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "PAGE_SIZE": 25,
     # No form or API body without files comes near this; larger requests get 413.

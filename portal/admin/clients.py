@@ -137,14 +137,12 @@ def client_user_add(client_id: int):
                 client,
                 form.name.data,
                 form.email.data or "",
-                form.password.data or "",
                 current_user,
             ),
         )
         if user is not None:
-            flash(f"User {user.email} added to {client.name}.", "success")
+            flash(f"User {user.email} added to {client.name} and invited by mail.", "success")
             return redirect(url_for("admin.client", client_id=client.id))
-    form.password.data = ""
     return _render(client, 422, user_form=form)
 
 

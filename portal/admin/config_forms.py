@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
@@ -182,11 +181,10 @@ class ClientForm(BillingFields):
 
 
 class ClientUserForm(FlaskForm):
-    """Add a user to a client account."""
+    """Add a user to a client account: they are mailed an invitation to choose a password."""
 
     name = StringField("Name")
-    email = StringField("Email")
-    password = PasswordField("Password", description="At least 12 characters.")
+    email = StringField("Email", description="The invitation to choose a password goes here.")
     submit = SubmitField("Add user")
 
 

@@ -6,7 +6,6 @@ from wtforms import (
     DateField,
     HiddenField,
     MultipleFileField,
-    PasswordField,
     RadioField,
     SelectField,
     StringField,
@@ -117,7 +116,7 @@ class NewTicketForm(TicketFields):
 
 
 class NewUserForm(FlaskForm):
-    """An admin adds a staff member or a client user with a one-time password."""
+    """An admin adds a staff member or a client user, who is mailed an invitation."""
 
     name = StringField("Name")
     email = StringField("Email")
@@ -128,11 +127,6 @@ class NewUserForm(FlaskForm):
     )
     client_id = SelectField(
         "Client (client users only)", coerce=optional_int, validate_choice=False
-    )
-    password = PasswordField(
-        "One-time password",
-        description="At least 12 characters; the user chooses their own at first login.",
-        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Add user")
 

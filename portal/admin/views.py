@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, Priority, TicketStatus, User
 from portal.pagination import paginate_rows
+from portal.services.accounts.recovery import resend_invitation
 from portal.services.accounts.users import add_user, change_role, set_user_active
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import user_for
@@ -96,7 +97,7 @@ def _users_page(new_user_form: NewUserForm, status: int = 200):
 @bp.post("/users/new")
 @admin_required
 def user_new():
-    """Add a user with a one-time password, which they change at first login."""
+    """Add a user; they are mailed an invitation to choose their password."""
     form = _new_user_form()
     if form.validate_on_submit():
         client_id = form.client_id.data if isinstance(form.client_id.data, int) else None
@@ -108,17 +109,15 @@ def user_new():
                 name=form.name.data or "",
                 role=form.role.data or "",
                 client_id=client_id,
-                password=form.password.data or "",
             ),
         )
         if user is not None:
             flash(
-                f"User {user.email} added. Give them the one-time password; they choose "
-                "their own at first login.",
+                f"User {user.email} added and invited by mail to choose a password "
+                "(the link is valid for 7 days).",
                 "success",
             )
             return redirect(url_for("admin.users"))
-    form.password.data = ""
     return _users_page(form, 422)
 
 
@@ -136,6 +135,25 @@ def user_role(user_id: int):
         flash_refusal(exc)
         return redirect(url_for("admin.users"))
     flash(f"{user.email} is now {user.role}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/invite")
+@admin_required
+def user_invite(user_id: int):
+    """Mail a new invitation to a user who has not chosen a password yet."""
+    user = user_for(current_user, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form has expired; reload the page and try again.")
+    try:
+        resend_invitation(current_user._get_current_object(), user)
+    except ValidationFailed as exc:
+        flash_refusal(exc)
+        return redirect(url_for("admin.users"))
+    flash(
+        f"A new invitation is on its way to {user.email}; the earlier link no longer works.",
+        "success",
+    )
     return redirect(url_for("admin.users"))
 
 

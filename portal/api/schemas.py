@@ -240,23 +240,22 @@ class OneOffItemIn(Input):
 
 
 class MePatch(Input):
-    """The caller's own preferences."""
+    """The caller's own preferences: how pages show time, and which optional mail they get
+    (`notify_new_tickets` is for staff: a client user sending true gets a 400)."""
 
     time_format = Text(validate=one_of(["hm", "decimal"]), metadata={"example": "hm"})
+    notify_replies = Boolean()
+    notify_alerts = Boolean()
+    notify_new_tickets = Boolean()
 
 
 class UserIn(Input):
-    """A new user with a one-time password, changed at first login (until invitations)."""
+    """A new user, mailed an invitation to choose their password (no password is sent)."""
 
     email = Text(required=True, max_length=254, metadata={"example": "ann@example.com"})
     name = Text(required=True, max_length=200, metadata={"example": "Ann Smith"})
     role = Text(required=True, validate=one_of(["admin", "operator", "client"]))
     client_id = Id(allow_none=True)
-    password = Text(
-        required=True,
-        max_length=1024,
-        metadata={"example": "correct horse battery staple"},
-    )
 
 
 class UserPatch(Input):
@@ -441,6 +440,9 @@ class MeOut(Output):
     role = out(validate=validate.OneOf(["admin", "operator", "client"]))
     client_id = out(fields.Integer, allow_none=True)
     time_format = out(validate=validate.OneOf(["hm", "decimal"]))
+    notify_replies = out(fields.Boolean)
+    notify_alerts = out(fields.Boolean)
+    notify_new_tickets = out(fields.Boolean)
 
 
 class UserOut(Output):
@@ -453,6 +455,9 @@ class UserOut(Output):
     client_id = out(fields.Integer, allow_none=True)
     active = out(fields.Boolean)
     must_change_password = out(fields.Boolean)
+    invitation_pending = out(
+        fields.Boolean, metadata={"description": "invited and not yet chosen a password"}
+    )
 
 
 class SettingsOut(Output):

@@ -13,7 +13,13 @@ from portal.api.schemas import (
     UserOut,
     UserPatch,
 )
-from portal.services.accounts.users import add_user, change_role, set_time_format, set_user_active
+from portal.services.accounts.users import (
+    add_user,
+    change_role,
+    set_notifications,
+    set_time_format,
+    set_user_active,
+)
 from portal.services.billing.profiles import business_values, save_business_profile
 from portal.services.lookups import user_for
 from portal.services.settings import change_settings, get_settings
@@ -34,6 +40,9 @@ def _me_json(current) -> dict:
         "role": current.role,
         "client_id": current.client_id,
         "time_format": current.time_format,
+        "notify_replies": current.notify_replies,
+        "notify_alerts": current.notify_alerts,
+        "notify_new_tickets": current.notify_new_tickets,
     }
 
 
@@ -41,11 +50,22 @@ def _me_json(current) -> dict:
 @bp.arguments(MePatch)
 @bp.response(200, MeOut)
 def me_patch(data: dict):
-    """Change one's own preferences (how pages show time: "hm" 1:30 or "decimal" 1.50)."""
+    """Change one's own preferences: how pages show time ("hm" 1:30 or "decimal" 1.50) and
+    which optional mail comes; keys left out keep their value."""
     current = user()
     if "time_format" in data:
         set_time_format(current, data["time_format"])
+    if NOTIFY_KEYS & set(data):
+        set_notifications(
+            current,
+            replies=data.get("notify_replies", current.notify_replies),
+            alerts=data.get("notify_alerts", current.notify_alerts),
+            new_tickets=data.get("notify_new_tickets"),
+        )
     return _me_json(current)
+
+
+NOTIFY_KEYS = {"notify_replies", "notify_alerts", "notify_new_tickets"}
 
 
 def _user_json(account) -> dict:
@@ -58,6 +78,7 @@ def _user_json(account) -> dict:
         "client_id": account.client_id,
         "active": account.active,
         "must_change_password": account.must_change_password,
+        "invitation_pending": account.awaiting_password,
     }
 
 
@@ -66,14 +87,13 @@ def _user_json(account) -> dict:
 @bp.arguments(UserIn)
 @bp.response(201, UserOut)
 def users_create(data: dict):
-    """Add a user with a one-time password they must change at first login."""
+    """Add a user; an invitation to choose their password is mailed to them."""
     account = add_user(
         user(),
         email=data["email"],
         name=data["name"],
         role=data["role"],
         client_id=data.get("client_id"),
-        password=data["password"],
     )
     return _user_json(account)
 

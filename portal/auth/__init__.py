@@ -1,7 +1,7 @@
-"""Login and logout."""
+"""Login and logout, the account page, and choosing a password through a mailed link."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from portal.auth import views  # noqa: E402,F401
+from portal.auth import recovery, views  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Forms of the auth area."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from portal.web import options
@@ -56,3 +56,40 @@ class TimeFormatForm(FlaskForm):
         validate_choice=False,  # the service says what is allowed, with the field's message
     )
     submit = SubmitField("Save")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The email a reset link is sent to."""
+
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    submit = SubmitField("Send me a link")
+
+
+class ChoosePasswordForm(FlaskForm):
+    """A new password twice, through a reset or invitation link (no current password)."""
+
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=1024)],
+        description="At least 12 characters; a phrase of several unrelated words works well.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Save password")
+
+
+class NotificationsForm(FlaskForm):
+    """Which optional mail the user gets; the view drops the staff-only box for clients."""
+
+    notify_replies = BooleanField("Replies to my tickets")
+    notify_alerts = BooleanField("Usage alerts (80 % and 100 % of the month's hours)")
+    notify_new_tickets = BooleanField("New tickets without an owner (staff)")
+    submit = SubmitField("Save mail choices")

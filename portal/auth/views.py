@@ -6,7 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
-from portal.auth.forms import ChangePasswordForm, LoginForm, LogoutForm, TimeFormatForm
+from portal.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    LogoutForm,
+    NotificationsForm,
+    TimeFormatForm,
+)
 from portal.extensions import limiter, login_manager
 from portal.security import start_session_clock
 from portal.services.accounts.users import (
@@ -14,6 +20,7 @@ from portal.services.accounts.users import (
     change_password,
     end_all_sessions,
     load_session_user,
+    set_notifications,
     set_time_format,
 )
 from portal.web import run_or_errors
@@ -143,13 +150,29 @@ def change_password_page():
             flash("Password changed. Your other sessions have been logged out.", "success")
             return redirect(url_for("auth.change_password"))
     time_form = TimeFormatForm(formdata=None, time_format=current_user.time_format)
-    return _account_page(form, time_form, 200)  # as before: refusals here answer 200
+    return _account_page(form, time_form, status=200)  # as before: refusals here answer 200
 
 
-def _account_page(password_form, time_form, status: int | None = None):
-    """The account page: the password form and the time display setting."""
-    status = status or (422 if password_form.errors or time_form.errors else 200)
-    page = render_template("auth/change_password.html", form=password_form, time_form=time_form)
+def _notifications_form(**kwargs) -> NotificationsForm:
+    """The mail choices; the new-ticket box only for staff."""
+    form = NotificationsForm(**kwargs)
+    if not current_user.is_staff:
+        del form.notify_new_tickets
+    return form
+
+
+def _account_page(password_form, time_form, notify_form=None, status: int | None = None):
+    """The account page: the password form, the time display setting and the mail choices."""
+    if notify_form is None:
+        notify_form = _notifications_form(formdata=None, obj=current_user)
+    forms = (password_form, time_form, notify_form)
+    status = status or (422 if any(form.errors for form in forms) else 200)
+    page = render_template(
+        "auth/change_password.html",
+        form=password_form,
+        time_form=time_form,
+        notify_form=notify_form,
+    )
     return page, status
 
 
@@ -164,11 +187,43 @@ def time_format_page():
             shown = "1.50" if user.time_format == "decimal" else "1:30"
             flash(f"Saved: pages show time as {shown}.", "success")
             return redirect(url_for("auth.change_password"))
-    return _account_page(ChangePasswordForm(formdata=None), form, 422)
+    return _account_page(ChangePasswordForm(formdata=None), form, status=422)
+
+
+@bp.post("/account/notifications", endpoint="notifications")
+@login_required
+def notifications_page():
+    """Choose which optional mail comes: replies, usage alerts, new tickets (staff)."""
+    form = _notifications_form()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        new_tickets = form.notify_new_tickets.data if "notify_new_tickets" in form else None
+        saved = run_or_errors(
+            form,
+            lambda: set_notifications(
+                user,
+                replies=form.notify_replies.data,
+                alerts=form.notify_alerts.data,
+                new_tickets=new_tickets,
+            ),
+        )
+        if saved is not None:
+            flash("Saved: your mail choices.", "success")
+            return redirect(url_for("auth.change_password"))
+    time_form = TimeFormatForm(formdata=None, time_format=current_user.time_format)
+    return _account_page(ChangePasswordForm(formdata=None), time_form, form, status=422)
 
 
 # Pages a user who must choose a new password may still open.
-PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "auth.healthz", "static"}
+PASSWORD_CHANGE_ALLOWED = {
+    "auth.change_password",
+    "auth.logout",
+    "auth.healthz",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "static",
+}
 
 
 @bp.before_app_request

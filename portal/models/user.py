@@ -12,6 +12,10 @@ from portal.extensions import db
 from portal.models.client import Client
 from portal.models.types import Choices, UTCDateTime, utcnow
 
+# A password hash starting with this matches no password: set for invited users until they
+# choose one through their invitation link ("!" locks a password in /etc/shadow too).
+UNUSABLE_PASSWORD_PREFIX = "!"  # noqa: S105 - a marker, not a password
+
 
 class Role(Choices):
     """What a user may do; see SPEC.md, "People and what each may do"."""
@@ -67,6 +71,11 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """Flask-Login: the id together with the session version."""
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def awaiting_password(self) -> bool:
+        """True until the user chose their own password (invited, or given a one-time one)."""
+        return self.must_change_password or self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
     @property
     def is_admin(self) -> bool:

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from portal.extensions import db
-from portal.models import ApiToken, User
+from portal.models import ApiToken, OutboxMessage, User
 from tests.helpers import audit_rows, field_error, submit
 
 
@@ -76,26 +76,19 @@ def test_the_users_page_says_disabling_revokes_tokens_for_good(client, admin, f)
     assert "1 API token revoked for good" in flashed
 
 
-ONE_TIME = "quiet meadow lantern 42"
-
-
-def test_an_admin_adds_an_operator_with_a_one_time_password(client, admin):
+def test_an_admin_adds_an_operator_who_is_invited_by_mail(client, admin):
     response = submit(
         client,
         "/admin/users",
-        {
-            "name": "Olga",
-            "email": "Olga@Example.com",
-            "role": "operator",
-            "client_id": "",
-            "password": ONE_TIME,
-        },
+        {"name": "Olga", "email": "Olga@Example.com", "role": "operator", "client_id": ""},
         post_url="/admin/users/new",
     )
     assert response.status_code == 302
     user = db.session.scalar(db.select(User).filter_by(email="olga@example.com"))
-    assert (user.role, user.client_id, user.must_change_password) == ("operator", None, True)
+    assert (user.role, user.client_id, user.awaiting_password) == ("operator", None, True)
     assert audit_rows("user.create")[0].after["role"] == "operator"
+    [mail] = db.session.scalars(db.select(OutboxMessage)).all()
+    assert (mail.kind, mail.recipients) == ("invitation", ["olga@example.com"])
 
 
 def test_a_client_user_needs_a_client_and_bad_input_comes_back_per_field(client, admin, f):
@@ -104,17 +97,11 @@ def test_a_client_user_needs_a_client_and_bad_input_comes_back_per_field(client,
     bad = submit(
         client,
         "/admin/users",
-        {
-            "name": "",
-            "email": "taken@example.com",
-            "role": "client",
-            "client_id": "",
-            "password": "short",
-        },
+        {"name": "", "email": "taken@example.com", "role": "client", "client_id": ""},
         post_url="/admin/users/new",
     )
     assert bad.status_code == 422
-    for field in ("name", "email", "password", "client_id"):
+    for field in ("name", "email", "client_id"):
         assert field_error(bad.text, field)
     ok = submit(
         client,
@@ -124,7 +111,6 @@ def test_a_client_user_needs_a_client_and_bad_input_comes_back_per_field(client,
             "email": "cleo@acme.example.com",
             "role": "client",
             "client_id": str(acme.id),
-            "password": ONE_TIME,
         },
         post_url="/admin/users/new",
     )

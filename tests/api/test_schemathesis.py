@@ -91,7 +91,6 @@ def valid_bodies(world: dict) -> dict:
             "email": "new.operator@example.com",
             "name": "New Operator",
             "role": "operator",
-            "password": "quiet meadow lantern 42",
         },
         ("PATCH", "/users/{user_id}"): {"active": True},
         ("POST", "/currencies"): {"code": "USD", "decimals": 2, "prefix": "$"},

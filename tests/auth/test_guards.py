@@ -46,6 +46,7 @@ ADMIN_ONLY = {
     "/admin/audit.csv",
     "/admin/users/<int:user_id>/disable",
     "/admin/users/<int:user_id>/enable",
+    "/admin/users/<int:user_id>/invite",
     "/admin/users/new",
     "/admin/users/<int:user_id>/role",
     "/admin/settings",

@@ -70,13 +70,17 @@ BILLING_FIELDS = {
 ENTRY_FIELDS = {"hours": "hours", "work_date": "date", "note": "text", "billable": "bool"}
 # The body fields API.md documents per endpoint, by kind ({} = the endpoint takes no body).
 BODY_FIELDS = {
-    "api.me_patch": {"time_format": "time_format"},
+    "api.me_patch": {
+        "time_format": "time_format",
+        "notify_replies": "bool",
+        "notify_alerts": "bool",
+        "notify_new_tickets": "bool",
+    },
     "api.users_create": {
         "email": "email",
         "name": "text",
         "role": "role",
         "client_id": "client_id",
-        "password": "password",
     },
     "api.users_patch": {"role": "role", "active": "bool"},
     "api.settings_put": {

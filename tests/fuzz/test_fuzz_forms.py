@@ -58,6 +58,8 @@ INT_ARGS = {
 STR_ARGS = {
     "period": lambda world: periods_around(world),
     "action": lambda world: ["cancel", "reprice", "remove", "delete", "CANCEL"],
+    # A mailed link's token: none of these was made here (the real ones: tests/auth).
+    "token": lambda world: ["x", "a" * 400, "eyJ.forged.sig", "%2e%2e"],
 }
 
 # Where the form of a POST-only route is shown: (endpoint of the page, its arguments as a
@@ -89,9 +91,18 @@ PAGE_OF = {
     "admin.user_enable": ("admin.users", lambda a, w: {}),
     "admin.user_new": ("admin.users", lambda a, w: {}),
     "admin.user_role": ("admin.users", lambda a, w: {}),
+    "admin.user_invite": ("admin.users", lambda a, w: {}),
+    "auth.notifications": ("auth.change_password", lambda a, w: {}),
     "auth.time_format": ("auth.change_password", lambda a, w: {}),
 }
 HOME = {"admin": "/admin/", "client": "/client/", None: "/login"}
+# Forms used before logging in: the login, "Forgot password?" and the mailed links' pages.
+LOGGED_OUT_FORMS = {
+    "auth.login",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+}
 # A refused submit shows one of these: a field's message, the form's errors, a danger flash.
 ERROR_MARKERS = ('class="invalid-feedback"', 'role="alert"', 'alert-danger" role="status"')
 WRITES_NOTHING = {"admin.billing_preview"}
@@ -102,7 +113,7 @@ def role_of(route: Route) -> str | None:
     form is used logged out, the other auth forms by a logged-in client user."""
     if route.blueprint == "admin":
         return "admin"
-    if route.endpoint == "auth.login":
+    if route.endpoint in LOGGED_OUT_FORMS:
         return None
     return "client"
 

@@ -90,6 +90,7 @@ def seed_world(f) -> World:
             "tax_rate_id": tax_rate.id,
             "period": period,
             "action": "cancel",
+            "token": "not-a-mailed-link",  # a reset or invitation link's token
         }
     return World(
         args=args,

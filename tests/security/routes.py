@@ -83,6 +83,10 @@ API_ANY_WRITE = roles(UNAUTHORIZED, PASSES, PASSES, PASSES, PASSES)
 API_STAFF_WRITE = roles(UNAUTHORIZED, FORBIDDEN, FORBIDDEN, PASSES, PASSES)
 API_ADMIN_WRITE = roles(UNAUTHORIZED, FORBIDDEN, FORBIDDEN, FORBIDDEN, PASSES)
 PUBLIC = roles(OK, OK, OK, OK, OK)
+# A mailed link's page with a token that is no link (the world's): "this link no longer works".
+LINK_REFUSED = _answer("400 link refused", 400, refused=False)
+LINK_PAGE = roles(LINK_REFUSED, LINK_REFUSED, LINK_REFUSED, LINK_REFUSED, LINK_REFUSED)
+ANYONE_FORM = roles(PASSES, PASSES, PASSES, PASSES, PASSES)
 
 TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     # auth: the landing page sends each role home; logging in again just goes home.
@@ -100,6 +104,11 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     },
     "auth.change_password": {"GET": USER_PAGE, "POST": USER_FORM},
     "auth.time_format": {"GET": NO_SUCH_METHOD, "POST": USER_FORM},
+    "auth.notifications": {"GET": NO_SUCH_METHOD, "POST": USER_FORM},
+    # "Forgot password?" and the mailed links: open to anyone, logged in or not.
+    "auth.forgot_password": {"GET": PUBLIC, "POST": ANYONE_FORM},
+    "auth.reset_password": {"GET": LINK_PAGE, "POST": LINK_PAGE},
+    "auth.accept_invitation": {"GET": LINK_PAGE, "POST": LINK_PAGE},
     "auth.healthz": {"GET": roles(OK, OK, OK, OK, OK), "POST": NO_SUCH_METHOD},
     # admin: staff pages
     "admin.index": {"GET": STAFF_PAGE, "POST": NO_SUCH_METHOD},
@@ -124,6 +133,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.user_disable": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.user_enable": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.user_new": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.user_invite": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.user_role": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.audit_log": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.audit_log_csv": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},

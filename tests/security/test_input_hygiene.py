@@ -109,7 +109,7 @@ def _new_client_user(f, auth, acme, values):
     """An admin gives ACME a user."""
     _admin(f, auth)
     page = f"/admin/clients/{acme['client'].id}"
-    data = {"name": "Carla", "email": "carla@acme.example.com", "password": "long-enough-pass"}
+    data = {"name": "Carla", "email": "carla@acme.example.com"}
     return page, f"{page}/users", data | values, lambda: count(User)
 
 

@@ -1,5 +1,7 @@
 """Users: create, authenticate, hash passwords (argon2id)."""
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -9,9 +11,11 @@ from zxcvbn import zxcvbn
 from portal.extensions import db
 from portal.models import ApiToken, Client, Role, User
 from portal.models.types import utcnow
+from portal.models.user import UNUSABLE_PASSWORD_PREFIX
 from portal.services import audit
 from portal.services.accounts.tokens import revoke_user_tokens
 from portal.services.errors import ValidationFailed
+from portal.services.mail.accounts import mail_invitation
 from portal.services.text import text_problem
 
 NAME_MAX = 200
@@ -44,8 +48,18 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def unusable_password_hash() -> str:
+    """A hash no password matches: an invited user logs in only after choosing one. Random,
+    so each invited account's signed links differ."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(32)
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     """True when the password matches the hash."""
+    if password_hash.startswith(UNUSABLE_PASSWORD_PREFIX):
+        # As slow as a real check, so a login does not tell an invited account apart.
+        verify_password(current_app.extensions["password_dummy_hash"], password)
+        return False
     try:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -80,13 +94,14 @@ def normalise_email(email: str) -> str:
 
 def create_user(
     email: str,
-    password: str,
+    password: str | None,
     role: str,
     *,
     name: str | None = None,
     client_id: int | None = None,
 ) -> User:
-    """Add a user after checking email, name, password, role and client link."""
+    """Add a user after checking email, name, password, role and client link; a password of
+    None makes an invited user, who cannot log in before choosing one."""
     errors: dict[str, str] = {}
     email = normalise_email(email)
     name = (name or "").strip()
@@ -100,8 +115,7 @@ def create_user(
         errors["email"] = "Enter a valid email address."
     if not errors and db.session.scalar(db.select(User.id).filter_by(email=email)):
         errors["email"] = "A user with this email already exists."
-    problem = password_problem(password, email=email, name=name)
-    if problem:
+    if password is not None and (problem := password_problem(password, email=email, name=name)):
         errors["password"] = problem
     if role not in Role.values():
         errors["role"] = "Role must be admin, operator or client."
@@ -115,7 +129,7 @@ def create_user(
     user = User(
         email=email,
         name=name or email.split("@")[0],
-        password_hash=hash_password(password),
+        password_hash=unusable_password_hash() if password is None else hash_password(password),
         role=role,
         client_id=client_id,
     )
@@ -186,27 +200,22 @@ def add_user(
     name: str,
     role: str,
     client_id: int | None,
-    password: str,
 ) -> User:
-    """An admin adds a staff member or a client user with a one-time password.
-
-    The user must choose their own password at first login (`must_change_password`). When
-    invitations arrive, `password` goes: the user is created without a usable password and
-    an invitation mail is queued here instead; the checks and the audit row stay.
-    """
+    """An admin adds a staff member or a client user, who is mailed an invitation to choose
+    their password (admins never type or see passwords for others)."""
     name = (name or "").strip()
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "Enter the person's name."
     try:
-        user = create_user(email, password, role, name=name, client_id=client_id)
+        user = create_user(email, None, role, name=name, client_id=client_id)
     except ValidationFailed as exc:
         errors = {**exc.fields, **errors}
     if errors:
         raise ValidationFailed(errors)
-    user.must_change_password = True
     after = {"email": user.email, "name": user.name, "role": user.role, "client_id": client_id}
     audit.record(actor, "user.create", "user", user.id, after=after)
+    mail_invitation(user, actor)
     return user
 
 
@@ -251,6 +260,33 @@ def set_time_format(user: User, time_format: str) -> User:
         audit.record(user, "user.time_format", "user", user.id, before, after)
     db.session.flush()
     return user
+
+
+def set_notifications(
+    user: User, *, replies: bool, alerts: bool, new_tickets: bool | None = None
+) -> User:
+    """Which optional mail this user gets; new-ticket mail is for staff only (a client user
+    may send it as off, never as on)."""
+    if new_tickets and not user.is_staff:
+        raise ValidationFailed({"notify_new_tickets": "New-ticket mail is for staff only."})
+    before = _notifications(user)
+    user.notify_replies, user.notify_alerts = bool(replies), bool(alerts)
+    if new_tickets is not None:
+        user.notify_new_tickets = bool(new_tickets)
+    after = _notifications(user)
+    if after != before:
+        audit.record(user, "user.notifications", "user", user.id, before, after)
+    db.session.flush()
+    return user
+
+
+def _notifications(user: User) -> dict[str, bool]:
+    """The user's mail choices, as the audit log keeps them."""
+    return {
+        "notify_replies": user.notify_replies,
+        "notify_alerts": user.notify_alerts,
+        "notify_new_tickets": user.notify_new_tickets,
+    }
 
 
 def set_user_active(actor: User, user: User, active: bool) -> list[ApiToken]:

@@ -31,6 +31,7 @@ from portal.services.clients.subscriptions import (
 )
 from portal.services.clients.usage import previous_periods, usage_history
 from portal.services.errors import ValidationFailed
+from portal.services.mail.accounts import mail_invitation
 from portal.services.settings import business_today
 from portal.services.text import text_problem
 
@@ -134,8 +135,8 @@ def save_client(client: Client | None, data: ClientInput, actor) -> Client:
     return client
 
 
-def add_client_user(client: Client, name: str, email: str, password: str, actor) -> User:
-    """Give the client account a user who logs in to the client area."""
+def add_client_user(client: Client, name: str, email: str, actor) -> User:
+    """Give the client account a user, who is mailed an invitation to choose a password."""
     name = (name or "").strip()
     errors = {}
     if not name or len(name) > NAME_MAX:
@@ -143,13 +144,14 @@ def add_client_user(client: Client, name: str, email: str, password: str, actor)
     elif problem := text_problem(name):
         errors["name"] = problem
     try:
-        user = create_user(email, password, Role.CLIENT.value, name=name, client_id=client.id)
+        user = create_user(email, None, Role.CLIENT.value, name=name, client_id=client.id)
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if errors:
         raise ValidationFailed(errors)
     after = {"email": user.email, "name": user.name, "role": user.role, "client_id": client.id}
     audit.record(actor, "user.create", "user", user.id, after=after)
+    mail_invitation(user, actor)
     return user
 
 

@@ -1,0 +1,49 @@
+"""The account messages of SPEC "Accounts": a password reset link, an invitation to choose a
+password. Both always go (no preference switches them off) and carry a signed link."""
+
+import secrets
+
+from portal.models import MailKind, User
+from portal.services.accounts.links import INVITATION, PASSWORD_RESET, make_link_token
+from portal.services.mail.outbox import portal_url, queue_mail
+
+
+def mail_password_reset(user: User) -> bool:
+    """Queue a reset link for `user`; each request its own message (a nonce in the key)."""
+    token = make_link_token(user, PASSWORD_RESET)
+    return queue_mail(
+        MailKind.PASSWORD_RESET,
+        f"password_reset:{user.id}:{secrets.token_hex(8)}",
+        [user.email],
+        "Reset your Support Hours Portal password",
+        "password_reset",
+        client_id=user.client_id,
+        user_id=user.id,
+        recipient_name=user.name,
+        reset_url=portal_url("auth.reset_password", token=token),
+        forgot_url=portal_url("auth.forgot_password"),
+        account_url=portal_url("auth.change_password"),
+    )
+
+
+def mail_invitation(user: User, inviter: User | None) -> bool:
+    """Queue an invitation for `user`; the key names the session version, which a resend
+    bumps, so each invitation (and only it) has its message."""
+    token = make_link_token(user, INVITATION)
+    return queue_mail(
+        MailKind.INVITATION,
+        f"invitation:{user.id}:{user.session_version}",
+        [user.email],
+        "You are invited to the Support Hours Portal",
+        "invitation",
+        client_id=user.client_id,
+        user_id=user.id,
+        recipient_name=user.name,
+        inviter_name=inviter.name if inviter is not None else "The support team",
+        client_name=user.client.name if user.client is not None else None,
+        staff=user.is_staff,
+        email=user.email,
+        invitation_url=portal_url("auth.accept_invitation", token=token),
+        forgot_url=portal_url("auth.forgot_password"),
+        account_url=portal_url("auth.change_password"),
+    )
