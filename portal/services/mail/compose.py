@@ -28,8 +28,10 @@ def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
 
 
 def new_message_id() -> str:
-    """A Message-ID for a message being written, on the portal's own domain."""
-    host = urlsplit(current_app.config["PORTAL_BASE_URL"]).hostname or "localhost"
+    """A Message-ID for a message being written, on the sender's mail domain (the host of
+    PORTAL_BASE_URL when MAIL_FROM has none)."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2]
+    host = domain or urlsplit(current_app.config["PORTAL_BASE_URL"]).hostname or "localhost"
     return make_msgid(domain=host)
 
 
