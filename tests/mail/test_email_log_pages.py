@@ -1,0 +1,198 @@
+"""The email logs through the pages: the admin's log (filters, one message as sent, retry,
+release held) and a client's Emails page, which shows its own client mail and nothing else."""
+
+import re
+from html import unescape
+
+import pytest
+
+from portal.extensions import db
+from portal.models import OutboxMessage
+from portal.services.mail.sender import deliver_due
+from tests.helpers import AuthActions, csrf_token_from, submit
+
+SCRIPT_HTML = (
+    '<p>Invoice ready</p><script>parent.document.title="owned"</script>'
+    '<img src="x" onerror="parent.document.title=\'owned\'">'
+)
+
+
+@pytest.fixture
+def mail(f):
+    """ACME's and Globex's mail of every sort: client mail, staff mail, held and failed."""
+    acme, globex = f.client("ACME GmbH"), f.client("Globex Ltd")
+    return {
+        "acme": acme,
+        "globex": globex,
+        "reply": f.outbox_message(acme, "ticket_reply", subject="ACME reply sent"),
+        "invoice": f.outbox_message(
+            acme, "invoice_issued", status="failed", subject="ACME invoice", body_html=SCRIPT_HTML
+        ),
+        "staff": f.outbox_message(acme, "ticket_new", subject="ACME new ticket for staff"),
+        "held": f.outbox_message(acme, "payment_reminder", status="held", subject="ACME held"),
+        "globex_reply": f.outbox_message(globex, "ticket_reply", subject="Globex private reply"),
+        "reset": f.outbox_message(None, "password_reset", subject="Reset your password"),
+    }
+
+
+def row_ids(html: str) -> set[int]:
+    """The message ids a log page lists."""
+    return {int(n) for n in re.findall(r'<tr id="email-(\d+)"', html)}
+
+
+def ids(*rows) -> set[int]:
+    return {row.id for row in rows}
+
+
+def test_admin_log_lists_every_message_newest_first_with_status_words(client, admin, mail):
+    page = client.get("/admin/emails")
+    assert page.status_code == 200
+    assert row_ids(page.text) == ids(*[v for v in mail.values() if isinstance(v, OutboxMessage)])
+    order = [int(n) for n in re.findall(r'<tr id="email-(\d+)"', page.text)]
+    assert order == sorted(order, reverse=True)
+    for words in ("Failed", "Held · waiting for release", "Sent", "550 5.1.1 No such user"):
+        assert words in page.text
+    assert "1 held message waits for release." in page.text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=failed", ["invoice"]),
+        ("status=held", ["held"]),
+        ("kind=ticket_reply", ["reply", "globex_reply"]),
+        ("kind=ticket_reply&client=globex", ["globex_reply"]),
+        ("client=ACME&status=sent", ["reply", "staff"]),
+        ("kind=nonsense&status=%00", [*"reply invoice staff held globex_reply reset".split()]),
+    ],
+)
+def test_admin_log_filters(client, admin, mail, query, expected):
+    page = client.get(f"/admin/emails?{query}")
+    assert page.status_code == 200
+    assert row_ids(page.text) == ids(*(mail[key] for key in expected))
+
+
+def test_admin_log_filters_by_client_id(client, admin, mail):
+    page = client.get(f"/admin/emails?client_id={mail['globex'].id}")
+    assert row_ids(page.text) == ids(mail["globex_reply"])
+    assert "Only Globex Ltd." in page.text
+
+
+def test_admin_sees_one_message_as_sent_with_its_html_sandboxed(client, admin, mail):
+    message = mail["invoice"]
+    page = client.get(f"/admin/emails/{message.id}")
+    assert page.status_code == 200
+    html = page.text
+    for header in (message.sender, message.recipients[0], message.message_id, "ACME invoice"):
+        assert unescape(header) in unescape(html)
+    assert "this is message" in html  # the text part
+    # The HTML part lives only inside the srcdoc attribute, escaped, of a frame with no
+    # allowance at all: no script runs, and not in the portal's origin.
+    [frame] = re.findall(r"<iframe[^>]*>", html)
+    assert 'sandbox=""' in frame and "allow-" not in frame
+    srcdoc = re.search(r'srcdoc="([^"<>]*)"', frame)[1]  # whole, escaped, in the attribute
+    assert "&lt;script&gt;" in srcdoc and unescape(srcdoc) == SCRIPT_HTML
+    assert "owned" not in html.replace(srcdoc, "")  # nowhere else on the page
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_admin_downloads_the_message_as_eml(client, admin, mail):
+    answer = client.get(f"/admin/emails/{mail['reply'].id}.eml")
+    assert answer.status_code == 200
+    assert answer.mimetype == "message/rfc822"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    assert f"Message-ID: {mail['reply'].message_id}".encode() in answer.data
+
+
+def test_admin_retries_a_failed_message_and_the_sender_delivers_it(client, admin, mail, smtp):
+    message = mail["invoice"]
+    url = f"/admin/emails/{message.id}"
+    answer = submit(client, url, {}, f"{url}/retry")
+    assert answer.status_code == 302 and answer.headers["Location"] == url
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, message.id)
+    assert (row.status, row.attempts) == ("queued", 0)
+    assert "queued again" in client.get(url).text
+
+    done = deliver_due()
+    assert message.id in done.sent
+    sent = [r.message for r in smtp.received if r.message["Message-ID"] == message.message_id]
+    assert len(sent) == 1 and sent[0]["Subject"] == "ACME invoice"
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).status == "sent"
+
+
+def test_retrying_a_message_that_did_not_fail_is_refused(client, admin, mail):
+    message = mail["reply"]
+    url = f"/admin/emails/{mail['invoice'].id}"  # a page with the Retry form's token
+    answer = submit(client, url, {}, f"/admin/emails/{message.id}/retry")
+    assert answer.status_code == 302
+    assert "only a failed message can be retried" in client.get(answer.headers["Location"]).text
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).status == "sent"
+
+
+def test_retry_without_the_csrf_token_changes_nothing(client, admin, mail):
+    answer = client.post(f"/admin/emails/{mail['invoice'].id}/retry", data={})
+    assert answer.status_code in (302, 400)
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, mail["invoice"].id).status == "failed"
+
+
+def test_release_held_queues_held_mail_and_the_sender_sends_it(client, admin, mail, smtp):
+    answer = submit(client, "/admin/emails", {}, "/admin/emails/release-held")
+    assert answer.status_code == 302
+    assert "1 held message released" in client.get("/admin/emails").text
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, mail["held"].id).status == "queued"
+    assert mail["held"].id in deliver_due().sent
+    assert [r.message["Subject"] for r in smtp.received] == ["ACME held"]
+
+
+def test_operators_have_no_email_log(client, operator, mail):
+    assert client.get("/admin/emails").status_code == 403
+    assert client.get(f"/admin/emails/{mail['reply'].id}").status_code == 403
+    page = client.get("/admin/")
+    assert "/admin/emails" not in page.text
+
+
+def test_the_admin_menu_links_the_email_log(client, admin):
+    assert 'href="/admin/emails"' in client.get("/admin/").text
+
+
+@pytest.fixture
+def acme_person(client, f, mail):
+    """A logged-in user of ACME."""
+    person = f.user("client", client=mail["acme"])
+    assert AuthActions(client).login(person.email).status_code == 302
+    return person
+
+
+def test_a_client_sees_its_own_client_mail_only(client, acme_person, mail):
+    page = client.get("/client/emails")
+    assert page.status_code == 200
+    assert row_ids(page.text) == ids(mail["reply"], mail["invoice"], mail["held"])
+    for hidden in ("Globex private reply", "ACME new ticket for staff", "Reset your password"):
+        assert hidden not in page.text
+    assert 'href="/client/emails"' in page.text  # the navigation's link
+
+
+def test_a_client_opens_its_message_as_text(client, acme_person, mail):
+    page = client.get(f"/client/emails/{mail['invoice'].id}")
+    assert page.status_code == 200
+    assert "this is message" in page.text and "ACME invoice" in page.text
+    assert "<iframe" not in page.text and "&lt;script" not in page.text  # text part only
+
+
+@pytest.mark.parametrize("key", ["globex_reply", "staff", "reset"])
+def test_another_clients_or_staff_mail_is_a_404_for_a_client(client, acme_person, mail, key):
+    assert client.get(f"/client/emails/{mail[key].id}").status_code == 404
+
+
+def test_a_client_cannot_open_the_admin_log(client, acme_person, mail):
+    assert client.get("/admin/emails").status_code == 403
+    page = client.get("/client/")
+    token = csrf_token_from(page.text)
+    answer = client.post(f"/admin/emails/{mail['invoice'].id}/retry", data={"csrf_token": token})
+    assert answer.status_code == 403
