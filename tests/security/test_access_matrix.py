@@ -296,3 +296,14 @@ def test_client_b_filtering_lists_by_client_a_gets_only_its_own_rows(client, f):
         assert not [secret for secret in world.secrets if secret in response.text], path
         if response.status_code == 200:
             assert {item["client_id"] for item in response.json["items"]} == {b}, path
+
+
+def test_client_b_filtering_emails_by_client_a_gets_nothing_of_a(client, f):
+    world = seed_world(f)
+    a = world.args["a"]["client_id"]
+    headers = {"Authorization": f"Bearer {world.tokens['client_b']}"}
+    response = client.get(f"/api/v1/emails?client_id={a}", headers=headers)
+    assert response.status_code == 200 and response.json["items"] == []
+    own = client.get("/api/v1/emails", headers=headers).json["items"]
+    assert [item["id"] for item in own] == [world.args["b"]["email_id"]]
+    assert not [secret for secret in world.secrets if secret in response.text + str(own)]

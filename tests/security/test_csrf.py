@@ -72,6 +72,7 @@ def forged_bodies(world: World) -> dict[str, dict]:
         "admin.invoice_mark_paid": {},
         "admin.invoice_cancel": {"confirmed": "1"},
         "admin.user_disable": {},
+        "admin.email_retry": {},  # A's failed email, queued again
         "admin.settings": {
             "business_timezone": "Europe/Warsaw",
             "invoice_on_close": "y",
