@@ -7,21 +7,23 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm
+from portal.admin.forms import ConfirmedForm, ConfirmForm
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Client, MailKind, MailStatus
 from portal.services.errors import DomainError
-from portal.services.mail.compose import build
 from portal.services.mail.log import (
+    WITHHELD,
     EmailFilters,
+    email_file,
     email_for,
     email_page,
     held_count,
     release_held,
     retry_email,
+    shows_body,
 )
-from portal.web import download, flash_refusal, id_arg, page_args, text_arg
+from portal.web import confirmation_page, download, flash_refusal, id_arg, page_args, text_arg
 
 
 def _choice(name: str, allowed) -> str | None:
@@ -49,7 +51,7 @@ def emails():
         kinds=MailKind.values(),
         statuses=MailStatus.values(),
         held=held_count(),
-        release_form=ConfirmForm(),
+        release_form=ConfirmedForm(),
     )
 
 
@@ -63,6 +65,8 @@ def email(email_id: int):
         message=message,
         date_header=format_datetime(message.created_at),
         client=db.session.get(Client, message.client_id) if message.client_id else None,
+        shows_body=shows_body(message),
+        withheld=WITHHELD,
         form=ConfirmForm(),
     )
 
@@ -73,9 +77,9 @@ def email_eml(email_id: int):
     """The whole message as an .eml file, to open in a mail program."""
     message = email_for(current_user, email_id)
     try:
-        raw = build(message).as_bytes()
-    except (ValueError, TypeError) as exc:  # a message the email package refuses to build
-        flash(f"This message cannot be built as a file: {exc}", "danger")
+        raw = email_file(message)
+    except DomainError as exc:
+        flash_refusal(exc)
         return redirect(url_for("admin.email", email_id=email_id))
     return download(raw, "message/rfc822", f"email-{message.id}.eml")
 
@@ -99,9 +103,21 @@ def email_retry(email_id: int):
 @bp.post("/emails/release-held")
 @admin_required
 def emails_release_held():
-    """Queue every held message; they go with the sender's next run."""
-    if not ConfirmForm().validate_on_submit():
+    """Queue every held message, once confirmed; they go with the sender's next run."""
+    form = ConfirmedForm()
+    if not form.validate_on_submit():
         flash("The form expired; please try again.", "danger")
+    elif not form.is_confirmed():
+        held = held_count()
+        return confirmation_page(
+            form,
+            f"Send {held} held {'message' if held == 1 else 'messages'}?",
+            "Held mail (invoices kept back for review while automatic sending is off) is "
+            "queued and goes out with the sender's next run, within a minute.",
+            yes="Yes, send them",
+            keep_url=url_for("admin.emails", status="held"),
+            keep="Keep them held",
+        )
     else:
         released = release_held(current_user)
         noun = "message" if released == 1 else "messages"

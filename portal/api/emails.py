@@ -7,6 +7,7 @@ from portal.api.schemas import EmailDetailOut, EmailOut, EmailQuery, ReleasedOut
 from portal.models import OutboxMessage
 from portal.services.mail.log import (
     EmailFilters,
+    body_text,
     email_for,
     email_query,
     release_held,
@@ -31,7 +32,7 @@ def email_json(message: OutboxMessage, body: bool = False) -> dict:
         "ticket_id": message.ticket_id,
     }
     if body:
-        data["body_text"] = message.body_text
+        data["body_text"] = body_text(message)
     return data
 
 

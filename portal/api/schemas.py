@@ -803,7 +803,13 @@ class EmailOut(Output):
 class EmailDetailOut(EmailOut):
     """A message with its plain-text body (the HTML part stays out of the API's answers)."""
 
-    body_text = out()
+    body_text = out(
+        allow_none=True,
+        metadata={
+            "description": "null for password_reset and invitation mail: their one-time "
+            "links are never shown"
+        },
+    )
 
 
 class ReleasedOut(Output):

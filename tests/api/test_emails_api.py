@@ -111,6 +111,14 @@ def test_a_client_token_reads_its_own_email_and_gets_404_for_others(client, worl
         assert "secret" not in answer.text.lower()
 
 
+def test_a_one_time_links_body_is_null_even_for_an_admin(client, world, f):
+    _rows, tokens, _acme, _globex = world
+    reset = f.outbox_message(None, "password_reset", body_text="https://x/reset/SECRET-LINK")
+    answer = client.get(f"{API}/emails/{reset.id}", headers=tokens["admin"])
+    assert answer.status_code == 200 and answer.json["body_text"] is None
+    assert "SECRET-LINK" not in answer.text
+
+
 def test_operators_are_refused(client, world):
     rows, tokens, _acme, _globex = world
     for path in ("/emails", f"/emails/{rows['reply'].id}"):

@@ -9,7 +9,13 @@ import pytest
 from portal.extensions import db
 from portal.models import OutboxMessage
 from portal.services.mail.sender import deliver_due
-from tests.helpers import AuthActions, csrf_token_from, submit
+from tests.helpers import (
+    AuthActions,
+    assert_confirmation_page,
+    confirm,
+    csrf_token_from,
+    submit,
+)
 
 SCRIPT_HTML = (
     '<p>Invoice ready</p><script>parent.document.title="owned"</script>'
@@ -140,14 +146,33 @@ def test_retry_without_the_csrf_token_changes_nothing(client, admin, mail):
     assert db.session.get(OutboxMessage, mail["invoice"].id).status == "failed"
 
 
+def test_release_held_asks_first_and_changes_nothing_until_confirmed(client, admin, mail):
+    asked = submit(client, "/admin/emails", {}, "/admin/emails/release-held")
+    assert_confirmation_page(asked, "Send 1 held message?", "Yes, send them")
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, mail["held"].id).status == "held"
+
+
 def test_release_held_queues_held_mail_and_the_sender_sends_it(client, admin, mail, smtp):
-    answer = submit(client, "/admin/emails", {}, "/admin/emails/release-held")
+    answer = confirm(client, "/admin/emails", "/admin/emails/release-held")
     assert answer.status_code == 302
     assert "1 held message released" in client.get("/admin/emails").text
     db.session.expire_all()
     assert db.session.get(OutboxMessage, mail["held"].id).status == "queued"
     assert mail["held"].id in deliver_due().sent
     assert [r.message["Subject"] for r in smtp.received] == ["ACME held"]
+
+
+def test_a_one_time_links_mail_is_listed_but_its_body_never_shown(client, admin, f):
+    reset = f.outbox_message(None, "password_reset", body_text="https://x/reset/SECRET-LINK")
+    f.update(reset, body_html='<a href="https://x/reset/SECRET-LINK">Choose a password</a>')
+    assert f"email-{reset.id}" in client.get("/admin/emails").text
+    page = client.get(f"/admin/emails/{reset.id}")
+    assert page.status_code == 200
+    assert "SECRET-LINK" not in page.text and "one-time link" in page.text
+    assert "<iframe" not in page.text and ".eml" not in page.text
+    answer = client.get(f"/admin/emails/{reset.id}.eml")
+    assert answer.status_code == 302 and b"SECRET-LINK" not in answer.data
 
 
 def test_operators_have_no_email_log(client, operator, mail):

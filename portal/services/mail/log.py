@@ -17,8 +17,9 @@ from portal.models.types import utcnow
 from portal.pagination import paginate_rows
 from portal.services.audit import record
 from portal.services.clients.search import clients_named
-from portal.services.errors import NotFound
+from portal.services.errors import DomainError, NotFound
 from portal.services.mail import sender
+from portal.services.mail.compose import build
 
 CLIENT_KINDS = (
     MailKind.TICKET_REPLY,
@@ -30,6 +31,21 @@ CLIENT_KINDS = (
     MailKind.USAGE_80,
     MailKind.USAGE_100,
 )
+
+# Mail carrying a one-time link into someone's account: the logs show that it was sent,
+# never its body, so nobody (an admin included) can use another person's link.
+SECRET_KINDS = (MailKind.PASSWORD_RESET, MailKind.INVITATION)
+WITHHELD = "(Not shown: this message carries a one-time link into the recipient's account.)"
+
+
+def shows_body(message: OutboxMessage) -> bool:
+    """True when the logs may show the message's body (not a one-time link's mail)."""
+    return message.kind not in SECRET_KINDS
+
+
+def body_text(message: OutboxMessage) -> str | None:
+    """The plain-text body as the logs show it; None for mail with a one-time link."""
+    return message.body_text if shows_body(message) else None
 
 
 @dataclass
@@ -93,6 +109,17 @@ def retry_email(message: OutboxMessage, actor: User) -> OutboxMessage:
     sender.retry(message)
     record(actor, "email.retry", "email", message.id, after={"status": message.status})
     return message
+
+
+def email_file(message: OutboxMessage) -> bytes:
+    """The whole message as an .eml file, as the sender builds it; refused for mail with a
+    one-time link or a message the email package cannot build."""
+    if not shows_body(message):
+        raise DomainError(WITHHELD)
+    try:
+        return build(message).as_bytes()
+    except (ValueError, TypeError) as exc:
+        raise DomainError(f"This message cannot be built as a file: {exc}") from None
 
 
 def release_held(actor: User | None = None) -> int:
