@@ -3,7 +3,7 @@ failed one, release held mail. The HTML part is shown in a sandboxed frame (see 
 
 from email.utils import format_datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
@@ -68,6 +68,40 @@ def email(email_id: int):
         shows_body=shows_body(message),
         withheld=WITHHELD,
         form=ConfirmForm(),
+    )
+
+
+# The stored HTML part, served alone for the message page's frame: a sandbox (an opaque
+# origin, no script, no form, no popup) even when opened directly; nothing fetched but inline
+# styles and data: images (no tracking pixel, no outside host); framed by the portal only.
+HTML_PART_POLICY = "; ".join(
+    [
+        "sandbox",
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+
+@bp.get("/emails/<int:email_id>/html")
+@admin_required
+def email_html(email_id: int):
+    """The message's HTML part, sandboxed, for the frame of its page."""
+    message = email_for(current_user, email_id)
+    if not shows_body(message):
+        abort(404)
+    return Response(
+        message.body_html,
+        mimetype="text/html",
+        headers={
+            "Content-Security-Policy": HTML_PART_POLICY,
+            "X-Frame-Options": "SAMEORIGIN",
+            "Referrer-Policy": "no-referrer",
+        },
     )
 
 

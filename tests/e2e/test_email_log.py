@@ -1,6 +1,6 @@
 """In the browser: an admin filters the email log, opens a failed message (its HTML part in
-a sandboxed frame where a script in it does nothing) and retries it; a client reads its
-Emails page, where only its own client mail is listed."""
+a sandboxed frame where a script in it does nothing, its own styles applied) and retries it;
+a client reads its Emails page, where only its own client mail is listed."""
 
 import re
 import shutil
@@ -18,7 +18,7 @@ from tests.live import serving
 
 HOSTILE_HTML = (
     "<p>Your invoice E2E-MAIL-7731 is ready.</p>"
-    '<script>parent.document.title = "owned"; document.title = "owned"</script>'
+    '<script>document.title = "owned"; parent.document.title = "owned"</script>'
     '<img src="x" onerror="parent.document.title = \'owned\'">'
 )
 
@@ -43,7 +43,9 @@ def mail_url(demo_database, tmp_path):
             body_html=HOSTILE_HTML,
             **to,
         )
-        factories.outbox_message(acme, "ticket_reply", subject="Answer E2E-REPLY-1", **to)
+        factories.outbox_message(
+            acme, "ticket_reply", subject="Answer E2E-REPLY-1", body_html=STYLED_HTML, **to
+        )
         factories.outbox_message(acme, "ticket_new", subject="Staff only E2E-STAFF-2")
         factories.outbox_message(other, "ticket_reply", subject="Other client E2E-OTHER-3")
         db.session.remove()
@@ -72,12 +74,39 @@ def test_admin_filters_opens_and_retries_a_failed_email(page: Page, mail_url):
     expect(frame.get_by_text("Your invoice E2E-MAIL-7731 is ready.")).to_be_visible()
     title = page.title()
     assert "owned" not in title and title.startswith("Email ")
-    assert page.evaluate("document.title") == title  # the frame's script never ran
+    assert page.evaluate("document.title") == title
+    [inner] = [f for f in page.frames if f.url.endswith("/html")]
+    assert inner.title() == ""  # the frame's own script never ran either
 
     page.get_by_role("button", name="Retry").click()
     expect(page.get_by_text(re.compile("queued again"))).to_be_visible()
     expect(page.locator(".mail-status")).to_have_text("Queued")
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+
+
+STYLED_HTML = (
+    '<body style="font-family: Arial; background: #f8f9fa;">'
+    '<div style="max-width: 600px; padding: 24px;">A styled E2E-STYLED-5 message with a long '
+    "line that must wrap within a phone's width rather than push the page sideways.</div></body>"
+)
+
+
+def test_the_log_and_a_styled_message_fit_a_phone_and_log_no_error(page: Page, mail_url):
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, mail_url, *ADMIN)
+    page.goto(mail_url + "/admin/emails")
+    expect(page.locator("#email-log tbody tr").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name="Answer E2E-REPLY-1").click()
+    frame = page.frame_locator("iframe.email-html")
+    expect(frame.get_by_text("A styled E2E-STYLED-5 message")).to_be_visible()
+    # Its own inline styles apply in the frame (its response allows them), and nothing else.
+    expect(frame.locator("div")).to_have_css("padding-top", "24px")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not problems, problems
 
 
 def test_client_reads_its_own_emails_only(page: Page, mail_url):

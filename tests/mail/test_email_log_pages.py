@@ -92,15 +92,36 @@ def test_admin_sees_one_message_as_sent_with_its_html_sandboxed(client, admin, m
     for header in (message.sender, message.recipients[0], message.message_id, "ACME invoice"):
         assert unescape(header) in unescape(html)
     assert "this is message" in html  # the text part
-    # The HTML part lives only inside the srcdoc attribute, escaped, of a frame with no
-    # allowance at all: no script runs, and not in the portal's origin.
+    # The HTML part is not in the page at all, escaped or not: a frame with no allowance
+    # loads it from its own response.
+    assert "owned" not in html and "Invoice ready" not in html
     [frame] = re.findall(r"<iframe[^>]*>", html)
     assert 'sandbox=""' in frame and "allow-" not in frame
-    srcdoc = re.search(r'srcdoc="([^"<>]*)"', frame)[1]  # whole, escaped, in the attribute
-    assert "&lt;script&gt;" in srcdoc and unescape(srcdoc) == SCRIPT_HTML
-    assert "owned" not in html.replace(srcdoc, "")  # nowhere else on the page
+    assert f'src="/admin/emails/{message.id}/html"' in frame
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_the_html_part_is_served_sandboxed_and_framed_by_the_portal_only(client, admin, mail):
+    answer = client.get(f"/admin/emails/{mail['invoice'].id}/html")
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/html" and answer.text == SCRIPT_HTML  # as it was sent
+    directives = {
+        part.strip().partition(" ")[0]: part.strip().partition(" ")[2]
+        for part in answer.headers["Content-Security-Policy"].split(";")
+    }
+    # `sandbox`: an opaque origin and no script, even opened outside the frame; no source
+    # of script at all; frames only in the portal's own pages.
+    assert "sandbox" in directives and directives["sandbox"] == ""
+    assert directives["default-src"] == "'none'" and "script-src" not in directives
+    assert directives["frame-ancestors"] == "'self'" and directives["img-src"] == "data:"
+    assert answer.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in answer.headers["Cache-Control"]
+
+
+def test_the_html_part_is_admin_only(client, operator, mail):
+    assert client.get(f"/admin/emails/{mail['invoice'].id}/html").status_code == 403
 
 
 def test_admin_downloads_the_message_as_eml(client, admin, mail):
@@ -173,6 +194,7 @@ def test_a_one_time_links_mail_is_listed_but_its_body_never_shown(client, admin,
     assert "<iframe" not in page.text and ".eml" not in page.text
     answer = client.get(f"/admin/emails/{reset.id}.eml")
     assert answer.status_code == 302 and b"SECRET-LINK" not in answer.data
+    assert client.get(f"/admin/emails/{reset.id}/html").status_code == 404
 
 
 def test_operators_have_no_email_log(client, operator, mail):

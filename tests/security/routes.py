@@ -157,6 +157,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.emails": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.email": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.email_eml": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.email_html": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.email_retry": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.emails_release_held": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     # client area
