@@ -36,7 +36,6 @@ PAGES = [
     pytest.param(ADMIN, ("/admin/", "#main table tbody a"), None, id="admin-ticket"),
     pytest.param(ADMIN, "/admin/api-tokens", None, id="admin-api-tokens"),
     pytest.param(ADMIN, "/admin/audit", None, id="admin-audit"),
-    pytest.param(ADMIN, "/admin/emails", None, id="admin-emails"),
     pytest.param(OPERATOR, "/admin/invoices", None, id="operator-invoices"),
     pytest.param(CLIENT, "/client/tickets", "phone-client-tickets", id="client-tickets"),
     pytest.param(CLIENT, "/client/usage", None, id="client-usage"),
