@@ -1,5 +1,5 @@
-"""The email log over the API: admins every message, a client token its account's own;
-retry a failed message and release held mail (admin)."""
+"""The email log over the API: admins every message, a client token the client mail sent to
+its account; retry a failed message and release held mail (admin)."""
 
 from portal.api import bp
 from portal.api.common import found, paged, roles, user
@@ -41,7 +41,7 @@ def email_json(message: OutboxMessage, body: bool = False) -> dict:
 @bp.arguments(EmailQuery, location="query")
 @bp.response(200, page_of(EmailOut))
 def emails_list(args: dict):
-    """Emails newest first (admin: all; client: its own), by client, kind and status."""
+    """Emails newest first (admin: all; client: its own sent mail), by client, kind, status."""
     filters = EmailFilters(
         client_id=args.get("client_id"), kind=args.get("kind"), status=args.get("status")
     )

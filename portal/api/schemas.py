@@ -402,7 +402,7 @@ class InvoiceQuery(ListQuery):
 
 class EmailQuery(PageQuery):
     """A page of emails, newest first: an admin's of one client, kind and status; a client
-    token's own mail, narrowed by the same filters."""
+    token's own (its client mail, once sent), narrowed by the same filters."""
 
     client_id = QueryId()
     kind = fields.String(validate=one_of(MailKind.values()))

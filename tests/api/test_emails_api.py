@@ -90,12 +90,16 @@ def test_admin_filters(client, world, query, expected):
     assert set(listed(client, tokens["admin"], query)) == {rows[k].id for k in expected}
 
 
-def test_a_client_token_lists_its_own_client_mail_only(client, world):
-    rows, tokens, _acme, globex = world
-    own = {rows[k].id for k in ("reply", "failed", "held")}
-    assert set(listed(client, tokens["client"])) == own
-    assert set(listed(client, tokens["client"], "?status=failed")) == {rows["failed"].id}
-    assert listed(client, tokens["client"], "?kind=ticket_client_reply") == []
+def test_a_client_token_lists_its_own_sent_client_mail_only(client, world, f):
+    rows, tokens, acme, globex = world
+    usage = f.outbox_message(acme, "usage_100", subject="100 %")
+    assert listed(client, tokens["client"]) == [usage.id, rows["reply"].id]
+    assert listed(client, tokens["client"], "?kind=usage_100") == [usage.id]
+    assert listed(client, tokens["client"], f"?client_id={acme.id}&kind=ticket_reply") == [
+        rows["reply"].id
+    ]
+    for query in ("?status=failed", "?status=held", "?kind=ticket_client_reply"):
+        assert listed(client, tokens["client"], query) == [], query
     assert listed(client, tokens["client"], f"?client_id={globex.id}") == []
 
 
@@ -105,7 +109,7 @@ def test_a_client_token_reads_its_own_email_and_gets_404_for_others(client, worl
     assert answer.status_code == 200
     assert set(answer.json) == SHAPE | {"body_text"}
     assert answer.json["body_text"] == rows["reply"].body_text
-    for key in ("globex", "staff", "invite"):
+    for key in ("globex", "staff", "invite", "failed", "held"):
         answer = client.get(f"{API}/emails/{rows[key].id}", headers=tokens["client"])
         assert answer.status_code == 404, key
         assert "secret" not in answer.text.lower()

@@ -216,23 +216,27 @@ def acme_person(client, f, mail):
     return person
 
 
-def test_a_client_sees_its_own_client_mail_only(client, acme_person, mail):
+def test_a_client_sees_its_own_sent_client_mail_only(client, acme_person, mail, f):
+    sent_invoice = f.outbox_message(mail["acme"], "invoice_issued", subject="ACME sent invoice")
     page = client.get("/client/emails")
     assert page.status_code == 200
-    assert row_ids(page.text) == ids(mail["reply"], mail["invoice"], mail["held"])
-    for hidden in ("Globex private reply", "ACME new ticket for staff", "Reset your password"):
-        assert hidden not in page.text
+    assert row_ids(page.text) == ids(mail["reply"], sent_invoice)
+    hidden = ("Globex private reply", "ACME new ticket for staff", "Reset your password")
+    for subject in (*hidden, "ACME held", "ACME invoice"):  # staff's, another's, not sent
+        assert subject not in page.text
     assert 'href="/client/emails"' in page.text  # the navigation's link
 
 
-def test_a_client_opens_its_message_as_text(client, acme_person, mail):
-    page = client.get(f"/client/emails/{mail['invoice'].id}")
+def test_a_client_opens_its_message_as_text(client, acme_person, mail, f):
+    sent = f.outbox_message(mail["acme"], "invoice_issued", body_html=SCRIPT_HTML)
+    page = client.get(f"/client/emails/{sent.id}")
     assert page.status_code == 200
-    assert "this is message" in page.text and "ACME invoice" in page.text
-    assert "<iframe" not in page.text and "&lt;script" not in page.text  # text part only
+    assert "this is message" in page.text and sent.subject in page.text
+    assert "<iframe" not in page.text and "owned" not in page.text  # text part only
+    assert client.get(f"/admin/emails/{sent.id}/html").status_code == 403
 
 
-@pytest.mark.parametrize("key", ["globex_reply", "staff", "reset"])
+@pytest.mark.parametrize("key", ["globex_reply", "staff", "reset", "held", "invoice"])
 def test_another_clients_or_staff_mail_is_a_404_for_a_client(client, acme_person, mail, key):
     assert client.get(f"/client/emails/{mail[key].id}").status_code == 404
 

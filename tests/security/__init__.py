@@ -25,7 +25,7 @@ OWN_TOKEN = object()  # RoleSession.send: use the session's own CSRF token
 
 @dataclass
 class World:
-    """Two client accounts with a ticket, an entry, an invoice, an email and a token each;
+    """Two client accounts with a ticket, an entry, an invoice, emails and a token each;
     staff."""
 
     args: dict[str, dict[str, object]]  # "a" / "b" -> URL argument values
@@ -39,8 +39,8 @@ class World:
 
 
 def seed_world(f) -> World:
-    """Clients A and B on one plan with a ticket, an operator's entry, an invoice and a
-    failed email each."""
+    """Clients A and B on one plan with a ticket, an operator's entry, an invoice, a sent
+    and a held email each."""
     f.currency("EUR", is_default=True)
     plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
     tax_rate = f.tax_rate("VAT 23%", "23", country="PL", is_default=True)
@@ -63,15 +63,16 @@ def seed_world(f) -> World:
         file = Attachment(filename=f"{side}.log", content_type="text/plain", size=3, data=b"log")
         ticket.messages[0].attachments.append(file)
         db.session.commit()
-        # A failed ticket answer to the client's person, its subject the ticket's (a secret).
+        # A ticket answer sent to the client's person, its subject the ticket's (a secret),
+        # and an invoice mail held for review (what "release held" sends).
         email = f.outbox_message(
             client,
             "ticket_reply",
-            status="failed",
             subject=f"[#{ticket.number}] {ticket.subject}",
             recipients=[person.email],
             ticket_id=ticket.id,
         )
+        f.outbox_message(client, "invoice_issued", status="held", recipients=[person.email])
         made[side] = (client, person, sub, ticket, entry, email)
     close_period(period)
     db.session.commit()

@@ -72,7 +72,7 @@ def forged_bodies(world: World) -> dict[str, dict]:
         "admin.invoice_mark_paid": {},
         "admin.invoice_cancel": {"confirmed": "1"},
         "admin.user_disable": {},
-        "admin.email_retry": {},  # A's failed email, queued again
+        "admin.emails_release_held": {"confirmed": "1"},  # the held invoice mail, queued
         "admin.settings": {
             "business_timezone": "Europe/Warsaw",
             "invoice_on_close": "y",

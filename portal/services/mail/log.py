@@ -1,9 +1,10 @@
 """The email logs: every outbox message for admins, a client's own mail for its users, and
 the two things an admin does to them (retry a failed message, release held mail).
 
-A client sees the messages written to its account (`client_id`) of the kinds meant for a
-client's people; mail about its tickets that went to staff (`ticket_new`,
-`ticket_client_reply`) carries its client_id too and is left out, as is mail with no client.
+A client sees the messages sent to its account (`client_id`, status sent) of the kinds
+meant for a client's people; mail about its tickets that went to staff (`ticket_new`,
+`ticket_client_reply`) carries its client_id too and is left out, as is mail with no client,
+and mail not sent (yet): an invoice held for review may still be cancelled before it goes.
 """
 
 from dataclasses import dataclass
@@ -59,10 +60,20 @@ class EmailFilters:
 
 
 def client_mail(client_id: int):
-    """The conditions of the mail a client's users may see: theirs, and meant for them."""
+    """The conditions of the mail a client's users may see: theirs, meant for them, sent."""
     return (
         OutboxMessage.client_id == client_id,
         OutboxMessage.kind.in_([kind.value for kind in CLIENT_KINDS]),
+        OutboxMessage.status == MailStatus.SENT,
+    )
+
+
+def is_client_mail(message: OutboxMessage, client_id: int) -> bool:
+    """`client_mail` for one message already loaded."""
+    return (
+        message.client_id == client_id
+        and message.kind in CLIENT_KINDS
+        and message.status == MailStatus.SENT
     )
 
 
@@ -97,9 +108,7 @@ def email_for(user: User, email_id: int) -> OutboxMessage:
     message = db.session.get(OutboxMessage, email_id)
     if message is None or user.role == "operator":
         raise NotFound("Email not found.")
-    if user.role == "client" and not (
-        message.client_id == user.client_id and message.kind in CLIENT_KINDS
-    ):
+    if user.role == "client" and not is_client_mail(message, user.client_id):
         raise NotFound("Email not found.")
     return message
 
