@@ -7,7 +7,7 @@ import pytest
 from portal.extensions import db
 from portal.models import OutboxMessage
 from portal.services.mail.sender import deliver_due
-from tests.helpers import bearer
+from tests.helpers import audit_rows, bearer
 from tests.mail.smtp import SmtpServer
 
 API = "/api/v1"
@@ -163,6 +163,8 @@ def test_retry_requeues_a_failed_email_and_the_sender_delivers_it(client, world,
     assert received.rcpt_tos == failed.recipients
     again = client.get(f"{API}/emails/{failed.id}", headers=tokens["admin"]).json
     assert again["status"] == "sent" and again["sent_at"]
+    [audited] = audit_rows("email.retry")
+    assert (audited.object_type, audited.object_id) == ("email", failed.id)
 
 
 def test_retry_of_an_email_that_did_not_fail_is_409(client, world):
@@ -187,6 +189,8 @@ def test_release_held_answers_how_many_and_the_sender_sends_them(client, world, 
     assert [r.message["Subject"] for r in smtp.received] == ["80 %"]
     again = client.post(f"{API}/emails/release-held", headers=tokens["admin"])
     assert again.json == {"released": 0}
+    [audited] = audit_rows("email.release_held")  # releasing nothing is not recorded
+    assert audited.after == {"released": 1}
 
 
 def test_the_openapi_document_describes_the_email_routes(client):
