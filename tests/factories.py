@@ -5,7 +5,17 @@ from datetime import date
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import Client, Currency, Plan, PlanPrice, TaxRate, Ticket, TicketMessage
+from portal.models import (
+    Client,
+    Currency,
+    OutboxMessage,
+    Plan,
+    PlanPrice,
+    TaxRate,
+    Ticket,
+    TicketMessage,
+)
+from portal.models.types import utcnow
 from portal.services.accounts.tokens import create_api_token
 from portal.services.accounts.users import create_user
 from portal.services.clients.subscriptions import assign_plan
@@ -119,5 +129,33 @@ def update(row, **values):
     """Change a committed row from the test and commit."""
     for key, value in values.items():
         setattr(row, key, value)
+    db.session.commit()
+    return row
+
+
+def outbox_message(client_row=None, kind="ticket_reply", status="sent", **kw) -> OutboxMessage:
+    """A message of the outbox (as a sender left it), for the email logs: to `client_row`'s
+    account when given; `status` "failed" comes with an error and five attempts."""
+    n = next(_seq)
+    failed = status == "failed"
+    values = {
+        "event_key": f"test:{kind}:{n}",
+        "kind": kind,
+        "status": status,
+        "message_id": f"<test.{n}@portal.example>",
+        "sender": "Support Hours <support@portal.example>",
+        "recipients": [f"person{n}@example.com"],
+        "subject": f"Message {n}",
+        "body_text": f"Hello,\n\nthis is message {n}.",
+        "body_html": f"<p>Hello,</p><p>this is message {n}.</p>",
+        "attempts": 6 if failed else (1 if status == "sent" else 0),
+        "last_error": "550 5.1.1 No such user" if failed else None,
+        "next_attempt_at": utcnow(),
+        "created_at": utcnow(),
+        "sent_at": utcnow() if status == "sent" else None,
+        "client_id": client_row.id if client_row is not None else None,
+    }
+    row = OutboxMessage(**(values | kw))
+    db.session.add(row)
     db.session.commit()
     return row

@@ -85,7 +85,11 @@ def build_world(f, scale: int) -> dict:
         f.user("client", client=client)  # the users page lists one per client
         clients.append(client)
     big = clients[0]
-    for client in clients:
+    for n, client in enumerate(clients):
+        # Mail of each status and sort, to the client's people and about it to staff.
+        for m in range(3 * scale if client is big else 1 + scale // 5):
+            status = ("sent", "failed", "held", "queued")[(n + m) % 4]
+            f.outbox_message(client, ("ticket_reply", "ticket_new")[m % 2], status=status)
         tickets = 4 * scale if client is big else 1 + scale // 5
         for t in range(tickets):
             ticket = f.ticket(client, subject=f"Ticket {t}", tracking=t % 7 != 6)
@@ -117,10 +121,13 @@ PAGES = [
     ("admin", "/admin/invoices?kind=credit_note"),
     ("admin", "/admin/billing"),
     ("admin", "/admin/users"),
+    ("admin", "/admin/emails"),
+    ("admin", "/admin/emails?status=failed&kind=ticket_reply&client=World"),
     ("client_user", "/client/tickets"),
     ("client_user", "/client/"),
     ("client_user", "/client/usage"),
     ("client_user", "/client/invoices"),
+    ("client_user", "/client/emails"),
 ]
 PAGE_SIZES = (25, 200)
 

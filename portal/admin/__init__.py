@@ -16,6 +16,7 @@ from portal.admin import (  # noqa: E402,F401
     business_profile,
     clients,
     currencies,
+    emails,
     invoice_documents,
     invoices,
     payments,

@@ -64,6 +64,7 @@ from portal.api import (  # noqa: E402,F401
     billing,
     catalog,
     documents,
+    emails,
     openapi,
     tax_rates,
     tickets,

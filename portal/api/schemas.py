@@ -22,6 +22,8 @@ from portal.models import (
     InvoiceKind,
     InvoiceStatus,
     ItemKind,
+    MailKind,
+    MailStatus,
     PaymentMethod,
     Priority,
     TaxTreatment,
@@ -406,6 +408,15 @@ class InvoiceQuery(ListQuery):
     kind = fields.String(validate=one_of(InvoiceKind.values()))
 
 
+class EmailQuery(PageQuery):
+    """A page of emails, newest first: an admin's of one client, kind and status; a client
+    token's own (its client mail, once sent), narrowed by the same filters."""
+
+    client_id = QueryId()
+    kind = fields.String(validate=one_of(MailKind.values()))
+    status = fields.String(validate=one_of(MailStatus.values()))
+
+
 class UsageQuery(Schema):
     """?period=YYYY-MM (default: the current month)."""
 
@@ -788,6 +799,41 @@ class PreviewOut(Output):
     period = period(required=True)
     already_closed = out(fields.Boolean)
     items = out(fields.List, cls_or_instance=fields.Nested(PreviewItemOut))
+
+
+class EmailOut(Output):
+    """A message of the outbox, as the email logs show it."""
+
+    id = out(fields.Integer)
+    kind = out(validate=validate.OneOf(MailKind.values()))
+    to = out(fields.List, cls_or_instance=fields.String())
+    subject = out()
+    status = out(validate=validate.OneOf(MailStatus.values()))
+    attempts = out(fields.Integer)
+    last_error = out(allow_none=True)
+    created_at = timestamp(required=True)
+    sent_at = timestamp(required=True, allow_none=True)
+    message_id = out(metadata={"example": "<170000000000.1.1@portal.example>"})
+    invoice_id = out(fields.Integer, allow_none=True)
+    ticket_id = out(fields.Integer, allow_none=True)
+
+
+class EmailDetailOut(EmailOut):
+    """A message with its plain-text body (the HTML part stays out of the API's answers)."""
+
+    body_text = out(
+        allow_none=True,
+        metadata={
+            "description": "null for password_reset and invitation mail: their one-time "
+            "links are never shown"
+        },
+    )
+
+
+class ReleasedOut(Output):
+    """How many held messages were queued."""
+
+    released = out(fields.Integer)
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

@@ -10,6 +10,7 @@ bp.before_request(require_client_user)
 answer_not_found_with_page(bp)
 
 from portal.client import (  # noqa: E402,F401
+    emails,
     exports,
     invoice_documents,
     invoice_views,

@@ -54,6 +54,9 @@ def world(f):
     log_time(tickets[1], operator, TimeInput(60, today(), "VPN", True))
     close_period(period_of(last_month_day()), admin)  # invoice 1 (ACME), 2 (Globex)
     db.session.commit()
+    f.outbox_message(acme, "ticket_reply", status="failed")  # email 1: a retry is accepted
+    f.outbox_message(acme, "invoice_issued", status="held")  # email 2
+    f.outbox_message(globex, "ticket_reply")  # email 3: not the client's
     return {
         "admin": {"Authorization": f"Bearer {f.api_token(admin)}"},
         "client": {"Authorization": f"Bearer {f.api_token(client_user)}"},
@@ -77,6 +80,7 @@ def seeded_ids(world: dict) -> dict:
         "tax_rate_id": st.sampled_from([world["tax_rate"], 2]),
         "user_id": ids,
         "attachment_id": st.sampled_from([1, 2]),
+        "email_id": st.sampled_from([1, 2, 3]),
         "period": st.sampled_from([f"{last_month_day():%Y-%m}", "2025-06", f"{today():%Y-%m}"]),
     }
 

@@ -18,6 +18,7 @@ PAGES = {
         "/admin/users",
         "/admin/api-tokens",
         "/admin/audit",
+        "/admin/emails",
         "/admin/settings",
         "/account/password",
     ],
@@ -27,6 +28,7 @@ PAGES = {
         "/client/tickets",
         "/client/usage",
         "/client/invoices",
+        "/client/emails",
         "/client/tickets/new",
     ],
 }

@@ -166,8 +166,8 @@ class World:
 
 def build_world() -> World:
     """Two currencies, a package and an hourly plan; ACME (subscribed, a closed and invoiced
-    last month, a ticket with time in both months) and Bare (no plan, one ticket); an admin,
-    an operator and ACME's client user, each with an API token."""
+    last month, a ticket with time in both months, a failed and a held email) and Bare (no
+    plan, one ticket); an admin, an operator and ACME's client user, each with an API token."""
     f = factories
     eur = f.currency("EUR", is_default=True)
     usd = f.currency("USD")
@@ -186,6 +186,8 @@ def build_world() -> World:
     acme_file = Attachment(filename="log.txt", content_type="text/plain", size=3, data=b"log")
     acme_ticket.messages[0].attachments.append(acme_file)
     db.session.commit()
+    acme_email = f.outbox_message(acme, "ticket_reply", status="failed", ticket_id=acme_ticket.id)
+    f.outbox_message(acme, "invoice_issued", status="held")
     last = period_of(last_month_day())
     [invoice] = close_period(last, admin).invoices
     db.session.commit()
@@ -210,6 +212,7 @@ def build_world() -> World:
             "subscription": sub.id,
             "acme_ticket": acme_ticket.id,
             "acme_file": acme_file.id,
+            "acme_email": acme_email.id,
             "bare_ticket": bare_ticket.id,
             "closed_entry": closed_entry.id,
             "open_entry": open_entry.id,
@@ -654,6 +657,8 @@ def valid_values(kind: str, world: World) -> list:
         "method": ["bank_transfer", "card", "cash", "other", "cheque", ""],
         "quantity": ["1", "2.00", "1,5", "0", "1.234", "-1", "99999.99", "100000"],
         "invoice_kind": ["invoice", "credit_note", "quote"],
+        "mail_kind": ["ticket_reply", "ticket_new", "invoice_issued", "usage_100", "spam", ""],
+        "mail_status": ["queued", "held", "sent", "failed", "bounced", ""],
         # who may own a ticket: staff, a client user (refused), nobody, no such user
         "assignee": [
             world.ids["operator"],

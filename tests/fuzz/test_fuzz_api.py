@@ -147,6 +147,8 @@ BODY_FIELDS = {
         "method": "method",
         "reference": "text",
     },
+    "api.emails_retry": {},
+    "api.emails_release_held": {},
     "api.clients_add_item": {
         "description": "text",
         "quantity": "quantity",
@@ -160,6 +162,7 @@ QUERY_FIELDS = {
     "api.items_list": {"client_id": "client_id", "period": "period"},
     "api.invoices_list": {"client_id": "client_id", "period": "period", "kind": "invoice_kind"},
     "api.clients_usage": {"period": "period"},
+    "api.emails_list": {"client_id": "client_id", "kind": "mail_kind", "status": "mail_status"},
     "api.tickets_list": {
         "assignee_id": "assignee_query",
         "priority": "priority",
@@ -178,6 +181,7 @@ INT_ARGS = {
     "tax_rate_id": ["vat", "reduced"],
     "user_id": ["operator", "client_user"],
     "attachment_id": ["acme_file"],
+    "email_id": ["acme_email"],
 }
 STR_ARGS = {"period": periods_around}
 WRITES_NOTHING = {"api.periods_preview"}
@@ -254,6 +258,7 @@ SWEEP_ARGS = {
     "tax_rate_id": "reduced",
     "user_id": "operator",
     "attachment_id": "acme_file",
+    "email_id": "acme_email",
 }
 
 

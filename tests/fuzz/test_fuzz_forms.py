@@ -54,6 +54,7 @@ INT_ARGS = {
     "plan_id": ["plan", "hourly"],
     "subscription_id": ["subscription"],
     "user_id": ["operator", "client_user"],
+    "email_id": ["acme_email"],
 }
 STR_ARGS = {
     "period": lambda world: periods_around(world),
@@ -94,6 +95,8 @@ PAGE_OF = {
     "admin.user_invite": ("admin.users", lambda a, w: {}),
     "auth.notifications": ("auth.change_password", lambda a, w: {}),
     "auth.time_format": ("auth.change_password", lambda a, w: {}),
+    "admin.email_retry": ("admin.email", lambda a, w: {"email_id": a["email_id"]}),
+    "admin.emails_release_held": ("admin.emails", lambda a, w: {}),
 }
 HOME = {"admin": "/admin/", "client": "/client/", None: "/login"}
 # Forms used before logging in: the login, "Forgot password?" and the mailed links' pages.

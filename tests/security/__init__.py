@@ -25,7 +25,8 @@ OWN_TOKEN = object()  # RoleSession.send: use the session's own CSRF token
 
 @dataclass
 class World:
-    """Two client accounts with a ticket, an entry, an invoice and a token each; staff."""
+    """Two client accounts with a ticket, an entry, an invoice, emails and a token each;
+    staff."""
 
     args: dict[str, dict[str, object]]  # "a" / "b" -> URL argument values
     emails: dict[str, str]  # role -> login email
@@ -38,7 +39,8 @@ class World:
 
 
 def seed_world(f) -> World:
-    """Clients A and B on one plan with a ticket, an operator's entry and an invoice each."""
+    """Clients A and B on one plan with a ticket, an operator's entry, an invoice, a sent
+    and a held email each."""
     f.currency("EUR", is_default=True)
     plan = f.plan("Standard", prices={"EUR": ("200.00", "60.00")})
     tax_rate = f.tax_rate("VAT 23%", "23", country="PL", is_default=True)
@@ -61,7 +63,17 @@ def seed_world(f) -> World:
         file = Attachment(filename=f"{side}.log", content_type="text/plain", size=3, data=b"log")
         ticket.messages[0].attachments.append(file)
         db.session.commit()
-        made[side] = (client, person, sub, ticket, entry)
+        # A ticket answer sent to the client's person, its subject the ticket's (a secret),
+        # and an invoice mail held for review (what "release held" sends).
+        email = f.outbox_message(
+            client,
+            "ticket_reply",
+            subject=f"[#{ticket.number}] {ticket.subject}",
+            recipients=[person.email],
+            ticket_id=ticket.id,
+        )
+        f.outbox_message(client, "invoice_issued", status="held", recipients=[person.email])
+        made[side] = (client, person, sub, ticket, entry, email)
     close_period(period)
     db.session.commit()
     tokens = {
@@ -72,7 +84,7 @@ def seed_world(f) -> World:
     }
     args = {}
     invoice_numbers = {}
-    for side, (client, person, sub, ticket, entry) in made.items():
+    for side, (client, person, sub, ticket, entry, email) in made.items():
         invoice = db.session.scalar(db.select(Invoice).filter_by(client_id=client.id))
         token = db.session.scalar(db.select(ApiToken).filter_by(user_id=person.id))
         invoice_numbers[side] = invoice.number
@@ -80,6 +92,7 @@ def seed_world(f) -> World:
             "client_id": client.id,
             "ticket_id": ticket.id,
             "attachment_id": ticket.messages[0].attachments[0].id,
+            "email_id": email.id,
             "entry_id": entry.id,
             "invoice_id": invoice.id,
             "subscription_id": sub.id,

@@ -79,6 +79,7 @@ NO_SUCH_METHOD = roles(NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_A
 API_ANY_READ = roles(UNAUTHORIZED, OK, OK, OK, OK)
 API_STAFF_READ = roles(UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK, OK)
 API_ADMIN_READ = roles(UNAUTHORIZED, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+API_OWN_READ = roles(UNAUTHORIZED, OK, OK, FORBIDDEN, OK)  # "admin; client (own)"
 API_ANY_WRITE = roles(UNAUTHORIZED, PASSES, PASSES, PASSES, PASSES)
 API_STAFF_WRITE = roles(UNAUTHORIZED, FORBIDDEN, FORBIDDEN, PASSES, PASSES)
 API_ADMIN_WRITE = roles(UNAUTHORIZED, FORBIDDEN, FORBIDDEN, FORBIDDEN, PASSES)
@@ -163,6 +164,12 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.invoice_cancel": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.invoice_payment_add": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.client_one_off_add": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.emails": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.email": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.email_eml": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.email_html": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
+    "admin.email_retry": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    "admin.emails_release_held": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     # client area
     "client.dashboard": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.tickets": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
@@ -177,6 +184,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "client.invoice_xml": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.export_time_entries": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     "client.export_usage": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
+    "client.emails": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
+    "client.email": {"GET": CLIENT_PAGE, "POST": NO_SUCH_METHOD},
     # API v1 (API.md's "Endpoints" table)
     "api.openapi": {"GET": PUBLIC, "POST": NO_SUCH_METHOD},
     "api.me": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
@@ -235,6 +244,10 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.invoices_cancel": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
     "api.invoices_pay": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
     "api.clients_add_item": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
+    "api.emails_list": {"GET": API_OWN_READ, "POST": NO_SUCH_METHOD},
+    "api.emails_get": {"GET": API_OWN_READ, "POST": NO_SUCH_METHOD},
+    "api.emails_retry": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
+    "api.emails_release_held": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
 }
 
 

@@ -70,6 +70,7 @@ def forged_bodies(world: World) -> dict[str, dict]:
         "admin.invoice_mark_paid": {},
         "admin.invoice_cancel": {"confirmed": "1"},
         "admin.user_disable": {},
+        "admin.emails_release_held": {"confirmed": "1"},  # the held invoice mail, queued
         "admin.settings": {
             "business_timezone": "Europe/Warsaw",
             "invoice_on_close": "y",

@@ -155,10 +155,23 @@ def _release(ids: list[int]) -> None:
         )
 
 
+class NotRetryable(DomainError):
+    """Only a failed message can be retried: any other is on its way or already sent."""
+
+    code = "invalid_transition"
+    status = 409
+
+    def __init__(self, message: OutboxMessage):
+        super().__init__(
+            f"This message is {message.status}; only a failed message can be retried.",
+            field="status",
+        )
+
+
 def retry(message: OutboxMessage) -> None:
     """An admin sends a failed message again: queued now, its back-off started afresh."""
     if message.status != MailStatus.FAILED:
-        raise DomainError("Only a failed message can be retried.", field="status")
+        raise NotRetryable(message)
     message.status = MailStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = utcnow()

@@ -1,0 +1,153 @@
+"""The email logs: every outbox message for admins, a client's own mail for its users, and
+the two things an admin does to them (retry a failed message, release held mail).
+
+A client sees the messages sent to its account (`client_id`, status sent) of the kinds
+meant for a client's people; mail about its tickets that went to staff (`ticket_new`,
+`ticket_client_reply`) carries its client_id too and is left out, as is mail with no client,
+and mail not sent (yet): an invoice held for review may still be cancelled before it goes.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import defer
+
+from portal.extensions import db
+from portal.models import Client, MailKind, MailStatus, OutboxMessage, User
+from portal.models.types import utcnow
+from portal.pagination import paginate_rows
+from portal.services.audit import record
+from portal.services.clients.search import clients_named
+from portal.services.errors import DomainError, NotFound
+from portal.services.mail import sender
+from portal.services.mail.compose import build
+
+CLIENT_KINDS = (
+    MailKind.TICKET_REPLY,
+    MailKind.INVOICE_ISSUED,
+    MailKind.CREDIT_NOTE_ISSUED,
+    MailKind.PAYMENT_REMINDER,
+    MailKind.INVOICE_OVERDUE,
+    MailKind.PAYMENT_RECEIVED,
+    MailKind.USAGE_80,
+    MailKind.USAGE_100,
+)
+
+# Mail carrying a one-time link into someone's account: the logs show that it was sent,
+# never its body, so nobody (an admin included) can use another person's link.
+SECRET_KINDS = (MailKind.PASSWORD_RESET, MailKind.INVITATION)
+WITHHELD = "(Not shown: this message carries a one-time link into the recipient's account.)"
+
+
+def shows_body(message: OutboxMessage) -> bool:
+    """True when the logs may show the message's body (not a one-time link's mail)."""
+    return message.kind not in SECRET_KINDS
+
+
+def body_text(message: OutboxMessage) -> str | None:
+    """The plain-text body as the logs show it; None for mail with a one-time link."""
+    return message.body_text if shows_body(message) else None
+
+
+@dataclass
+class EmailFilters:
+    """Checked filters of an email log; None means "any"."""
+
+    client_id: int | None = None
+    client_name: str | None = None
+    kind: str | None = None
+    status: str | None = None
+
+
+def client_mail(client_id: int):
+    """The conditions of the mail a client's users may see: theirs, meant for them, sent."""
+    return (
+        OutboxMessage.client_id == client_id,
+        OutboxMessage.kind.in_([kind.value for kind in CLIENT_KINDS]),
+        OutboxMessage.status == MailStatus.SENT,
+    )
+
+
+def is_client_mail(message: OutboxMessage, client_id: int) -> bool:
+    """`client_mail` for one message already loaded."""
+    return (
+        message.client_id == client_id
+        and message.kind in CLIENT_KINDS
+        and message.status == MailStatus.SENT
+    )
+
+
+def email_query(filters: EmailFilters, viewer: User):
+    """Messages newest first, filtered, without their bodies; a client user's own only."""
+    query = db.select(OutboxMessage).options(
+        defer(OutboxMessage.body_text), defer(OutboxMessage.body_html)
+    )
+    if not viewer.is_staff:
+        query = query.where(*client_mail(viewer.client_id))
+    if filters.client_id is not None:
+        query = query.where(OutboxMessage.client_id == filters.client_id)
+    if filters.client_name:
+        query = query.where(OutboxMessage.client_id.in_(clients_named(filters.client_name)))
+    if filters.kind:
+        query = query.where(OutboxMessage.kind == filters.kind)
+    if filters.status:
+        query = query.where(OutboxMessage.status == filters.status)
+    return query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+
+
+def email_page(filters: EmailFilters, viewer: User, page: int, per_page: int):
+    """A page of (message, client name) rows: one count and one select, whatever the page."""
+    query = email_query(filters, viewer).add_columns(Client.name.label("client_name"))
+    query = query.outerjoin(Client, Client.id == OutboxMessage.client_id)
+    return paginate_rows(query, page, per_page)
+
+
+def email_for(user: User, email_id: int) -> OutboxMessage:
+    """One message: an admin any, a client user one of its own client's mail; else NotFound
+    (operators see no mail log)."""
+    message = db.session.get(OutboxMessage, email_id)
+    if message is None or user.role == "operator":
+        raise NotFound("Email not found.")
+    if user.role == "client" and not is_client_mail(message, user.client_id):
+        raise NotFound("Email not found.")
+    return message
+
+
+def retry_email(message: OutboxMessage, actor: User) -> OutboxMessage:
+    """An admin sends a failed message again (the sender's retry), audited."""
+    sender.retry(message)
+    record(actor, "email.retry", "email", message.id, after={"status": message.status})
+    return message
+
+
+def email_file(message: OutboxMessage) -> bytes:
+    """The whole message as an .eml file, as the sender builds it; refused for mail with a
+    one-time link or a message the email package cannot build."""
+    if not shows_body(message):
+        raise DomainError(WITHHELD)
+    try:
+        return build(message).as_bytes()
+    except (ValueError, TypeError) as exc:
+        raise DomainError(f"This message cannot be built as a file: {exc}") from None
+
+
+def release_held(actor: User | None = None) -> int:
+    """Every held message queued and due now; returns how many were released."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == MailStatus.HELD)
+        .values(status=MailStatus.QUEUED, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    released = result.rowcount or 0
+    if released:
+        record(actor, "email.release_held", "email", None, after={"released": released})
+    db.session.flush()
+    return released
+
+
+def held_count() -> int:
+    """How many messages wait for an admin to release them."""
+    return db.session.scalar(
+        db.select(db.func.count(OutboxMessage.id)).where(OutboxMessage.status == MailStatus.HELD)
+    )
