@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('to_staff', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.CheckConstraint("kind IN ('ticket_reply', 'ticket_new', 'ticket_client_reply', 'invoice_issued', 'credit_note_issued', 'payment_reminder', 'invoice_overdue', 'payment_received', 'usage_80', 'usage_100', 'password_reset', 'invitation')", name=op.f('ck_outbox_message_kind_valid')),
     sa.CheckConstraint("status IN ('queued', 'held', 'sent', 'failed')", name=op.f('ck_outbox_message_status_valid')),
     sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbox_message_attempts_not_negative')),

@@ -343,6 +343,10 @@ def test_usage_alerts_at_80_and_100_percent_of_the_prorated_hours(app, client, d
     ]
     assert mails[0].recipients == ["anna@acme.example", "ap@acme.example"]
     assert mails[1].recipients == ["boss@example.com"]
+    assert [m.to_staff for m in mails] == [
+        False,
+        True,
+    ]  # the admins' copy stays off the client's log
     assert "4.25 of the 5.25 support hours" in mails[0].body_text
     assert "You have used" in mails[0].body_text and "ACME has used" in mails[1].body_text
     assert (

@@ -218,10 +218,17 @@ def acme_person(client, f, mail):
 
 def test_a_client_sees_its_own_sent_client_mail_only(client, acme_person, mail, f):
     sent_invoice = f.outbox_message(mail["acme"], "invoice_issued", subject="ACME sent invoice")
+    # The admins' copy of a usage alert: a client kind about ACME, but written for staff.
+    f.outbox_message(mail["acme"], "usage_80", subject="ACME usage, admins", to_staff=True)
     page = client.get("/client/emails")
     assert page.status_code == 200
     assert row_ids(page.text) == ids(mail["reply"], sent_invoice)
-    hidden = ("Globex private reply", "ACME new ticket for staff", "Reset your password")
+    hidden = (
+        "Globex private reply",
+        "ACME new ticket for staff",
+        "Reset your password",
+        "ACME usage, admins",
+    )
     for subject in (*hidden, "ACME held", "ACME invoice"):  # staff's, another's, not sent
         assert subject not in page.text
     assert 'href="/client/emails"' in page.text  # the navigation's link
@@ -239,6 +246,11 @@ def test_a_client_opens_its_message_as_text(client, acme_person, mail, f):
 @pytest.mark.parametrize("key", ["globex_reply", "staff", "reset", "held", "invoice"])
 def test_another_clients_or_staff_mail_is_a_404_for_a_client(client, acme_person, mail, key):
     assert client.get(f"/client/emails/{mail[key].id}").status_code == 404
+
+
+def test_the_admins_copy_of_a_usage_alert_is_a_404_for_the_client(client, acme_person, mail, f):
+    copy = f.outbox_message(mail["acme"], "usage_100", to_staff=True)
+    assert client.get(f"/client/emails/{copy.id}").status_code == 404
 
 
 def test_a_client_cannot_open_the_admin_log(client, acme_person, mail):

@@ -101,7 +101,7 @@ def test_client_message_goes_to_the_assignee_or_to_staff_who_asked(client, f, sm
     )
     assert response.status_code == 302
     [new] = db.session.scalars(db.select(OutboxMessage)).all()
-    assert (new.kind, new.recipients) == ("ticket_new", [watcher.email])
+    assert (new.kind, new.recipients, new.to_staff) == ("ticket_new", [watcher.email], True)
     assert "VPN drops" in new.subject and "ACME GmbH" in new.subject
 
     ticket = new.ticket_id

@@ -65,6 +65,7 @@ def client_mail(client_id: int):
         OutboxMessage.client_id == client_id,
         OutboxMessage.kind.in_([kind.value for kind in CLIENT_KINDS]),
         OutboxMessage.status == MailStatus.SENT,
+        OutboxMessage.to_staff.is_(False),
     )
 
 
@@ -74,6 +75,7 @@ def is_client_mail(message: OutboxMessage, client_id: int) -> bool:
         message.client_id == client_id
         and message.kind in CLIENT_KINDS
         and message.status == MailStatus.SENT
+        and not message.to_staff
     )
 
 

@@ -41,6 +41,7 @@ def message_values(
     user_id: int | None = None,
     ticket_id: int | None = None,
     invoice_id: int | None = None,
+    to_staff: bool = False,
     **context,
 ) -> dict | None:
     """The outbox row of one message (`mail/<template>.txt` and `.html` rendered now, as it
@@ -68,6 +69,7 @@ def message_values(
         "user_id": user_id,
         "ticket_id": ticket_id,
         "invoice_id": invoice_id,
+        "to_staff": to_staff,
     }
 
 

@@ -50,6 +50,7 @@ def tell_client_message(ticket: Ticket, message: TicketMessage, new: bool) -> in
         subject=f"{what} [#{ticket.number}] {ticket.subject} ({ticket.client.name})",
         template="ticket_client_message",
         endpoint="admin.ticket",
+        to_staff=True,
         new=new,
         client_name=ticket.client.name,
     )

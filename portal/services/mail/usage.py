@@ -101,6 +101,7 @@ def _queue_usage(subscription, period, percent, kind, key, bill) -> int:
         subject,
         "usage_alert",
         client_id=client.id,
+        to_staff=True,
         staff=True,
         link=portal_url("admin.client", client_id=client.id),
         **context,
