@@ -43,17 +43,23 @@ def close_past_months(app: Flask) -> list[str]:
 
 def add_close_job(scheduler: BaseScheduler, app: Flask) -> None:
     """Daily at 00:05 in the business time zone, and once right away (catch-up at start)."""
+    _add_daily(scheduler, app, close_past_months, JOB_ID, "Close past months", (0, 5), 6)
+
+
+def _add_daily(scheduler, app, job, job_id, name, at: tuple[int, int], grace_hours) -> None:
+    """A job daily at `at` (hour, minute) in the business time zone, never two at once,
+    and once at start: each job writes what is due once, so a catch-up repeats nothing."""
     with app.app_context():
         tz = business_tz()
     scheduler.add_job(
-        close_past_months,
-        CronTrigger(hour=0, minute=5, timezone=tz),
+        job,
+        CronTrigger(hour=at[0], minute=at[1], timezone=tz),
         args=[app],
-        id=JOB_ID,
-        name="Close past months",
+        id=job_id,
+        name=name,
         coalesce=True,
         max_instances=1,
-        misfire_grace_time=6 * 3600,
+        misfire_grace_time=grace_hours * 3600,
         replace_existing=True,
         next_run_time=datetime.now(tz),
     )
@@ -80,20 +86,7 @@ def send_reminders(app: Flask) -> int:
 def add_reminder_job(scheduler: BaseScheduler, app: Flask) -> None:
     """Daily at 08:00 in the business time zone (mail in the morning), and once at start:
     a stage is written once per invoice, so a run after a restart repeats nothing."""
-    with app.app_context():
-        tz = business_tz()
-    scheduler.add_job(
-        send_reminders,
-        CronTrigger(hour=8, minute=0, timezone=tz),
-        args=[app],
-        id=REMINDER_JOB_ID,
-        name="Payment reminders",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=12 * 3600,
-        replace_existing=True,
-        next_run_time=datetime.now(tz),
-    )
+    _add_daily(scheduler, app, send_reminders, REMINDER_JOB_ID, "Payment reminders", (8, 0), 12)
 
 
 MAIL_JOB_ID = "send-mail"

@@ -81,6 +81,18 @@ def test_job_is_daily_at_0005_in_business_time_zone(app, acme):
     assert job.next_run_time is not None  # runs at start too: catch-up after downtime
 
 
+def test_reminder_job_is_daily_at_0800_in_business_time_zone_and_at_start(app, acme):
+    db.session.commit()
+    scheduler = BackgroundScheduler()
+    jobs.add_reminder_job(scheduler, app)
+    job = scheduler.get_job(jobs.REMINDER_JOB_ID)
+    assert job.coalesce is True and job.max_instances == 1
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    assert (fields["hour"], fields["minute"]) == ("8", "0")
+    assert str(job.trigger.timezone) == "Europe/Warsaw"
+    assert job.next_run_time is not None
+
+
 def test_mail_job_sends_every_few_seconds_never_two_at_once(app):
     scheduler = BackgroundScheduler()
     jobs.add_mail_job(scheduler, app)

@@ -60,7 +60,9 @@ def trusted(certificate, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
 
 
-def test_starttls_with_login_delivers(app, certificate, trusted):
+@pytest.fixture
+def submission(certificate):
+    """A submission server: STARTTLS required, then a login; (server, login attempts)."""
     logins = []
     server = SmtpServer(
         tls_context=server_context(certificate),
@@ -68,35 +70,27 @@ def test_starttls_with_login_delivers(app, certificate, trusted):
         auth_required=True,
         authenticator=authenticator(logins),
     ).start()
-    try:
-        app.config["MAIL_URL"] = (
-            f"smtp://{LOGIN}:s3cret%20p%40ss@127.0.0.1:{server.port}?starttls=true"
-        )
-        write()
-        assert len(deliver_due().sent) == 1
-        assert logins == [True] and len(server.received) == 1
-        assert describe(app.config["MAIL_URL"]) == f"smtp://{LOGIN}@127.0.0.1:{server.port}"
-    finally:
-        server.stop()
+    yield server, logins
+    server.stop()
 
 
-def test_a_wrong_password_is_retried_not_lost(app, certificate, trusted):
-    logins = []
-    server = SmtpServer(
-        tls_context=server_context(certificate),
-        require_starttls=True,
-        auth_required=True,
-        authenticator=authenticator(logins),
-    ).start()
-    try:
-        app.config["MAIL_URL"] = f"smtp://{LOGIN}:wrong@127.0.0.1:{server.port}?starttls=true"
-        write()
-        assert len(deliver_due().retrying) == 1
-        row = only()
-        assert row.status == "queued" and "login refused" in row.last_error
-        assert server.received == []
-    finally:
-        server.stop()
+def test_starttls_with_login_delivers(app, submission, trusted):
+    server, logins = submission
+    app.config["MAIL_URL"] = f"smtp://{LOGIN}:s3cret%20p%40ss@127.0.0.1:{server.port}?starttls=true"
+    write()
+    assert len(deliver_due().sent) == 1
+    assert logins == [True] and len(server.received) == 1
+    assert describe(app.config["MAIL_URL"]) == f"smtp://{LOGIN}@127.0.0.1:{server.port}"
+
+
+def test_a_wrong_password_is_retried_not_lost(app, submission, trusted):
+    server, logins = submission
+    app.config["MAIL_URL"] = f"smtp://{LOGIN}:wrong@127.0.0.1:{server.port}?starttls=true"
+    write()
+    assert len(deliver_due().retrying) == 1
+    row = only()
+    assert row.status == "queued" and "login refused" in row.last_error
+    assert server.received == [] and logins and not any(logins)
 
 
 def test_implicit_tls_delivers(app, certificate, trusted):
