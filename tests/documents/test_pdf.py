@@ -156,3 +156,29 @@ def test_fetcher_serves_data_and_static_files():
     response = fetcher.fetch((STATIC_DIR / "favicon.svg").as_uri())
     assert response.read() == (STATIC_DIR / "favicon.svg").read_bytes()
     response.close()
+
+
+def test_renders_share_one_font_configuration_per_thread(monkeypatch):
+    """WeasyPrint's default, a font configuration per document, is never freed (about
+    230 KB a PDF, bench/mail.py): every render of a thread passes the same one."""
+    import threading
+
+    from weasyprint import HTML
+
+    seen = []
+    original = HTML.write_pdf
+
+    def spy(self, *args, **kwargs):
+        seen.append((threading.get_ident(), kwargs.get("font_config")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTML, "write_pdf", spy)
+    page = "<p>One page</p>"
+    render_pdf(page, None)
+    render_pdf(page, None)
+    other = threading.Thread(target=render_pdf, args=(page, None))
+    other.start()
+    other.join(60)
+    (main, first), (_, second), (thread, third) = seen
+    assert first is not None and first is second  # kept within a thread
+    assert thread != main and third is not None and third is not first  # not shared across
