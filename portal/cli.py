@@ -147,7 +147,14 @@ def send_mail_command(once, where, poll):
     if where:
         return
     while True:
-        done = deliver_due()
+        try:
+            done = deliver_due()
+        except Exception:  # the database busy, say: what was claimed comes back with its lease
+            if once:
+                raise
+            current_app.logger.exception("sending failed; trying again in %s s", poll)
+            time.sleep(poll)
+            continue
         if done.handled or once:
             click.echo(
                 f"sent {len(done.sent)}, to retry {len(done.retrying)}, failed {len(done.failed)}"

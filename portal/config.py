@@ -132,10 +132,21 @@ def from_environment(instance_path: str) -> dict:
         # Mail (SPEC "Mail"): unset MAIL_URL = .eml files in the instance folder.
         "MAIL_URL": _mail_url(),
         "MAIL_FROM": os.environ.get("MAIL_FROM", DEFAULTS["MAIL_FROM"]),
-        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", DEFAULTS["PORTAL_BASE_URL"]),
+        "PORTAL_BASE_URL": _base_url(https),
         "MAIL_BATCH_SIZE": _int("MAIL_BATCH_SIZE", DEFAULTS["MAIL_BATCH_SIZE"], minimum=1),
         "MAIL_LEASE_SECONDS": _int("MAIL_LEASE_SECONDS", DEFAULTS["MAIL_LEASE_SECONDS"], minimum=1),
     }
+
+
+def _base_url(https: bool) -> str:
+    """PORTAL_BASE_URL; a production start (PORTAL_HTTPS) without it is refused, or every
+    link in mail (password resets, invitations, invoices) would point at 127.0.0.1."""
+    value = os.environ.get("PORTAL_BASE_URL", "").strip()
+    if https and not value:
+        raise ValueError(
+            "PORTAL_BASE_URL must be set with PORTAL_HTTPS: the address links in mail point to"
+        )
+    return value or DEFAULTS["PORTAL_BASE_URL"]
 
 
 def _mail_url() -> str | None:

@@ -7,6 +7,7 @@
 
 import re
 import secrets
+import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -227,3 +228,30 @@ def audit_rows(action: str) -> list:
             db.select(AuditLogEntry).filter_by(action=action).order_by(AuditLogEntry.id)
         )
     )
+
+
+def at_once(app, action, threads: int = 8) -> list:
+    """Run `action()` in `threads` threads released together, each in an app context of its
+    own; returns what each returned, and fails the test with any exception one raised.
+    The action must not touch the test's own session (read what it needs beforehand)."""
+    barrier = threading.Barrier(threads)
+    results, errors = [], []
+
+    def run():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(action())
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    db.session.commit()  # the threads see what the test set up
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert errors == [], errors
+    assert len(results) == threads, "a thread did not finish"
+    return results

@@ -74,6 +74,7 @@ def test_database_urls_use_psycopg3(url, expected):
 def test_https_setting_makes_cookies_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_HTTPS", "1")
     monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://support.example.com")
     values = config.from_environment(str(tmp_path))
     assert values["SESSION_COOKIE_SECURE"] is True
     assert values["SESSION_COOKIE_NAME"] == "__Host-session"
@@ -149,6 +150,7 @@ def test_a_one_minute_timeout_is_allowed(tmp_path, monkeypatch):
 def test_a_production_start_without_a_secret_key_is_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("PORTAL_HTTPS", "1")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://support.example.com")
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
     with pytest.raises(ValueError, match="^SECRET_KEY must be set in the environment"):
@@ -210,4 +212,12 @@ def test_a_mail_url_of_no_known_kind_stops_the_start(tmp_path, monkeypatch, valu
     monkeypatch.setenv("SECRET_KEY", "k")
     monkeypatch.setenv("MAIL_URL", value)
     with pytest.raises(ValueError, match="MAIL_URL"):
+        config.from_environment(str(tmp_path))
+
+
+def test_a_production_start_without_a_base_url_for_mail_links_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("PORTAL_HTTPS", "1")
+    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="PORTAL_BASE_URL must be set with PORTAL_HTTPS"):
         config.from_environment(str(tmp_path))

@@ -1,7 +1,6 @@
 """The outbox and its sender against a real SMTP server: exactly-once writing, delivery,
 back-off, permanent failures, the file transport and the CLI."""
 
-import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -11,11 +10,19 @@ from portal.extensions import db
 from portal.models import MailStatus, OutboxMessage
 from portal.models.types import utcnow
 from portal.services.errors import DomainError
+from portal.services.mail import sender as sender_module
 from portal.services.mail.outbox import queue_mail
-from portal.services.mail.sender import RETRY_MINUTES, deliver_due, retry
+from portal.services.mail.sender import (
+    RETRY_MINUTES,
+    Delivery,
+    _record_failure,
+    deliver_batch,
+    deliver_due,
+    retry,
+)
 from portal.transaction import unit_of_work
-from tests.helpers import count
-from tests.mail.smtp import free_port
+from tests.helpers import at_once, count
+from tests.mail.smtp import SmtpServer, free_port
 
 
 def write(key: str = "test:1", to=("anna@example.com",), subject="Your ticket was answered"):
@@ -56,24 +63,7 @@ def test_the_same_event_writes_one_message(app):
 
 
 def test_eight_threads_raising_the_same_event_write_one_message(app):
-    barrier = threading.Barrier(8)
-    results, errors = [], []
-
-    def raise_event():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(write("usage:45:2026-11:80"))
-                db.session.remove()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=raise_event) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    results = at_once(app, lambda: write("usage:45:2026-11:80"))
     assert sorted(results) == [False] * 7 + [True]
     assert count(OutboxMessage) == 1
 
@@ -210,3 +200,82 @@ def test_unset_mail_url_writes_into_the_instance_folder(app, runner):
     result = runner.invoke(args=["send-mail", "--where"])
     assert result.exit_code == 0
     assert f"files in {app.instance_path}/mail" in result.output
+
+
+def test_a_batch_gives_back_what_it_cannot_send_within_half_its_lease(app, smtp, monkeypatch):
+    for number in range(6):
+        write(f"slow:{number}")
+    app.config["MAIL_LEASE_SECONDS"] = 1  # a batch may use half a second
+    start = utcnow()
+    # A slow server: each delivered message takes 0.2 s of the batch's clock.
+    monkeypatch.setattr(
+        "portal.services.mail.sender.utcnow",
+        lambda: start + timedelta(milliseconds=200 * len(smtp.received)),
+    )
+    batch = deliver_batch()
+    assert len(batch.sent) == 3  # begun at 0.0, 0.2 and 0.4 s; at 0.6 s the budget is spent
+    db.session.expire_all()
+    rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    untried = [row for row in rows if row.status == "queued"]
+    assert len(untried) == 3 and all(row.attempts == 0 for row in untried)
+    assert all(row.next_attempt_at <= start + timedelta(milliseconds=600) for row in untried)
+    monkeypatch.undo()
+    for row in untried:  # the batch's clock ran ahead of the real one: catch it up
+        make_due(row)
+    assert len(deliver_due().sent) == 3  # given back due at once, none counted as tried
+    assert len(smtp.received) == 6
+
+
+def test_a_late_failure_record_never_undoes_another_senders_delivery(app):
+    write()
+    row = only()
+    with unit_of_work():
+        db.session.get(OutboxMessage, row.id).status = "sent"  # the other sender recorded it
+    _record_failure(row.id, "451 too late", permanent=False, result=Delivery())
+    row = only()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 0, None)
+
+
+def test_one_message_that_cannot_be_built_does_not_stop_the_others(app, smtp, monkeypatch):
+    write("bad:1")
+    write("good:2")
+    real_build = sender_module.build
+
+    def build(row):
+        if row.event_key == "bad:1":
+            raise RuntimeError("the PDF would not render")
+        return real_build(row)
+
+    monkeypatch.setattr(sender_module, "build", build)
+    done = deliver_due()
+    assert len(done.sent) == 1 and len(done.retrying) == 1
+    db.session.expire_all()
+    bad = db.session.scalar(db.select(OutboxMessage).filter_by(event_key="bad:1"))
+    assert bad.status == "queued" and bad.attempts == 1
+    assert "the PDF would not render" in bad.last_error
+    assert len(smtp.received) == 1
+
+
+def test_421_closes_the_connection_and_gives_the_rest_of_the_batch_back(app, smtp):
+    write("c:1")
+    write("c:2")
+    smtp.handler.data_answer = "421 4.7.0 Closing the connection"
+    done = deliver_due()
+    assert len(done.retrying) == 1 and done.sent == []
+    db.session.expire_all()
+    first, second = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id))
+    assert (first.attempts, second.attempts) == (1, 0)  # the second was never tried
+    assert "421" in first.last_error and second.status == "queued"
+
+
+def test_an_address_only_smtputf8_can_carry_fails_for_good(app):
+    server = SmtpServer(enable_SMTPUTF8=False).start()  # a server without SMTPUTF8
+    try:
+        app.config["MAIL_URL"] = server.url
+        write(to=["jörg@example.com"])
+        assert len(deliver_due().failed) == 1
+        row = only()
+        assert row.status == "failed" and "cannot take this message" in row.last_error
+        assert server.received == []
+    finally:
+        server.stop()

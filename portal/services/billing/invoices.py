@@ -39,7 +39,11 @@ from portal.services.billing.taxes import (
 )
 from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError
-from portal.services.mail.billing import tell_invoice_issued, tell_invoices_issued
+from portal.services.mail.billing import (
+    tell_invoice_issued,
+    tell_invoices_issued,
+    withdraw_held_issue,
+)
 from portal.services.settings import business_today, get_settings
 
 ITEM_FIELDS = (
@@ -462,7 +466,8 @@ def cancel_invoice(invoice: Invoice, actor) -> Invoice:
         note.id,
         after={"number": note.number, "total": str(note.total), "invoice": invoice.number},
     )
-    tell_invoice_issued(note)
+    if not withdraw_held_issue(invoice):  # a client who never got the invoice gets no note
+        tell_invoice_issued(note)
     return invoice
 
 

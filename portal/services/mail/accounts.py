@@ -1,19 +1,25 @@
 """The account messages of SPEC "Accounts": a password reset link, an invitation to choose a
 password. Both always go (no preference switches them off) and carry a signed link."""
 
-import secrets
-
 from portal.models import MailKind, User
+from portal.models.types import utcnow
 from portal.services.accounts.links import INVITATION, PASSWORD_RESET, make_link_token
 from portal.services.mail.outbox import portal_url, queue_mail
 
 
+def reset_window() -> int:
+    """The minute a reset request falls in: at most one reset mail a minute per user."""
+    return int(utcnow().timestamp() // 60)
+
+
 def mail_password_reset(user: User) -> bool:
-    """Queue a reset link for `user`; each request its own message (a nonce in the key)."""
+    """Queue a reset link for `user`, one a minute at most: the key names the minute, so a
+    burst of requests (even in parallel, which a rate limiter counts only afterwards) writes
+    one message, and a request within the same minute finds its mail already on its way."""
     token = make_link_token(user, PASSWORD_RESET)
     return queue_mail(
         MailKind.PASSWORD_RESET,
-        f"password_reset:{user.id}:{secrets.token_hex(8)}",
+        f"password_reset:{user.id}:{reset_window()}",
         [user.email],
         "Reset your Support Hours Portal password",
         "password_reset",

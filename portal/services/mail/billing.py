@@ -68,7 +68,8 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
             message_values(
                 MailKind.CREDIT_NOTE_ISSUED if note else MailKind.INVOICE_ISSUED,
                 f"invoice:{invoice['id']}:issued",
-                list(buyer.get("emails") or []),
+                # As the document shows the buyer: the billing emails, else the account's.
+                list(buyer.get("emails") or [buyer.get("email", "")]),
                 f"{what} {invoice['number']} from {seller}",
                 "invoice_issued",
                 held=held,
@@ -91,6 +92,19 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
 def tell_invoice_issued(invoice: Invoice) -> int:
     """The issued message of one invoice or credit note made as an object."""
     return tell_invoices_issued([_invoice_row(invoice)])
+
+
+def withdraw_held_issue(invoice: Invoice) -> bool:
+    """An invoice cancelled while its mail was still held for review: that mail is deleted
+    (the client never sees the invoice) and True is returned, so the cancellation writes no
+    credit-note mail either. False when the invoice's mail has gone or was never held."""
+    result = db.session.execute(
+        db.delete(OutboxMessage).where(
+            OutboxMessage.event_key == f"invoice:{invoice.id}:issued",
+            OutboxMessage.status == MailStatus.HELD,
+        )
+    )
+    return bool(result.rowcount)
 
 
 def tell_payment_received(invoice: Invoice) -> bool:

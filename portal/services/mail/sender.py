@@ -5,11 +5,15 @@ LOCKED`, so several senders take different rows — by moving the messages' next
 lease ahead. It then sends them one by one and records each result in its own short
 transaction. A sender that dies mid-batch leaves its unrecorded messages to be taken again
 when the lease runs out: a message may then be delivered twice, always with the same
-Message-ID, and never lost.
+Message-ID, and never lost. A sender stops taking messages from its batch once half the
+lease has passed and gives the rest back, so a slow batch (PDFs, a slow server) never runs
+past its lease into another sender's claim; a failure is only recorded on a message still
+queued, so a late record never undoes another sender's.
 
-Failures: a temporary one (no connection, a 4xx answer) retries after 1, 5, 30, 120 and
-720 minutes, then the message is `failed`; a permanent one (a 5xx answer) fails at once.
-Either way the last error is kept and an admin can retry it.
+Failures: a temporary one (no connection, a 4xx answer, anything else that goes wrong with
+one message) retries after 1, 5, 30, 120 and 720 minutes, then the message is `failed`; a
+permanent one (a 5xx answer) fails at once. Either way the last error is kept and an admin
+can retry it.
 """
 
 import logging
@@ -33,6 +37,11 @@ from portal.services.mail.transport import (
 from portal.transaction import unit_of_work
 
 RETRY_MINUTES = (1, 5, 30, 120, 720)
+# Messages not tried because the connection failed wait this long; untried for lack of
+# time, none.
+CONNECTION_PAUSE = timedelta(minutes=1)
+# The share of the lease a batch may use before it gives back what it has not sent.
+LEASE_BUDGET = 0.5
 log = logging.getLogger(__name__)
 
 
@@ -79,8 +88,13 @@ def deliver_batch(limit: int | None = None) -> Delivery:
     result = Delivery()
     if not ids:
         return result
+    budget = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"] * LEASE_BUDGET)
+    deadline = utcnow() + budget
     with open_transport() as transport:
         for position, message_id in enumerate(ids):
+            if utcnow() >= deadline:
+                _release(ids[position:], timedelta(0))  # due again at once, for anyone
+                break
             row = db.session.get(OutboxMessage, message_id)
             try:
                 transport.send(build(row), name=str(row.id))
@@ -89,10 +103,16 @@ def deliver_batch(limit: int | None = None) -> Delivery:
             except TemporaryFailure as exc:
                 _record_failure(row.id, str(exc), permanent=False, result=result)
                 if isinstance(exc, ConnectionFailure):
-                    _release(ids[position + 1 :])  # the rest wait for the next try
+                    _release(ids[position + 1 :], CONNECTION_PAUSE)  # the rest wait a try
                     break
             except (ValueError, TypeError) as exc:  # a message the email package refuses
                 _record_failure(row.id, f"cannot build the message: {exc}", True, result)
+            except Exception as exc:  # one message must not stop the others
+                # A document that would not render, a folder that would not take a file:
+                # counted like a refusal for now, so it ends `failed` instead of coming back
+                # every lease and holding up its batch.
+                log.exception("mail %s could not be sent", message_id)
+                _record_failure(row.id, f"cannot send: {exc!r}"[:2000], False, result)
             else:
                 _record_sent(row.id, result)
             db.session.expire_all()
@@ -131,6 +151,8 @@ def _record_failure(message_id: int, error: str, permanent: bool, result: Delive
     """Count the attempt; schedule the next one, or fail the message for good."""
     with unit_of_work():
         row = db.session.get(OutboxMessage, message_id)
+        if row is None or row.status != MailStatus.QUEUED:
+            return  # recorded meanwhile (a sender that took it after our lease): theirs stands
         row.attempts += 1
         row.last_error = error[:2000]
         if permanent or row.attempts > len(RETRY_MINUTES):
@@ -143,15 +165,15 @@ def _record_failure(message_id: int, error: str, permanent: bool, result: Delive
             log.info("mail %s not sent (attempt %s), retrying: %s", message_id, row.attempts, error)
 
 
-def _release(ids: list[int]) -> None:
-    """Give back claimed messages that were not tried, due again in a minute."""
+def _release(ids: list[int], pause: timedelta) -> None:
+    """Give back claimed messages that were not tried, due again after `pause`."""
     if not ids:
         return
     with unit_of_work():
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.status == MailStatus.QUEUED)
-            .values(next_attempt_at=utcnow() + timedelta(minutes=RETRY_MINUTES[0]))
+            .values(next_attempt_at=utcnow() + pause)
         )
 
 

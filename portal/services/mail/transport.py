@@ -142,7 +142,12 @@ class SmtpTransport:
             refused = self.connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             raise _failure(exc.recipients) from exc
+        except smtplib.SMTPNotSupportedError as exc:  # an address only SMTPUTF8 can carry
+            raise PermanentFailure(f"the server cannot take this message: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421:  # the server is closing the connection
+                self.close()
+                raise ConnectionFailure(f"421 {_text(exc.smtp_error)}") from exc
             if exc.smtp_code < 500:
                 raise TemporaryFailure(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
             raise PermanentFailure(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
