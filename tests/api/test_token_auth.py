@@ -19,6 +19,9 @@ def test_me_answers_with_the_token_user(client, f, role):
         "role": role,
         "client_id": user.client_id,
         "time_format": "hm",
+        "notify_replies": True,
+        "notify_alerts": True,
+        "notify_new_tickets": False,
     }
 
 
@@ -77,6 +80,10 @@ def test_admin_reads_settings(client, f):
         "due_days": 14,
         "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
         "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+        "send_invoices_automatically": True,
+        "reminder_days_before_due": 3,
+        "overdue_reminder_days": [1, 7, 14],
+        "payment_received_mail": True,
     }
 
 

@@ -50,6 +50,15 @@ PLAN_FIELDS = {
     "active": "bool",
     "prices": "prices",
 }
+SETTINGS_FIELDS = {
+    "business_timezone": "timezone",
+    "invoice_on_close": "bool",
+    "due_days": "int",
+    "invoice_number_format": "format",
+    "send_invoices_automatically": "bool",
+    "reminder_days_before_due": "int",
+    "payment_received_mail": "bool",
+}
 TAX_RATE_FIELDS = {"name": "text", "percent": "percent", "country": "country", "is_default": "bool"}
 ADDRESS_FIELDS = {
     "legal_name": "text",
@@ -83,12 +92,8 @@ BODY_FIELDS = {
         "client_id": "client_id",
     },
     "api.users_patch": {"role": "role", "active": "bool"},
-    "api.settings_put": {
-        "business_timezone": "timezone",
-        "invoice_on_close": "bool",
-        "due_days": "int",
-        "invoice_number_format": "format",
-    },
+    "api.settings_put": SETTINGS_FIELDS,
+    "api.settings_patch": SETTINGS_FIELDS,
     "api.currencies_create": {
         "code": "code",
         "decimals": "int",
@@ -262,6 +267,18 @@ SWEEP_ARGS = {
 }
 
 
+SETTINGS_BODY = {
+    "business_timezone": "UTC",
+    "invoice_on_close": True,
+    "due_days": 14,
+    "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
+    "send_invoices_automatically": True,
+    "reminder_days_before_due": 3,
+    "overdue_reminder_days": [1, 7, 14],
+    "payment_received_mail": True,
+}
+
+
 def valid_body(endpoint: str, world) -> dict | None:
     """A body API.md's examples would accept for the endpoint, or None when it takes none."""
     plan = {
@@ -275,12 +292,8 @@ def valid_body(endpoint: str, world) -> dict | None:
     }
     today = world.today
     bodies = {
-        "api.settings_put": {
-            "business_timezone": "UTC",
-            "invoice_on_close": True,
-            "due_days": 14,
-            "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
-        },
+        "api.settings_put": SETTINGS_BODY,
+        "api.settings_patch": SETTINGS_BODY,
         "api.currencies_create": {
             "code": "GBP",
             "decimals": 2,

@@ -194,6 +194,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.users_patch": {"PATCH": API_ADMIN_WRITE, "GET": NO_SUCH_METHOD, "POST": NO_SUCH_METHOD},
     "api.settings": {"GET": API_ADMIN_READ, "POST": NO_SUCH_METHOD},
     "api.settings_put": {"PUT": API_ADMIN_WRITE},
+    "api.settings_patch": {"PATCH": API_ADMIN_WRITE},
     "api.business_profile": {"GET": API_STAFF_READ, "POST": NO_SUCH_METHOD},
     "api.business_profile_put": {"PUT": API_ADMIN_WRITE},
     "api.currencies_create": {"POST": API_ADMIN_WRITE},

@@ -76,6 +76,11 @@ def forged_bodies(world: World) -> dict[str, dict]:
             "invoice_on_close": "y",
             "due_days": "30",
             "invoice_number_format": "{YYYY}/{MM}/{SEQ}",
+            "credit_note_number_format": "CN-{YYYY}/{SEQ}",
+            "send_invoices_automatically": "y",
+            "reminder_days_before_due": "3",
+            "overdue_reminder_days": "1, 7, 14",
+            "payment_received_mail": "y",
         },
     }
 
