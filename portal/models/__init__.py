@@ -19,8 +19,9 @@ from portal.models.billing import (
 from portal.models.business import BusinessProfile
 from portal.models.client import Client, TaxTreatment
 from portal.models.currency import Currency
+from portal.models.hour_pool import HourPool, PoolKind, PoolUse
 from portal.models.outbox import MailKind, MailStatus, OutboxMessage
-from portal.models.plan import BillingModel, Plan, PlanPrice
+from portal.models.plan import BillingModel, Plan, PlanPrice, WhenUsedUp
 from portal.models.setting import Setting
 from portal.models.subscription import Subscription
 from portal.models.tax_rate import TaxRate
@@ -46,6 +47,7 @@ __all__ = [
     "Client",
     "Counter",
     "Currency",
+    "HourPool",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",
@@ -59,6 +61,8 @@ __all__ = [
     "PaymentMethod",
     "Plan",
     "PlanPrice",
+    "PoolKind",
+    "PoolUse",
     "Priority",
     "Role",
     "Setting",
@@ -72,4 +76,5 @@ __all__ = [
     "TimeEntry",
     "UsageRecord",
     "User",
+    "WhenUsedUp",
 ]

@@ -27,6 +27,7 @@ class ItemKind(Choices):
     OVERTIME = "overtime"
     HOURLY = "hourly"
     ONE_OFF = "one_off"
+    BLOCK_FEE = "block_fee"
 
 
 class InvoiceStatus(Choices):
@@ -79,18 +80,25 @@ class BillableItem(db.Model):
     __table_args__ = (
         UniqueConstraint("subscription_id", "period_id", "kind"),
         CheckConstraint(
-            "kind IN ('package_fee', 'overtime', 'hourly', 'one_off')", name="kind_valid"
+            "kind IN ('package_fee', 'overtime', 'hourly', 'one_off', 'block_fee')",
+            name="kind_valid",
         ),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("minutes >= 0 AND minutes % 15 = 0", name="minutes_quarter_hours"),
         CheckConstraint(
-            "kind = 'one_off' OR (subscription_id IS NOT NULL AND period_id IS NOT NULL)",
+            "kind IN ('one_off', 'block_fee') "
+            "OR (subscription_id IS NOT NULL AND period_id IS NOT NULL)",
             name="close_item_has_subscription_and_period",
         ),
         CheckConstraint(
             "kind <> 'one_off' OR (subscription_id IS NULL AND work_date IS NOT NULL)",
             name="one_off_has_date",
+        ),
+        CheckConstraint(
+            "kind <> 'block_fee' OR (subscription_id IS NOT NULL AND work_date IS NOT NULL "
+            "AND period_id IS NULL)",
+            name="block_fee_has_subscription_and_date",
         ),
         Index("ix_billable_item_client_period", "client_id", "period_id"),
         # The close picks up the one-off items of its month that no period holds yet.
@@ -320,3 +328,10 @@ class UsageRecord(db.Model):
     included_minutes: Mapped[int]
     used_minutes: Mapped[int]
     overtime_minutes: Mapped[int]
+    # Rollover: carry-over available going in, used, and created for the months after.
+    carried_in_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    carry_used_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    carried_out_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Blocks: minutes left in the blocks valid in the month going in, and used.
+    block_in_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    block_used_minutes: Mapped[int] = mapped_column(default=0, server_default="0")

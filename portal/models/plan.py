@@ -15,6 +15,37 @@ class BillingModel(Choices):
 
     PACKAGE = "package"
     HOURLY = "hourly"
+    BLOCK = "block"
+
+
+class WhenUsedUp(Choices):
+    """What a block plan does with billable time once its blocks are used up."""
+
+    OVERTIME = "overtime"
+    REFUSE = "refuse"
+
+
+def selling_checks() -> tuple[CheckConstraint, ...]:
+    """Rules of the rollover and block columns, for the plan and its subscriptions' snapshot
+    (a constraint belongs to one table, so each gets its own)."""
+    return (
+        CheckConstraint("model IN ('package', 'hourly', 'block')", name="model_valid"),
+        CheckConstraint(
+            "rollover_months BETWEEN 0 AND 12 AND (model = 'package' OR rollover_months = 0)",
+            name="rollover_months_valid",
+        ),
+        CheckConstraint(
+            "rollover_cap_minutes IS NULL OR (rollover_cap_minutes >= 0 "
+            "AND rollover_cap_minutes % 15 = 0)",
+            name="rollover_cap_quarters",
+        ),
+        CheckConstraint(
+            "(model = 'block') = (block_minutes > 0 AND validity_months BETWEEN 1 AND 36)",
+            name="block_terms_valid",
+        ),
+        CheckConstraint("block_minutes % 15 = 0", name="block_quarters"),
+        CheckConstraint("when_used_up IN ('overtime', 'refuse')", name="when_used_up_valid"),
+    )
 
 
 class Plan(db.Model):
@@ -22,11 +53,11 @@ class Plan(db.Model):
 
     __tablename__ = "plan"
     __table_args__ = (
-        CheckConstraint("model IN ('package', 'hourly')", name="model_valid"),
         CheckConstraint(
             "included_minutes >= 0 AND included_minutes % 15 = 0", name="included_quarters"
         ),
         CheckConstraint("model = 'package' OR included_minutes = 0", name="hourly_includes_none"),
+        *selling_checks(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +67,16 @@ class Plan(db.Model):
     included_minutes: Mapped[int] = mapped_column(default=0)
     prorate: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Package plans: unused included minutes carry over for this many months (0: never),
+    # and the unexpired carry-over going into a month never exceeds the cap (None: no cap).
+    rollover_months: Mapped[int] = mapped_column(default=0, server_default="0")
+    rollover_cap_minutes: Mapped[int | None]
+    # Block plans: each purchase buys block_minutes, valid validity_months from its date.
+    block_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    validity_months: Mapped[int] = mapped_column(default=0, server_default="0")
+    when_used_up: Mapped[str] = mapped_column(
+        String(16), default=WhenUsedUp.OVERTIME.value, server_default="overtime"
+    )
 
     prices: Mapped[list["PlanPrice"]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanPrice.id"
@@ -50,7 +91,8 @@ class Plan(db.Model):
 
 
 class PlanPrice(db.Model):
-    """A plan's monthly fee and hourly/overtime rate in one currency."""
+    """A plan's monthly fee (a block plan: the block's price) and hourly/overtime rate in one
+    currency."""
 
     __tablename__ = "plan_price"
     __table_args__ = (

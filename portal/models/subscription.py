@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.client import Client
 from portal.models.currency import Currency
-from portal.models.plan import Plan
+from portal.models.plan import Plan, WhenUsedUp, selling_checks
 from portal.models.types import Money, UTCDateTime, utcnow
 
 
@@ -19,11 +19,11 @@ class Subscription(db.Model):
     __tablename__ = "subscription"
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
-        CheckConstraint("model IN ('package', 'hourly')", name="model_valid"),
         CheckConstraint(
             "included_minutes >= 0 AND included_minutes % 15 = 0", name="included_quarters"
         ),
         CheckConstraint("fee >= 0 AND rate >= 0", name="prices_not_negative"),
+        *selling_checks(),
         # At most one open-ended subscription per client, whatever the application does.
         Index(
             "uq_subscription_open_per_client",
@@ -47,6 +47,13 @@ class Subscription(db.Model):
     rate: Mapped[Decimal] = mapped_column(Money())
     included_minutes: Mapped[int]
     prorate: Mapped[bool]
+    rollover_months: Mapped[int] = mapped_column(default=0, server_default="0")
+    rollover_cap_minutes: Mapped[int | None]
+    block_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    validity_months: Mapped[int] = mapped_column(default=0, server_default="0")
+    when_used_up: Mapped[str] = mapped_column(
+        String(16), default=WhenUsedUp.OVERTIME.value, server_default="overtime"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -55,6 +62,11 @@ class Subscription(db.Model):
     client: Mapped[Client] = relationship()
     plan: Mapped[Plan] = relationship()
     currency: Mapped[Currency] = relationship()
+
+    @property
+    def has_pools(self) -> bool:
+        """True when hours carry from month to month: rollover, or prepaid blocks."""
+        return self.model == "block" or self.rollover_months > 0
 
     def is_active_on(self, day: date) -> bool:
         """True when the subscription covers the given day."""

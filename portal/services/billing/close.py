@@ -5,23 +5,28 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import (
     BillableItem,
     BillingPeriod,
-    Currency,
+    HourPool,
     Invoice,
-    Plan,
+    PoolUse,
     Subscription,
-    Ticket,
-    TimeEntry,
     UsageRecord,
 )
 from portal.services import audit
 from portal.services.billing.invoices import item_row, plan_invoices
+from portal.services.billing.ledger import (
+    SubscriptionMonth,
+    bill_months,
+    billable_minutes,
+    carry_validity,
+    earlier_open_period,
+)
 from portal.services.billing.periods import (
     lock_period,
     month_name,
@@ -29,10 +34,22 @@ from portal.services.billing.periods import (
     period_bounds,
     period_of,
 )
-from portal.services.billing.rules import Bill, Terms, bill_subscription
 from portal.services.bulk import bulk_insert, reserve_ids
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.settings import business_today, get_settings
+
+
+class EarlierPeriodOpen(DomainError):
+    """Carry-over and prepaid hours are used month by month: the earlier month closes first."""
+
+    code = "earlier_period_open"
+
+    def __init__(self, period: str, earlier: str):
+        super().__init__(
+            f"Close {earlier} first: carried-over and prepaid hours are used month by month, "
+            f"so {period} is billed from what {earlier} leaves.",
+            field="period",
+        )
 
 
 class PeriodNotEnded(DomainError):
@@ -76,93 +93,14 @@ class CloseResult:
         return list(db.session.scalars(query.options(*options)))
 
 
-@dataclass(frozen=True)
-class SubscriptionMonth:
-    """One subscription's bill for a month, with what is needed to write it."""
-
-    subscription_id: int
-    client_id: int
-    currency_id: int
-    plan_name: str
-    bill: Bill
-
-
-def billable_minutes(first: date, last: date, subscription_ids=None, *, per_day=False):
-    """What the close bills from: billable minutes of tracked tickets between two dates.
-
-    Rows of (subscription id, [work date,] minutes), one query. The close sums every
-    subscription; the dashboard asks for a client's subscriptions per day. Both read it
-    here, so the live estimate and the close cannot count differently.
-    """
-    keys = [TimeEntry.subscription_id, *([TimeEntry.work_date] if per_day else [])]
-    query = (
-        db.select(*keys, func.sum(TimeEntry.minutes))
-        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
-        .where(
-            TimeEntry.billable,
-            Ticket.time_tracking,
-            TimeEntry.work_date >= first,
-            TimeEntry.work_date <= last,
-        )
-        .group_by(*keys)
-    )
-    if subscription_ids is not None:
-        query = query.where(TimeEntry.subscription_id.in_(subscription_ids))
-    return db.session.execute(query)
-
-
 def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
     """Billable minutes of tracked tickets per subscription between two dates."""
     return {sub_id: int(minutes) for sub_id, minutes in billable_minutes(first, last)}
 
 
-# A subscription's snapshot, in the order of billing_rules.Terms' fields.
-TERMS_COLUMNS = (
-    Subscription.model,
-    Subscription.fee,
-    Subscription.rate,
-    Subscription.included_minutes,
-    Subscription.prorate,
-    Subscription.start_date,
-    Subscription.end_date,
-)
-
-
-def terms_of(subscription: Subscription) -> Terms:
-    """The billing terms a subscription froze when it was created."""
-    return Terms(*(getattr(subscription, column.key) for column in TERMS_COLUMNS))
-
-
 def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMonth]:
     """Every subscription active on at least one day of the period, billed (nothing written)."""
-    first, last = period_bounds(period)
-    places = dict(db.session.execute(db.select(Currency.id, Currency.decimals)).all())
-    # Columns, not entities: no ORM object per subscription.
-    query = (
-        db.select(
-            Subscription.id,
-            Subscription.client_id,
-            Subscription.currency_id,
-            *TERMS_COLUMNS,
-            Plan.name,
-        )
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(
-            Subscription.start_date <= last,
-            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
-        )
-        .order_by(Subscription.client_id, Subscription.start_date)
-    )
-    if client_id is not None:
-        query = query.where(Subscription.client_id == client_id)
-    used = used_minutes_by_subscription(first, last)
-    months = []
-    # The columns after the ids are Terms' fields, in order.
-    for sub_id, client, currency, *snapshot, plan in db.session.execute(query):
-        terms = Terms(*snapshot)
-        bill = bill_subscription(terms, period, used.get(sub_id, 0), places[currency])
-        months.append(SubscriptionMonth(sub_id, client, currency, plan, bill))
-    return months
+    return bill_months([period], client_id)[period]
 
 
 def describe(month: SubscriptionMonth, kind: str) -> str:
@@ -172,6 +110,8 @@ def describe(month: SubscriptionMonth, kind: str) -> str:
     if kind == "package_fee":
         part = f", {bill.active_days}/{bill.days} of the month" if bill.fraction < 1 else ""
         return f"{month.plan_name} support package, {name}{part}"
+    if kind == "overtime" and month.terms.model == "block":
+        return f"{month.plan_name} hours beyond the prepaid blocks, {name}"
     if kind == "overtime":
         return f"{month.plan_name} overtime, {name}"
     return f"{month.plan_name} hourly support, {name}"
@@ -267,6 +207,8 @@ def close_period(period: str, actor=None) -> CloseResult:
     except IntegrityError:
         return _already_closed(db.session.scalar(db.select(BillingPeriod).filter_by(period=period)))
 
+    if earlier := earlier_open_period(period):
+        raise EarlierPeriodOpen(period, earlier)
     months = bills_for(period)
     # Every row is computed here, ids included, and each table gets one bulk insert:
     # no ORM object per row, no read-back, no UPDATE afterwards.
@@ -280,10 +222,16 @@ def close_period(period: str, actor=None) -> CloseResult:
                 "included_minutes": m.bill.included_minutes,
                 "used_minutes": m.bill.used_minutes,
                 "overtime_minutes": m.bill.overtime_minutes,
+                "carried_in_minutes": m.bill.carried_in_minutes,
+                "carry_used_minutes": m.bill.carry_used_minutes,
+                "carried_out_minutes": m.bill.carried_out_minutes,
+                "block_in_minutes": m.bill.block_in_minutes,
+                "block_used_minutes": m.bill.block_used_minutes,
             }
             for m in months
         ],
     )
+    _write_pools(months, row.id, period)
     items = [item for month in months for item in item_rows(month, row.id)]
     for item, item_id in zip(items, reserve_ids(BillableItem, len(items)), strict=True):
         item["id"] = item_id
@@ -313,6 +261,34 @@ def close_period(period: str, actor=None) -> CloseResult:
         after={"period": period, "items": len(items), "invoices": invoice_count},
     )
     return CloseResult(period, row.id, False, len(items), invoice_count)
+
+
+def _write_pools(months: list[SubscriptionMonth], period_id: int, period: str) -> None:
+    """What the month used of each pool, and the carry-over it leaves: two bulk inserts."""
+    bulk_insert(
+        PoolUse,
+        [
+            {"pool_id": pool_id, "period_id": period_id, "minutes": minutes}
+            for m in months
+            for pool_id, minutes in m.bill.uses
+        ],
+    )
+    carries = []
+    for m in months:
+        if m.bill.carried_out_minutes:
+            valid_from, valid_until = carry_validity(m.terms, period)
+            carries.append(
+                {
+                    "client_id": m.client_id,
+                    "subscription_id": m.subscription_id,
+                    "kind": "carry",
+                    "minutes": m.bill.carried_out_minutes,
+                    "valid_from": valid_from,
+                    "valid_until": valid_until,
+                    "period_id": period_id,
+                }
+            )
+    bulk_insert(HourPool, carries)
 
 
 def _already_closed(row: BillingPeriod) -> CloseResult:

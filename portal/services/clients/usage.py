@@ -1,9 +1,7 @@
 """A client's hours per month: live for open months, as billed for closed ones."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-
-from sqlalchemy import or_
 
 from portal.extensions import db
 from portal.models import (
@@ -15,9 +13,13 @@ from portal.models import (
     Subscription,
     UsageRecord,
 )
-from portal.services.billing.close import billable_minutes, terms_of
-from portal.services.billing.periods import period_bounds, period_of
-from portal.services.billing.rules import bill_subscription
+from portal.services.billing.ledger import (
+    bill_months,
+    block_summary,
+    carry_summary,
+    closed_pools,
+)
+from portal.services.billing.periods import period_of
 from portal.services.settings import business_today
 
 
@@ -39,18 +41,35 @@ class MonthUsage:
     invoice_status: str | None = None
     invoice_id: int | None = None
     subscription: Subscription | None = None  # open months: the one that speaks for the month
+    carried_in_minutes: int = 0
+    carry_used_minutes: int = 0
+    carried_out_minutes: int = 0
+    block_in_minutes: int = 0
+    block_used_minutes: int = 0
+    blocks: list[dict] = field(default_factory=list)  # ledger.block_summary
+    carry_overs: list[dict] = field(default_factory=list)  # ledger.carry_summary
+
+    @property
+    def available_minutes(self) -> int:
+        """What the month has before overtime: carry-over, included hours, blocks."""
+        return self.carried_in_minutes + self.included_minutes + self.block_in_minutes
 
     @property
     def remaining_minutes(self) -> int:
-        """Included minutes left (never negative)."""
-        return max(0, self.included_minutes - self.used_minutes)
+        """Minutes left before overtime (never negative)."""
+        return max(0, self.available_minutes - self.used_minutes)
+
+    @property
+    def block_left_minutes(self) -> int:
+        """Left in the month's blocks once the month has used them."""
+        return self.block_in_minutes - self.block_used_minutes
 
     @property
     def used_share(self) -> Decimal | None:
-        """Used / included, for the 80 % and 100 % notices (None without included hours)."""
-        if not self.included_minutes:
+        """Used / available, for the 80 % and 100 % notices (None with nothing available)."""
+        if not self.available_minutes:
             return None
-        return Decimal(self.used_minutes) / Decimal(self.included_minutes)
+        return Decimal(self.used_minutes) / Decimal(self.available_minutes)
 
 
 def previous_periods(period: str, count: int) -> list[str]:
@@ -64,64 +83,42 @@ def previous_periods(period: str, count: int) -> list[str]:
 
 
 def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
-    """Usage of months not yet closed, live from the time entries, in two queries for all.
+    """Usage of months not yet closed, live from the time entries: billed by the close's
+    own function (ledger.bill_months), so the estimate and the bill cannot differ.
 
-    Billed as the close would bill them (billing_rules.bill_subscription): per month, every
-    subscription active on one of its days; the latest one speaks for the month, and the used
-    minutes of all of them add up (subscriptions never overlap).
+    Per month, every subscription active on one of its days; the latest one speaks for the
+    month, and the used minutes of all of them add up (subscriptions never overlap).
     """
     if not periods:
         return {}
-    bounds = {period: period_bounds(period) for period in periods}
-    first = min(start for start, _end in bounds.values())
-    last = max(end for _start, end in bounds.values())
-    subscriptions = db.session.execute(
-        db.select(Subscription, Plan.name, Currency.decimals)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .join(Currency, Currency.id == Subscription.currency_id)
-        .where(
-            Subscription.client_id == client.id,
-            Subscription.start_date <= last,
-            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
-        )
-        .order_by(Subscription.start_date)
-    ).all()
-    used: dict[tuple[int, str], int] = {}
-    if subscriptions:
-        # Per subscription and day, summed into months here: dates group the same in every
-        # database, and a year has at most 366 of them.
-        ids = [sub.id for sub, _name, _places in subscriptions]
-        for subscription_id, day, minutes in billable_minutes(first, last, ids, per_day=True):
-            key = (subscription_id, period_of(day))
-            used[key] = used.get(key, 0) + int(minutes)
+    billed = bill_months(sorted(periods), client.id)
     months = {}
-    for period, (start, end) in bounds.items():
-        active = [
-            (sub, name, places)
-            for sub, name, places in subscriptions
-            if sub.start_date <= end and (sub.end_date is None or sub.end_date >= start)
-        ]
+    for period in periods:
+        active = billed.get(period, [])
         if not active:
             months[period] = MonthUsage(period, False, None, None, client.currency)
             continue
-        bills = [
-            bill_subscription(terms_of(sub), period, used.get((sub.id, period), 0), places)
-            for sub, _name, places in active
-        ]
-        sub, name, _places = active[-1]
-        bill = bills[-1]
+        month = active[-1]
+        bill = month.bill
         months[period] = MonthUsage(
             period,
             False,
-            name,
-            sub.model,
+            month.plan_name,
+            month.terms.model,
             client.currency,
             bill.included_minutes,
-            sum(b.used_minutes for b in bills),
+            sum(m.bill.used_minutes for m in active),
             bill.overtime_minutes,
             bill.amount_of("overtime") + bill.amount_of("hourly"),
             bill.total,
-            subscription=sub,
+            subscription=db.session.get(Subscription, month.subscription_id),
+            carried_in_minutes=bill.carried_in_minutes,
+            carry_used_minutes=bill.carry_used_minutes,
+            carried_out_minutes=bill.carried_out_minutes,
+            block_in_minutes=bill.block_in_minutes,
+            block_used_minutes=bill.block_used_minutes,
+            blocks=block_summary(month.pools, bill.uses),
+            carry_overs=carry_summary(month.pools, bill.uses),
         )
     return months
 
@@ -136,7 +133,7 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
         ).all()
     )
     records = {}
-    for period_id, included, used, overtime, plan, model in db.session.execute(
+    for period_id, *values in db.session.execute(
         db.select(
             UsageRecord.period_id,
             UsageRecord.included_minutes,
@@ -144,12 +141,17 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
             UsageRecord.overtime_minutes,
             Plan.name,
             Subscription.model,
+            UsageRecord.carried_in_minutes,
+            UsageRecord.carry_used_minutes,
+            UsageRecord.carried_out_minutes,
+            UsageRecord.block_in_minutes,
+            UsageRecord.block_used_minutes,
         )
         .join(Subscription, Subscription.id == UsageRecord.subscription_id)
         .join(Plan, Plan.id == Subscription.plan_id)
         .where(UsageRecord.client_id == client.id, UsageRecord.period_id.in_(closed.values()))
     ):
-        records[period_id] = (included, used, overtime, plan, model)
+        records[period_id] = values
     charges: dict[int, tuple[Decimal, Decimal]] = {}
     for period_id, kind, amount in db.session.execute(
         db.select(BillableItem.period_id, BillableItem.kind, BillableItem.amount).where(
@@ -167,13 +169,17 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
         )
     }
     open_months = _open_months(client, [p for p in periods if p not in closed])
+    pools = closed_pools(client.id, list(closed))
     history = []
     for period in periods:
         if period not in closed:
             history.append(open_months[period])
             continue
         period_id = closed[period]
-        included, used, overtime, plan, model = records.get(period_id, (0, 0, 0, None, None))
+        included, used, overtime, plan, model, *carried = records.get(
+            period_id, (0, 0, 0, None, None, 0, 0, 0, 0, 0)
+        )
+        held, taken = pools.get(period, ([], []))
         extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
         invoice = invoices.get(period_id)
         history.append(
@@ -191,6 +197,10 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
                 invoice.number if invoice else None,
                 invoice.status if invoice else None,
                 invoice.id if invoice else None,
+                None,
+                *carried,
+                blocks=block_summary(held, taken),
+                carry_overs=carry_summary(held, taken),
             )
         )
     return history

@@ -7,9 +7,8 @@ from datetime import date
 from portal.extensions import db
 from portal.formatting import format_money
 from portal.models import MailKind, OutboxMessage, Role, Subscription, User
-from portal.services.billing.close import billable_minutes, terms_of
-from portal.services.billing.periods import month_name, period_bounds, period_of
-from portal.services.billing.rules import bill_subscription
+from portal.services.billing.ledger import bill_months
+from portal.services.billing.periods import month_name, period_of
 from portal.services.mail.outbox import portal_url, queue_mail
 
 USAGE_THRESHOLDS = ((100, MailKind.USAGE_100.value), (80, MailKind.USAGE_80.value))
@@ -19,8 +18,9 @@ def tell_usage(subscription_id: int | None, work_date: date) -> int:
     """After billable time was added: the 80 % and 100 % alerts of the subscription's month
     that its used hours have reached and that do not exist yet.
 
-    "What it has for the month" is the close's own figure (bill_subscription: included hours
-    prorated in a first month); without included hours (hourly plans) there is no alert.
+    "What it has for the month" is the close's own figure (bill_months: included hours
+    prorated in a first month, carry-over available, the blocks' balance going in); with
+    none of these (hourly plans) there is no alert.
     The client's billing emails and its users who want alerts get one message, the admins
     who want alerts another (their own wording and no client addresses in their To).
     """
@@ -38,16 +38,15 @@ def tell_usage(subscription_id: int | None, work_date: date) -> int:
     if keys[100] in sent:
         return 0  # the last alert is out: no arithmetic for the rest of the month
     subscription = db.session.get(Subscription, subscription_id)
-    first, last = period_bounds(period)
-    used = sum(int(m) for _sub, m in billable_minutes(first, last, [subscription_id]))
-    bill = bill_subscription(terms_of(subscription), period, used, subscription.currency.decimals)
-    if bill.included_minutes <= 0:
+    months = bill_months([period], subscription_ids=[subscription_id])[period]
+    bill = months[0].bill
+    if bill.available_minutes <= 0:
         return 0
     reached = next(
         (
             (percent, kind)
             for percent, kind in USAGE_THRESHOLDS
-            if used * 100 >= bill.included_minutes * percent
+            if bill.used_minutes * 100 >= bill.available_minutes * percent
         ),
         None,
     )
@@ -68,7 +67,7 @@ def _queue_usage(subscription, period, percent, kind, key, bill) -> int:
         "plan_name": subscription.plan.name,
         "month": month_name(period),
         "used_minutes": bill.used_minutes,
-        "included_minutes": bill.included_minutes,
+        "available_minutes": bill.available_minutes,
         "overtime_rate": format_money(subscription.rate, subscription.currency),
         "account_url": portal_url("auth.change_password"),
     }
