@@ -83,8 +83,12 @@ def api_token(user_row) -> str:
     return plain
 
 
-def plan(name=None, model="package", hours=10, prices=None, prorate=True, active=True) -> Plan:
-    """A plan; prices maps currency code to (fee, rate), default EUR 200/60."""
+def plan(
+    name=None, model="package", hours=10, prices=None, prorate=True, active=True, **terms
+) -> Plan:
+    """A plan; prices maps currency code to (fee, rate), default EUR 200/60; `terms` sets
+    rollover (rollover_months, rollover_cap_minutes) or block columns (block_minutes,
+    validity_months, when_used_up)."""
     prices = prices or {"EUR": ("200.00", "60.00")}
     row = Plan(
         name=name or f"Plan {next(_seq)}",
@@ -92,6 +96,7 @@ def plan(name=None, model="package", hours=10, prices=None, prorate=True, active
         included_minutes=hours * 60 if model == "package" else 0,
         prorate=prorate,
         active=active,
+        **terms,
     )
     row.prices = [
         PlanPrice(currency=currency(code), fee=Decimal(fee), rate=Decimal(rate))

@@ -58,7 +58,7 @@ ITEM_FIELDS = (
     "amount",
     "currency_id",
 )
-KIND_ORDER = {"package_fee": 0, "overtime": 1, "hourly": 2, "one_off": 3}
+KIND_ORDER = {"block_fee": 0, "package_fee": 1, "overtime": 2, "hourly": 3, "one_off": 4}
 COUNTER = "invoice"
 CREDIT_NOTE_COUNTER = "credit_note"
 # Allowed moves between invoice states; anything else is refused.

@@ -282,7 +282,6 @@ def block_summary(pools, uses) -> list[dict]:
     ]
 
 
-
 def carry_summary(pools, uses) -> list[dict]:
     """Each carry-over valid in a month: where it comes from, what is left going in and
     once the month has used it, and its last day."""

@@ -42,6 +42,12 @@ class PlanInput:
     prorate: bool = True
     active: bool = True
     prices: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Rollover (package) and block terms, as typed; blank means none (0, no cap).
+    rollover_months: object = ""
+    rollover_cap_hours: object = ""
+    block_hours: object = ""
+    validity_months: object = ""
+    when_used_up: str = "overtime"
 
 
 class AmountError(ValueError):
@@ -101,6 +107,7 @@ def parse_prices(
 ) -> dict[Currency, tuple[Decimal, Decimal]]:
     """Parse one (fee, rate) row per currency into `errors` or the result; a blank row: no price."""
     hourly = data.model == BillingModel.HOURLY
+    block = data.model == BillingModel.BLOCK
     prices = {}
     for currency in currencies:
         fee_text, rate_text = (s.strip() for s in data.prices.get(currency.code, ("", "")))
@@ -120,8 +127,24 @@ def parse_prices(
             errors[key + "fee"] = "Hourly plans have no monthly fee: leave it blank."
         if hourly and amounts.get("rate") == 0:
             errors[key + "rate"] = "An hourly plan needs an hourly rate above 0."
+        if block and amounts.get("fee") == 0:
+            errors[key + "fee"] = "A block has a price above 0: enter what one block costs."
         if len(amounts) == 2:
             prices[currency] = (amounts["fee"], amounts["rate"])
     if not prices and not any(k.startswith("price-") for k in errors):
         errors["prices"] = "Give the plan a price in at least one currency."
     return prices
+
+
+def parse_month_count(raw: object, low: int, high: int) -> int:
+    """A whole number of months from `low` to `high` (blank: `low`); raises ValueError."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        text = raw.strip() if isinstance(raw, str) else None
+        if text is None or (text and not text.isascii()) or (text and not text.isdigit()):
+            raise ValueError
+        value = int(text) if text else low
+    if not low <= value <= high:
+        raise ValueError
+    return value

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models import BillingModel, Client, Currency, Plan, PlanPrice
+from portal.models import BillingModel, Client, Currency, Plan, PlanPrice, WhenUsedUp
 from portal.models.types import utcnow
 from portal.money import round_money
 from portal.services import audit
@@ -18,6 +18,7 @@ from portal.services.catalog.input import (
     IncludedHoursError,
     PlanInput,
     parse_included_hours,
+    parse_month_count,
     parse_prices,
 )
 from portal.services.errors import ValidationFailed
@@ -167,9 +168,20 @@ def name_problem(model, name: str, row, missing: str, what: str) -> str | None:
     return None
 
 
+SELLING_KEYS = (
+    "rollover_months",
+    "rollover_cap_minutes",
+    "block_minutes",
+    "validity_months",
+    "when_used_up",
+)
+MAX_ROLLOVER_MONTHS = 12
+MAX_VALIDITY_MONTHS = 36
+
+
 def plan_snapshot(plan: Plan) -> dict:
     """The plan's values and prices for the audit log."""
-    keys = ("name", "description", "model", "included_minutes", "prorate", "active")
+    keys = ("name", "description", "model", "included_minutes", "prorate", "active", *SELLING_KEYS)
     values = {key: getattr(plan, key) for key in keys}
     values["prices"] = {p.currency.code: {"fee": p.fee, "rate": p.rate} for p in plan.prices}
     return values
@@ -184,12 +196,14 @@ def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
     elif problem := text_problem(data.description, multiline=True):
         errors["description"] = problem
     if data.model not in BillingModel.values():
-        errors["model"] = "Choose package or hourly."
+        errors["model"] = "Choose package, hourly or block."
         return 0
     hours_text = data.included_hours.strip()
-    if data.model == BillingModel.HOURLY:
+    if data.model == BillingModel.HOURLY or data.model == BillingModel.BLOCK:
         if hours_text and hours_text not in ("0", "0.00", "0:00"):
-            errors["included_hours"] = "Hourly plans include no hours: leave this blank."
+            errors["included_hours"] = (
+                f"{data.model.capitalize()} plans include no monthly hours: leave this blank."
+            )
         return 0
     try:
         minutes = parse_included_hours(hours_text)
@@ -201,11 +215,77 @@ def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
     return minutes
 
 
+def _blank(value: object) -> bool:
+    """True for a field left empty (or 0, which says the same)."""
+    return value in (None, "", 0, "0")
+
+
+def selling_terms(data: PlanInput, errors: dict) -> dict:
+    """Rollover (package) and block terms checked into `errors`; the columns' values."""
+    terms = {
+        "rollover_months": 0,
+        "rollover_cap_minutes": None,
+        "block_minutes": 0,
+        "validity_months": 0,
+        "when_used_up": "overtime",
+    }
+    package, block = data.model == BillingModel.PACKAGE, data.model == BillingModel.BLOCK
+    try:
+        terms["rollover_months"] = parse_month_count(data.rollover_months, 0, MAX_ROLLOVER_MONTHS)
+    except ValueError:
+        errors["rollover_months"] = (
+            f"Enter how many months unused hours carry over: 0 (none) to {MAX_ROLLOVER_MONTHS}."
+        )
+    if not package and terms["rollover_months"]:
+        errors["rollover_months"] = "Only package plans roll hours over: leave this at 0."
+    cap = data.rollover_cap_hours
+    if cap not in (None, "") and package:
+        try:
+            terms["rollover_cap_minutes"] = parse_included_hours(
+                cap if isinstance(cap, str) else ""
+            )
+        except IncludedHoursError:
+            errors["rollover_cap_hours"] = (
+                "Enter the most hours that may be carried over, in quarter-hour steps "
+                "(e.g. 5, 7.5 or 7:30), or leave it blank for no cap."
+            )
+    elif cap not in (None, "") and not package:
+        errors["rollover_cap_hours"] = "Only package plans roll hours over: leave this blank."
+    if not block:
+        for name in ("block_hours", "validity_months"):
+            if not _blank(getattr(data, name)):
+                errors[name] = "Only block plans sell prepaid blocks: leave this blank."
+        return terms
+    try:
+        raw = data.block_hours if isinstance(data.block_hours, str) else ""
+        terms["block_minutes"] = parse_included_hours(raw)
+        if terms["block_minutes"] == 0:
+            raise IncludedHoursError
+    except IncludedHoursError:
+        errors["block_hours"] = (
+            "Enter the hours in one block, above 0 in quarter-hour steps, e.g. 20, 7.5 or 7:30."
+        )
+    try:
+        terms["validity_months"] = parse_month_count(data.validity_months, 1, MAX_VALIDITY_MONTHS)
+        if _blank(data.validity_months):
+            raise ValueError
+    except ValueError:
+        errors["validity_months"] = (
+            f"Enter how many months a block stays valid: 1 to {MAX_VALIDITY_MONTHS}."
+        )
+    if data.when_used_up not in WhenUsedUp.values():
+        errors["when_used_up"] = "Choose overtime (billed at the rate) or refuse."
+    else:
+        terms["when_used_up"] = data.when_used_up
+    return terms
+
+
 def save_plan(plan: Plan | None, data: PlanInput, actor) -> Plan:
     """Create (plan None) or update a plan and its prices; subscriptions keep their snapshot."""
     data.name, data.description = data.name.strip(), data.description.strip()
     errors: dict[str, str] = {}
     minutes = _plan_errors(plan, data, errors)
+    terms = selling_terms(data, errors)
     currencies = db.session.scalars(db.select(Currency).order_by(Currency.code))
     prices = parse_prices(data, currencies, errors)
     if errors:
@@ -216,6 +296,8 @@ def save_plan(plan: Plan | None, data: PlanInput, actor) -> Plan:
         db.session.add(plan)
     plan.name, plan.description, plan.model = data.name, data.description, data.model
     plan.included_minutes, plan.prorate, plan.active = minutes, data.prorate, data.active
+    for key, value in terms.items():
+        setattr(plan, key, value)
     kept = []
     for currency, (fee, rate) in prices.items():
         row = plan.price_for(currency.id) or PlanPrice(currency=currency)

@@ -20,6 +20,7 @@ from portal.services.billing.periods import (
     period_bounds,
     period_of,
 )
+from portal.services.clients.blocks import buy_block
 from portal.services.errors import DomainError
 from portal.services.settings import business_today
 
@@ -81,7 +82,8 @@ def closed_start_error(start_date: date) -> str | None:
 
 
 def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Subscription:
-    """Start a subscription of `plan` for `client` on `start_date`, freezing today's price.
+    """Start a subscription of `plan` for `client` on `start_date`, freezing today's price
+    (and rollover or block terms); a block plan's first block is bought on `start_date`.
 
     Refuses an inactive plan, a plan with no price in the client's currency, a start on or
     before the end of the latest closed month, and one that would overlap a subscription.
@@ -108,10 +110,15 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
         currency_id=client.currency_id,
         start_date=start_date,
         model=plan.model,
-        fee=price.fee if plan.model == "package" else Decimal(0),
+        fee=price.fee if plan.model != "hourly" else Decimal(0),  # a block: its price
         rate=price.rate,
         included_minutes=plan.included_minutes if plan.model == "package" else 0,
         prorate=plan.prorate,
+        rollover_months=plan.rollover_months if plan.model == "package" else 0,
+        rollover_cap_minutes=plan.rollover_cap_minutes if plan.model == "package" else None,
+        block_minutes=plan.block_minutes if plan.model == "block" else 0,
+        validity_months=plan.validity_months if plan.model == "block" else 0,
+        when_used_up=plan.when_used_up,
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(subscription)
@@ -128,8 +135,15 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
             "fee": subscription.fee,
             "rate": subscription.rate,
             "included_minutes": subscription.included_minutes,
+            "rollover_months": subscription.rollover_months,
+            "rollover_cap_minutes": subscription.rollover_cap_minutes,
+            "block_minutes": subscription.block_minutes,
+            "validity_months": subscription.validity_months,
+            "when_used_up": subscription.when_used_up,
         },
     )
+    if plan.model == "block":  # assigning a block plan buys its first block, invoiced now
+        buy_block(subscription, start_date, actor)
     return subscription
 
 
@@ -268,7 +282,7 @@ def reprice_subscription(subscription: Subscription, actor=None) -> Subscription
         )
     before = _price_terms(subscription)
     package = plan.model == "package"
-    subscription.fee = price.fee if package else Decimal(0)
+    subscription.fee = price.fee if plan.model != "hourly" else Decimal(0)
     subscription.rate = price.rate
     subscription.included_minutes = plan.included_minutes if package else 0
     after = _price_terms(subscription)

@@ -8,6 +8,8 @@ from portal.models import Plan, Ticket, TimeEntry, User
 from portal.models.types import utcnow
 from portal.services import audit
 from portal.services.billing.periods import hold_closes, is_period_closed, lock_period, period_of
+from portal.services.clients.blocks import check_refuse
+from portal.services.clients.blocks import top_up as top_up_block
 from portal.services.clients.subscriptions import (
     active_subscription,
     assign_plan,
@@ -98,10 +100,19 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
     return errors
 
 
-def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None = None) -> TimeEntry:
+def log_time(
+    ticket: Ticket,
+    actor: User,
+    data: TimeInput,
+    assign: Plan | None = None,
+    *,
+    top_up: bool = False,
+) -> TimeEntry:
     """Record time on a ticket; with `assign`, first give the client that plan from the work date.
 
     Billable time needs a subscription active on the work date (or the plan assigned here).
+    With `top_up`, another prepaid block is bought first, dated on the work date, so time
+    a `refuse` plan would turn away is covered in the same submit.
     """
     # Lock the month first, then check it: a close cannot slip in between.
     lock_period(period_of(data.work_date), exclusive=False)
@@ -117,6 +128,10 @@ def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None =
                 {"plan": f"{ticket.client.name} already has a plan on {data.work_date:%Y-%m-%d}."}
             )
         subscription = assign_plan(ticket.client, assign, data.work_date, actor)
+    if top_up:
+        if subscription is None:
+            raise ValidationFailed({"top_up": "The client has no plan to top up on this date."})
+        top_up_block(subscription, data.work_date, actor)
     entry = TimeEntry(
         ticket_id=ticket.id,
         subscription_id=subscription.id if subscription else None,
@@ -131,6 +146,7 @@ def log_time(ticket: Ticket, actor: User, data: TimeInput, assign: Plan | None =
     db.session.flush()
     audit.record(actor, "time_entry.create", "time_entry", entry.id, after=snapshot(entry))
     if entry.billable:
+        check_refuse(entry.subscription_id, entry.work_date)
         tell_usage(entry.subscription_id, entry.work_date)
     return entry
 
@@ -174,6 +190,7 @@ def edit_time_entry(entry: TimeEntry, actor: User, data: TimeInput) -> TimeEntry
     db.session.flush()
     audit.record(actor, "time_entry.update", "time_entry", entry.id, before, snapshot(entry))
     if entry.billable:  # more hours, or hours made billable, may cross a threshold too
+        check_refuse(entry.subscription_id, entry.work_date)
         tell_usage(entry.subscription_id, entry.work_date)
     return entry
 
