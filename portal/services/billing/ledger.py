@@ -10,6 +10,7 @@ every open month before it would leave them (walked here, oldest first).
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import count
+from typing import NamedTuple
 
 from sqlalchemy import func, or_
 
@@ -55,6 +56,7 @@ class SubscriptionMonth:
     bill: Bill
     terms: Terms
     pools: tuple[Pool, ...] = ()  # valid in the month, as they stand going in
+    subscription: Subscription | None = None  # loaded when billing one client's months
 
 
 def terms_of(subscription: Subscription) -> Terms:
@@ -168,63 +170,112 @@ def bill_months(
     periods: list[str], client_id: int | None = None, subscription_ids=None
 ) -> dict[str, list[SubscriptionMonth]]:
     """Every subscription active on a day of each period, billed, with its pools; nothing
-    written. Periods are consecutive months, oldest first. Open months before them that
-    their pools depend on are billed too (not returned), so each month starts from what the
-    months before it left."""
-    walk = months_between(earlier_open_period(periods[0], client_id) or periods[0], periods[-1])
-    first, last = period_bounds(walk[0])[0], period_bounds(walk[-1])[1]
-    places = dict(db.session.execute(db.select(Currency.id, Currency.decimals)).all())
-    query = (
-        db.select(
-            Subscription.id,
-            Subscription.client_id,
-            Subscription.currency_id,
-            *TERMS_COLUMNS,
-            Plan.name,
-        )
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(
-            Subscription.start_date <= last,
-            or_(Subscription.end_date.is_(None), Subscription.end_date >= first),
-        )
-        .order_by(Subscription.client_id, Subscription.start_date)
-    )
-    if client_id is not None:
-        query = query.where(Subscription.client_id == client_id)
-    if subscription_ids is not None:
-        query = query.where(Subscription.id.in_(subscription_ids))
-    # Columns, not entities: no ORM object per subscription.
-    rows = [
-        (sub_id, client, currency, Terms(*snapshot), plan)
-        for sub_id, client, currency, *snapshot, plan in db.session.execute(query)
-    ]
-    ids = None if client_id is None and subscription_ids is None else [r[0] for r in rows]
+    written. Periods are months, oldest first. Open months before them that their pools
+    depend on are billed too (not returned), so each month starts from what the months
+    before it left; closed months in between have left theirs in the database."""
+    scoped = client_id is not None or subscription_ids is not None
+    asked_first, last = period_bounds(periods[0])[0], period_bounds(periods[-1])[1]
+    if scoped:
+        # A client's few subscriptions, as objects (pages show the current one), old ones
+        # too: they tell where the walk starts.
+        query = _subscriptions(db.select(Subscription), last)
+        if client_id is not None:
+            query = query.where(Subscription.client_id == client_id)
+        if subscription_ids is not None:
+            query = query.where(Subscription.id.in_(subscription_ids))
+        rows = [
+            _Row(sub.id, sub.client_id, sub.currency_id, terms_of(sub), plan, places, sub)
+            for sub, plan, places in db.session.execute(query)
+        ]
+    else:
+        # Every subscription of the months: columns, not entities (no object per row).
+        walk_first = earlier_open_period(periods[0]) or periods[0]
+        bound = period_bounds(walk_first)[0]
+        query = _subscriptions(
+            db.select(
+                Subscription.id, Subscription.client_id, Subscription.currency_id, *TERMS_COLUMNS
+            ),
+            last,
+        ).where(or_(Subscription.end_date.is_(None), Subscription.end_date >= bound))
+        rows = [
+            _Row(sub_id, client, currency, Terms(*snapshot), plan, places)
+            for sub_id, client, currency, *snapshot, plan, places in db.session.execute(query)
+        ]
+    if scoped:
+        starts = [
+            r.terms.start_date
+            for r in rows
+            if _holds_pools(r)
+            and r.terms.start_date < asked_first
+            and (r.terms.end_date is None or r.terms.end_date >= asked_first)
+        ]
+        span = months_between(period_of(min(starts)) if starts else periods[0], periods[-1])
+        # Without pools, a closed month walked through changes nothing: no need to ask.
+        closed = _closed_among(span) if starts or any(map(_holds_pools, rows)) else set()
+        before = span[: span.index(periods[0])]
+        walk_first = next((p for p in before if p not in closed), periods[0])
+        walk = months_between(walk_first, periods[-1])
+    else:
+        walk = months_between(walk_first, periods[-1])
+        closed = _closed_among(walk) if len(walk) > 1 else set()
+    first = period_bounds(walk[0])[0]
+    rows = [r for r in rows if r.terms.end_date is None or r.terms.end_date >= first]
+    ids = [r.id for r in rows] if scoped else None
     used = _used_minutes(first, last, ids, by_month=len(walk) > 1) if rows else {}
-    has_pools = [r[0] for r in rows if r[3].model == "block" or r[3].rollover_months]
-    pools = pools_from(first, last, ids) if has_pools else {}
+    pools = pools_from(first, last, ids) if any(map(_holds_pools, rows)) else {}
     new_ids = count(-1, -1)  # carry-over an open month would leave: not written, no id
     result: dict[str, list[SubscriptionMonth]] = {}
-    # A closed month between open ones has left its uses and carry-over in the database.
-    closed = set() if len(walk) == 1 else _closed_among(walk)
     for period in walk:
         if period in closed:
             continue
         start, end = period_bounds(period)
         months = []
-        for sub_id, client, currency, terms, plan in rows:
+        for row in rows:
+            terms = row.terms
             if terms.start_date > end or (terms.end_date is not None and terms.end_date < start):
                 continue
-            held = pools.get(sub_id, [])
+            held = pools.get(row.id, [])
             valid = tuple(p for p in held if p.valid_from <= end and p.valid_until >= start)
-            bill = bill_subscription(
-                terms, period, used.get((sub_id, period), 0), places[currency], valid
+            minutes = used.get((row.id, period), 0)
+            bill = bill_subscription(terms, period, minutes, row.places, valid)
+            months.append(
+                SubscriptionMonth(
+                    row.id, row.client_id, row.currency_id, row.plan, bill, terms, valid, row.sub
+                )
             )
-            months.append(SubscriptionMonth(sub_id, client, currency, plan, bill, terms, valid))
             if bill.uses or bill.carried_out_minutes:
-                pools[sub_id] = _after(held, bill, terms, period, next(new_ids))
+                pools[row.id] = _after(held, bill, terms, period, next(new_ids))
         if period in periods:
             result[period] = months
     return result
+
+
+class _Row(NamedTuple):
+    """A subscription as the walk bills it."""
+
+    id: int
+    client_id: int
+    currency_id: int
+    terms: Terms
+    plan: str
+    places: int
+    sub: Subscription | None = None
+
+
+def _subscriptions(select, last: date):
+    """Subscriptions started by `last`, with their plan's name and currency's places."""
+    return (
+        select.add_columns(Plan.name, Currency.decimals)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .join(Currency, Currency.id == Subscription.currency_id)
+        .where(Subscription.start_date <= last)
+        .order_by(Subscription.client_id, Subscription.start_date)
+    )
+
+
+def _holds_pools(row: _Row) -> bool:
+    """True when the subscription's months depend on the months before: rollover, blocks."""
+    return row.terms.model == "block" or row.terms.rollover_months > 0
 
 
 def _after(held: list[Pool], bill: Bill, terms: Terms, period: str, new_id: int) -> list[Pool]:
@@ -301,12 +352,14 @@ def carry_summary(pools, uses) -> list[dict]:
 def closed_pools(client_id: int, periods: list[str]) -> dict[str, tuple[list, list]]:
     """The pools of the client's closed months, as (pools going in, the month's uses) per
     period: for the usage history's blocks and carry-over. Two queries whatever the months."""
+    if not periods:
+        return {}
     rows = db.session.execute(
         db.select(
             HourPool.id, HourPool.kind, HourPool.minutes, HourPool.valid_from, HourPool.valid_until
         ).where(HourPool.client_id == client_id)
     ).all()
-    if not rows or not periods:
+    if not rows:
         return {}
     uses: dict[int, list[tuple[str, int]]] = {}
     for pool_id, period, minutes in db.session.execute(

@@ -111,7 +111,7 @@ def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
             bill.overtime_minutes,
             bill.amount_of("overtime") + bill.amount_of("hourly"),
             bill.total,
-            subscription=db.session.get(Subscription, month.subscription_id),
+            subscription=month.subscription,
             carried_in_minutes=bill.carried_in_minutes,
             carry_used_minutes=bill.carry_used_minutes,
             carried_out_minutes=bill.carried_out_minutes,
@@ -169,7 +169,9 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
         )
     }
     open_months = _open_months(client, [p for p in periods if p not in closed])
-    pools = closed_pools(client.id, list(closed))
+    # Only months that had carry-over or blocks need their pools read back.
+    pooled = [p for p, pid in closed.items() if any(records.get(pid, (0,) * 10)[5:])]
+    pools = closed_pools(client.id, pooled)
     history = []
     for period in periods:
         if period not in closed:
