@@ -20,12 +20,18 @@ from portal.models import (
     Currency,
     HourPool,
     Plan,
-    PoolUse,
     Subscription,
     Ticket,
     TimeEntry,
 )
 from portal.services.billing.periods import period_bounds, period_of
+from portal.services.billing.pool_book import (
+    POOL_COLUMNS,
+    USE_COLUMNS,
+    PoolBook,
+    pools_from,
+    with_uses,
+)
 from portal.services.billing.rules import Bill, Pool, Terms, bill_subscription
 
 # A subscription's snapshot, in the order of rules.Terms' fields.
@@ -137,56 +143,43 @@ def _used_minutes(first: date, last: date, ids, by_month: bool) -> dict[tuple[in
     return used
 
 
-def pools_from(first: date, last: date, ids) -> dict[int, list[Pool]]:
-    """Pools valid on a day between two dates, per subscription, as the closed months left
-    them (minutes less every recorded use)."""
-    used = (
-        db.select(PoolUse.pool_id, func.sum(PoolUse.minutes).label("minutes"))
-        .group_by(PoolUse.pool_id)
-        .subquery()
-    )
-    query = (
-        db.select(
-            HourPool.subscription_id,
-            HourPool.id,
-            HourPool.kind,
-            HourPool.minutes - func.coalesce(used.c.minutes, 0),
-            HourPool.valid_until,
-            HourPool.minutes,
-            HourPool.valid_from,
-        )
-        .outerjoin(used, used.c.pool_id == HourPool.id)
-        .where(HourPool.valid_from <= last, HourPool.valid_until >= first)
-    )
-    if ids is not None:
-        query = query.where(HourPool.subscription_id.in_(ids))
-    pools: dict[int, list[Pool]] = {}
-    for subscription_id, *values in db.session.execute(query):
-        pools.setdefault(subscription_id, []).append(Pool(*values))
-    return pools
-
-
 def bill_months(
-    periods: list[str], client_id: int | None = None, subscription_ids=None
+    periods: list[str],
+    client_id: int | None = None,
+    subscription_ids=None,
+    known_closed: dict[str, bool] | None = None,
+    book: PoolBook | None = None,
 ) -> dict[str, list[SubscriptionMonth]]:
     """Every subscription active on a day of each period, billed, with its pools; nothing
     written. Periods are months, oldest first. Open months before them that their pools
     depend on are billed too (not returned), so each month starts from what the months
-    before it left; closed months in between have left theirs in the database."""
+    before it left; closed months in between have left theirs in the database.
+    `known_closed` (period -> closed) spares asking about months the caller has looked up;
+    billing one client's months fills `book` with its pools, for the caller to show."""
     scoped = client_id is not None or subscription_ids is not None
     asked_first, last = period_bounds(periods[0])[0], period_bounds(periods[-1])[1]
     if scoped:
         # A client's few subscriptions, as objects (pages show the current one), old ones
         # too: they tell where the walk starts.
-        query = _subscriptions(db.select(Subscription), last)
+        # Their pools and the pools' uses come in the same query (a few rows each).
+        book = book if book is not None else PoolBook()
+        query = with_uses(
+            _subscriptions(db.select(Subscription), last)
+            .add_columns(HourPool.subscription_id, *POOL_COLUMNS, *USE_COLUMNS)
+            .outerjoin(HourPool, HourPool.subscription_id == Subscription.id)
+        )
         if client_id is not None:
             query = query.where(Subscription.client_id == client_id)
         if subscription_ids is not None:
             query = query.where(Subscription.id.in_(subscription_ids))
-        rows = [
-            _Row(sub.id, sub.client_id, sub.currency_id, terms_of(sub), plan, places, sub)
-            for sub, plan, places in db.session.execute(query)
-        ]
+        subscriptions = {}
+        for sub, plan, places, *pool in db.session.execute(query):
+            subscriptions[sub.id] = _Row(
+                sub.id, sub.client_id, sub.currency_id, terms_of(sub), plan, places, sub
+            )
+            book.add(*pool)
+        book.loaded = client_id is not None and subscription_ids is None
+        rows = list(subscriptions.values())
     else:
         # Every subscription of the months: columns, not entities (no object per row).
         walk_first = earlier_open_period(periods[0]) or periods[0]
@@ -211,7 +204,13 @@ def bill_months(
         ]
         span = months_between(period_of(min(starts)) if starts else periods[0], periods[-1])
         # Without pools, a closed month walked through changes nothing: no need to ask.
-        closed = _closed_among(span) if starts or any(map(_holds_pools, rows)) else set()
+        known = known_closed or {}
+        if not starts and not any(map(_holds_pools, rows)):
+            closed = set()
+        elif all(period in known for period in span):
+            closed = {period for period in span if known[period]}
+        else:
+            closed = _closed_among(span)
         before = span[: span.index(periods[0])]
         walk_first = next((p for p in before if p not in closed), periods[0])
         walk = months_between(walk_first, periods[-1])
@@ -222,7 +221,12 @@ def bill_months(
     rows = [r for r in rows if r.terms.end_date is None or r.terms.end_date >= first]
     ids = [r.id for r in rows] if scoped else None
     used = _used_minutes(first, last, ids, by_month=len(walk) > 1) if rows else {}
-    pools = pools_from(first, last, ids) if any(map(_holds_pools, rows)) else {}
+    if not any(map(_holds_pools, rows)):
+        pools = {}
+    elif scoped:
+        pools = book.valid_between(first, last)
+    else:
+        pools = pools_from(first, last, None)
     new_ids = count(-1, -1)  # carry-over an open month would leave: not written, no id
     result: dict[str, list[SubscriptionMonth]] = {}
     for period in walk:
@@ -313,72 +317,3 @@ def earlier_open_period(period: str, client_id: int | None = None) -> str | None
     before = months_between(period_of(earliest), period)[:-1]
     closed = _closed_among(before)
     return next((p for p in before if p not in closed), None)
-
-
-def block_summary(pools, uses) -> list[dict]:
-    """Each block valid in a month (its pools going in, and the month's uses): bought, used
-    and left once the month has used it."""
-    taken = dict(uses)
-    return [
-        {
-            "id": pool.id,
-            "minutes": pool.minutes,
-            "left_minutes": pool.left_minutes - taken.get(pool.id, 0),
-            "used_minutes": pool.minutes - pool.left_minutes + taken.get(pool.id, 0),
-            "valid_from": pool.valid_from,
-            "valid_until": pool.valid_until,
-        }
-        for pool in sorted(pools, key=lambda p: (p.valid_until, p.id))
-        if pool.kind == "block"
-    ]
-
-
-def carry_summary(pools, uses) -> list[dict]:
-    """Each carry-over valid in a month: where it comes from, what is left going in and
-    once the month has used it, and its last day."""
-    taken = dict(uses)
-    return [
-        {
-            "from_period": period_of(pool.valid_from - timedelta(days=1)),
-            "minutes": pool.left_minutes,
-            "left_minutes": pool.left_minutes - taken.get(pool.id, 0),
-            "valid_until": pool.valid_until,
-        }
-        for pool in sorted(pools, key=lambda p: (p.valid_until, p.id))
-        if pool.kind == "carry"
-    ]
-
-
-def closed_pools(client_id: int, periods: list[str]) -> dict[str, tuple[list, list]]:
-    """The pools of the client's closed months, as (pools going in, the month's uses) per
-    period: for the usage history's blocks and carry-over. Two queries whatever the months."""
-    if not periods:
-        return {}
-    rows = db.session.execute(
-        db.select(
-            HourPool.id, HourPool.kind, HourPool.minutes, HourPool.valid_from, HourPool.valid_until
-        ).where(HourPool.client_id == client_id)
-    ).all()
-    if not rows:
-        return {}
-    uses: dict[int, list[tuple[str, int]]] = {}
-    for pool_id, period, minutes in db.session.execute(
-        db.select(PoolUse.pool_id, BillingPeriod.period, PoolUse.minutes)
-        .join(BillingPeriod, BillingPeriod.id == PoolUse.period_id)
-        .where(PoolUse.pool_id.in_([row.id for row in rows]))
-    ):
-        uses.setdefault(pool_id, []).append((period, minutes))
-    months = {}
-    for period in periods:
-        start, end = period_bounds(period)
-        pools, taken = [], []
-        for pool_id, kind, minutes, valid_from, valid_until in rows:
-            if valid_from > end or valid_until < start:
-                continue
-            before = sum(m for p, m in uses.get(pool_id, []) if p < period)
-            now = sum(m for p, m in uses.get(pool_id, []) if p == period)
-            pools.append(Pool(pool_id, kind, minutes - before, valid_until, minutes, valid_from))
-            if now:
-                taken.append((pool_id, now))
-        months[period] = (pools, taken)
-    return months

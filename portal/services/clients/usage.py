@@ -13,13 +13,9 @@ from portal.models import (
     Subscription,
     UsageRecord,
 )
-from portal.services.billing.ledger import (
-    bill_months,
-    block_summary,
-    carry_summary,
-    closed_pools,
-)
+from portal.services.billing.ledger import bill_months
 from portal.services.billing.periods import period_of
+from portal.services.billing.pool_book import PoolBook, block_summary, carry_summary
 from portal.services.settings import business_today
 
 
@@ -82,7 +78,9 @@ def previous_periods(period: str, count: int) -> list[str]:
     return periods[::-1]
 
 
-def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
+def _open_months(
+    client, periods: list[str], closed: list[str], book: PoolBook
+) -> dict[str, MonthUsage]:
     """Usage of months not yet closed, live from the time entries: billed by the close's
     own function (ledger.bill_months), so the estimate and the bill cannot differ.
 
@@ -91,7 +89,8 @@ def _open_months(client, periods: list[str]) -> dict[str, MonthUsage]:
     """
     if not periods:
         return {}
-    billed = bill_months(sorted(periods), client.id)
+    known = {period: False for period in periods} | {period: True for period in closed}
+    billed = bill_months(sorted(periods), client.id, known_closed=known, book=book)
     months = {}
     for period in periods:
         active = billed.get(period, [])
@@ -168,10 +167,11 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
             )
         )
     }
-    open_months = _open_months(client, [p for p in periods if p not in closed])
+    book = PoolBook()
+    open_months = _open_months(client, [p for p in periods if p not in closed], list(closed), book)
     # Only months that had carry-over or blocks need their pools read back.
     pooled = [p for p, pid in closed.items() if any(records.get(pid, (0,) * 10)[5:])]
-    pools = closed_pools(client.id, pooled)
+    pools = book.load(client.id).closed_view(pooled) if pooled else {}
     history = []
     for period in periods:
         if period not in closed:
