@@ -202,7 +202,10 @@ def bill_months(
     used = _used_minutes(first, last, ids, by_month=len(walk) > 1) if rows else {}
     has_pools = [r[0] for r in rows if r[3].model == "block" or r[3].rollover_months]
     pools = pools_from(first, last, ids) if has_pools else {}
-    new_ids = count(-1, -1)  # carry-over an open month would leave: not written, no id
+    # Carry-over an open month would leave is not written: it gets an id above every stored
+    # pool's, in walk order, so an expiry tie is broken as the close breaks it (the older
+    # pool first: stored ids rise month by month).
+    new_ids = count(1 + max((p.id for held in pools.values() for p in held), default=0))
     result: dict[str, list[SubscriptionMonth]] = {}
     # A closed month between open ones has left its uses and carry-over in the database.
     closed = set() if len(walk) == 1 else _closed_among(walk)
