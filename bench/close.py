@@ -2,6 +2,7 @@
 
     python bench/close.py --subscriptions 10000 --entries 1000000 --db sqlite
     python bench/close.py --subscriptions 10000 --sizes 100000,300000,1000000 --db postgresql
+    python bench/close.py --subscriptions 10000 --entries 1000000 --db sqlite --mix
 
 A scratch database (bench/common.py) is built by the migrations and seeded with
 `seed_load` (one subscription per client) for last month. Then it times (a)
@@ -10,6 +11,12 @@ per-subscription sums of billable minutes into a scratch table. It also prints t
 steps (billing, reserving ids, each table's bulk write) in seconds. The last line is
 `close/floor ratio: X.XX`. With --sizes every size runs in a process of its own, so each
 peak RSS is that size's alone; the summary line gives the last (largest) size's ratio.
+
+With --mix, a third of the subscriptions are on a rollover package (2 months, capped, with
+carry-over from the month before) and a third on a prepaid-block plan (each with its block,
+partly used the month before), so the close draws on pools of hours: the month before is
+closed first, as the close requires (see seed_mix). Same entries, same floor: compare its
+close seconds with the run without --mix.
 """
 
 import argparse
@@ -20,6 +27,7 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,6 +58,154 @@ def last_month() -> str:
     """The month before this one (UTC; the close uses the default business zone, UTC)."""
     first = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
     return f"{first.year:04d}-{first.month:02d}"
+
+
+def seed_mix(period: str, seed: int, typical: int) -> dict[str, int]:
+    """Move a third of the load's subscriptions to a rollover package and a third to a
+    block plan, from the first day of the month before `period`, which is closed: each
+    rollover subscription carries 0:15-10 h into `period`, each block subscription bought a
+    block (its block_fee item, uninvoiced here, dated in the month before, so the close
+    does not take it for a one-off) and used 0-15 h of it then. The package includes, and
+    the block holds, `typical` minutes (about a subscription's month), so about half the
+    rollover subscriptions leave carry-over and half the block ones bill overtime.
+    Set-based, as seed_load: two UPDATEs and a bulk insert per table. Rows per table."""
+    import random
+
+    from sqlalchemy import select, update
+
+    from portal.models import BillableItem, BillingPeriod, HourPool, Plan, PlanPrice, PoolUse
+    from portal.models import Subscription as Sub
+    from portal.services.billing.ledger import block_validity, carry_validity, terms_of
+    from portal.services.billing.periods import period_bounds, period_of
+    from portal.services.bulk import bulk_insert, reserve_ids
+
+    rng = random.Random(seed)
+    first = period_bounds(period)[0]
+    before = period_of(first - timedelta(days=1))
+    start = period_bounds(before)[0]
+    currency_id = db.session.scalar(select(Sub.currency_id).limit(1))
+    rolling = Plan(
+        name=f"Load rollover {seed}",
+        model="package",
+        included_minutes=typical,
+        rollover_months=2,
+        rollover_cap_minutes=typical,
+    )
+    rolling.prices = [PlanPrice(currency_id=currency_id, fee=Decimal(200), rate=Decimal(60))]
+    blocks = Plan(
+        name=f"Load block {seed}", model="block", block_minutes=typical, validity_months=3
+    )
+    blocks.prices = [PlanPrice(currency_id=currency_id, fee=Decimal(1000), rate=Decimal(70))]
+    closed = BillingPeriod(period=before)
+    db.session.add_all([rolling, blocks, closed])
+    db.session.flush()
+    for remainder, plan in ((1, rolling), (2, blocks)):
+        price = plan.prices[0]
+        db.session.execute(
+            update(Sub)
+            .where(Sub.id % 3 == remainder)
+            .values(
+                plan_id=plan.id,
+                model=plan.model,
+                fee=price.fee,
+                rate=price.rate,
+                included_minutes=plan.included_minutes,
+                start_date=start,
+                prorate=True,
+                rollover_months=plan.rollover_months,
+                rollover_cap_minutes=plan.rollover_cap_minutes,
+                block_minutes=plan.block_minutes,
+                validity_months=plan.validity_months,
+            )
+        )
+    subs = {
+        remainder: db.session.execute(
+            select(Sub.id, Sub.client_id).where(Sub.id % 3 == remainder).order_by(Sub.id)
+        ).all()
+        for remainder in (1, 2)
+    }
+    carry_from, carry_until = carry_validity(terms_of(db.session.get(Sub, subs[1][0][0])), before)
+    counts = {
+        "hour_pool (carry)": bulk_insert(
+            HourPool,
+            (
+                {
+                    "client_id": client_id,
+                    "subscription_id": sub_id,
+                    "kind": "carry",
+                    "minutes": 15 * rng.randint(1, 40),
+                    "valid_from": carry_from,
+                    "valid_until": carry_until,
+                    "period_id": closed.id,
+                }
+                for sub_id, client_id in subs[1]
+            ),
+        )
+    }
+    item_ids = reserve_ids(BillableItem, len(subs[2]))
+    valid_from, valid_until = block_validity(start, 3)
+    counts["billable_item (block_fee)"] = bulk_insert(
+        BillableItem,
+        (
+            {
+                "id": item_id,
+                "client_id": client_id,
+                "subscription_id": sub_id,
+                "period_id": None,
+                "kind": "block_fee",
+                "description": f"Load block {seed} prepaid hours",
+                "minutes": typical,
+                "quantity": Decimal(1),
+                "unit_rate": Decimal(1000),
+                "amount": Decimal(1000),
+                "currency_id": currency_id,
+                "work_date": start,
+                "invoice_id": None,
+            }
+            for item_id, (sub_id, client_id) in zip(item_ids, subs[2], strict=True)
+        ),
+    )
+    pool_ids = reserve_ids(HourPool, len(subs[2]))
+    counts["hour_pool (block)"] = bulk_insert(
+        HourPool,
+        (
+            {
+                "id": pool_id,
+                "client_id": client_id,
+                "subscription_id": sub_id,
+                "kind": "block",
+                "minutes": typical,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+                "item_id": item_id,
+            }
+            for pool_id, item_id, (sub_id, client_id) in zip(
+                pool_ids, item_ids, subs[2], strict=True
+            )
+        ),
+    )
+    used = [(pool_id, 15 * rng.randint(0, 60)) for pool_id in pool_ids]
+    counts["hour_pool_use"] = bulk_insert(
+        PoolUse,
+        (
+            {"pool_id": pool_id, "period_id": closed.id, "minutes": minutes}
+            for pool_id, minutes in used
+            if minutes
+        ),
+    )
+    db.session.flush()
+    return counts
+
+
+def pools_written(period_id: int) -> dict[str, int]:
+    """What a close of the mix wrote of the pools: uses of them and new carry-overs."""
+    from portal.models import HourPool, PoolUse
+
+    def rows(model) -> int:
+        query = db.select(db.func.count()).select_from(model).filter_by(period_id=period_id)
+        return db.session.scalar(query)
+
+    return {"pool_uses": rows(PoolUse), "carries": rows(HourPool)}
 
 
 def time_floor(period: str) -> tuple[float, dict[int, int]]:
@@ -117,7 +273,7 @@ def timed_steps():
             setattr(module, attr, original)
 
 
-def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
+def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = False) -> dict:
     """Seed a scratch database, time the close and the floor; the figures."""
     from portal.models import UsageRecord
     from portal.seeding.load import seed_load
@@ -137,6 +293,10 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
                 period=period,
                 seed=seed,
             )
+            if mix:
+                # About a subscription's billable minutes in the month, in quarter hours.
+                typical = 15 * max(4, round(entries / subscriptions * 110 / 15))
+                seed_mix(period, seed, typical)
             db.session.commit()
             seeded = time.perf_counter() - seeded
             if kind == "postgresql":
@@ -159,8 +319,10 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
             )
             if used != sums:
                 raise SystemExit("The close's used minutes differ from the floor's sums.")
+            pools = pools_written(result.period_id) if mix else {}
             figures = {
                 "db": kind,
+                "mix": mix,
                 "subscriptions": subscriptions,
                 "entries": entries,
                 "seed_s": round(seeded, 2),
@@ -169,6 +331,7 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
                 "ratio": round(close / floor, 2),
                 "items": result.item_count,
                 "invoices": result.invoice_count,
+                **pools,
                 "rss_after_seed_mb": round(rss_seeded, 1),
                 "peak_rss_mb": round(peak_rss_mb(), 1),
                 "steps": {step: round(seconds, 3) for step, seconds in steps.items()},
@@ -182,11 +345,14 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int) -> dict:
 
 def print_row(figures: dict) -> None:
     """One size's figures, readable."""
+    mix = figures.get("mix")
+    pools = f"  pool uses {figures['pool_uses']}  carries {figures['carries']}" if mix else ""
     print(
-        f"{figures['db']:<10} subs {figures['subscriptions']:>6}  entries {figures['entries']:>8}"
+        f"{figures['db']:<10}{' mix' if mix else ''}"
+        f" subs {figures['subscriptions']:>6}  entries {figures['entries']:>8}"
         f"  seed {figures['seed_s']:>6.1f} s  close {figures['close_s']:>7.3f} s"
         f"  floor {figures['floor_s']:>7.3f} s  ratio {figures['ratio']:>5.2f}"
-        f"  items {figures['items']}  invoices {figures['invoices']}"
+        f"  items {figures['items']}  invoices {figures['invoices']}{pools}"
         f"  peak RSS {figures['peak_rss_mb']:.0f} MB"
         f" (after seeding {figures['rss_after_seed_mb']:.0f})"
     )
@@ -201,10 +367,15 @@ def main() -> None:
     parser.add_argument("--sizes", help="comma-separated entry counts, each in its own process")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--mix",
+        action="store_true",
+        help="a third of the subscriptions on rollover, a third on prepaid blocks",
+    )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.sizes:
-        figures = run_one(args.db, args.subscriptions, args.entries, args.seed)
+        figures = run_one(args.db, args.subscriptions, args.entries, args.seed, args.mix)
         if args.json:
             print(json.dumps(figures))
             return
@@ -215,6 +386,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         command = [sys.executable, __file__, "--json", "--db", args.db, "--seed", str(args.seed)]
         command += ["--subscriptions", str(args.subscriptions), "--entries", str(size)]
+        command += ["--mix"] if args.mix else []
         run = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
         output = run.stdout
         results.append(json.loads(output.strip().splitlines()[-1]))

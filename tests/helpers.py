@@ -10,10 +10,11 @@ import secrets
 import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal import create_app
 from portal.database import write_intent
@@ -211,6 +212,35 @@ def close_month(day: date) -> None:
     """Mark the month of `day` closed, as the billing run does: its period row exists."""
     db.session.add(BillingPeriod(period=period_of(day)))
     db.session.commit()
+
+
+def close_committed(period: str):
+    """Close a month through the service and commit; its CloseResult."""
+    from portal.services.billing.close import close_period
+
+    result = close_period(period)
+    db.session.commit()
+    return result
+
+
+def amounts_by_kind(result) -> dict[str, Decimal]:
+    """The items of a close as kind -> amount."""
+    return {item.kind: item.amount for item in result.items}
+
+
+def statements_run(action) -> tuple[int, object]:
+    """How many statements `action()` runs through the engine, and what it returns."""
+    statements = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        result = action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return len(statements), result
 
 
 def count(model, **where) -> int:

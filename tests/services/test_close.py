@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from portal.database import write_intent
 from portal.extensions import db
@@ -36,6 +35,7 @@ from tests.helpers import (
     empty_all_tables,
     last_month_day,
     last_month_start,
+    statements_run,
     this_month_start,
 )
 
@@ -447,18 +447,9 @@ def _close_statements(f, clients: int) -> tuple[int, int]:
         for minutes in (60, 45):  # 1:45 on a 1 h package: a fee and overtime each
             log_time(ticket, operator, TimeInput(minutes, last_month_day(), "", True))
     db.session.commit()
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        result = close_period(period_of(last_month_start()))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    statements, result = statements_run(lambda: close_period(period_of(last_month_start())))
     db.session.commit()
-    return len(statements), result.item_count
+    return statements, result.item_count
 
 
 def test_the_close_runs_the_same_statements_for_3_or_15_clients(app, f):

@@ -13,24 +13,14 @@ from portal.services.clients.blocks import top_up
 from portal.services.clients.usage import usage_history
 from portal.services.errors import ValidationFailed
 from portal.services.tickets.time_entries import TimeInput, log_time
+from tests.helpers import amounts_by_kind as amounts
+from tests.helpers import close_committed as close
 
 
 def log(ticket, operator, hours, day, billable=True):
     """Log whole or quarter hours through the service and commit."""
     log_time(ticket, operator, TimeInput(int(Decimal(hours) * 60), day, "", billable))
     db.session.commit()
-
-
-def close(period):
-    """Close a month and commit."""
-    result = close_period(period)
-    db.session.commit()
-    return result
-
-
-def amounts(result) -> dict[str, Decimal]:
-    """Items of a close by kind."""
-    return {item.kind: item.amount for item in result.items}
 
 
 @pytest.fixture

@@ -227,7 +227,10 @@ def bill_months(
         pools = book.valid_between(first, last)
     else:
         pools = pools_from(first, last, None)
-    new_ids = count(-1, -1)  # carry-over an open month would leave: not written, no id
+    # Carry-over an open month would leave is not written: it gets an id above every stored
+    # pool's, in walk order, so an expiry tie is broken as the close breaks it (the older
+    # pool first: stored ids rise month by month).
+    new_ids = count(1 + max((p.id for held in pools.values() for p in held), default=0))
     result: dict[str, list[SubscriptionMonth]] = {}
     for period in walk:
         if period in closed:

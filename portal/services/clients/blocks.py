@@ -10,7 +10,7 @@ from portal.models import BillableItem, HourPool, Invoice, ItemKind, Subscriptio
 from portal.money import format_hours
 from portal.services import audit
 from portal.services.billing.invoices import item_row, plan_invoices
-from portal.services.billing.ledger import bill_months, block_validity
+from portal.services.billing.ledger import bill_months, block_validity, months_between
 from portal.services.billing.periods import is_period_closed, lock_period, month_name, period_of
 from portal.services.errors import ValidationFailed
 from portal.services.settings import business_today
@@ -113,27 +113,30 @@ def _lock(subscription: Subscription) -> None:
 
 def check_refuse(subscription_id: int | None, work_date: date) -> None:
     """Under `refuse`, billable time beyond the blocks is refused: call after the entry is
-    flushed; raises (the request rolls back) when the month now needs overtime."""
+    flushed; raises (the request rolls back) when the month now needs overtime, or a later
+    open month does (time in an earlier month takes the hours it relied on first)."""
     if subscription_id is None:
         return
     subscription = db.session.get(Subscription, subscription_id)
     if subscription.model != "block" or subscription.when_used_up != "refuse":
         return
     _lock(subscription)
-    period = period_of(work_date)
-    month = bill_months([period], subscription_ids=[subscription_id])[period][0]
-    bill = month.bill
-    if bill.overtime_minutes > 0:
-        raise ValidationFailed(
-            {
-                "hours": (
-                    f"The prepaid hours of {subscription.plan.name} for {month_name(period)} "
-                    f"are used up: {format_hours(bill.block_in_minutes)} h available, "
-                    f"{format_hours(bill.used_minutes)} h billable with this time. Top up the "
-                    "client's hours first, or log the time as non-billable."
-                )
-            }
-        )
+    periods = months_between(period_of(work_date), period_of(business_today()))
+    periods = periods or [period_of(work_date)]
+    billed = bill_months(periods, subscription_ids=[subscription_id])
+    for period in periods:
+        bill = next((month.bill for month in billed.get(period, [])), None)
+        if bill is not None and bill.overtime_minutes > 0:
+            raise ValidationFailed(
+                {
+                    "hours": (
+                        f"The prepaid hours of {subscription.plan.name} for {month_name(period)} "
+                        f"are used up: {format_hours(bill.block_in_minutes)} h available, "
+                        f"{format_hours(bill.used_minutes)} h billable with this time. Top up the "
+                        "client's hours first, or log the time as non-billable."
+                    )
+                }
+            )
 
 
 def block_balance(subscription: Subscription, period: str | None = None) -> dict | None:
