@@ -14,6 +14,7 @@ from portal.models import (
     BillingPeriod,
     HourPool,
     Invoice,
+    ItemKind,
     PoolUse,
     Subscription,
     UsageRecord,
@@ -167,6 +168,7 @@ def pending_one_offs(first: date, last: date) -> list[dict]:
     query = (
         db.select(BillableItem)
         .where(
+            BillableItem.kind == ItemKind.ONE_OFF.value,
             BillableItem.period_id.is_(None),
             BillableItem.invoice_id.is_(None),
             BillableItem.work_date.between(first, last),
