@@ -49,6 +49,8 @@ def billing_periods() -> list[PeriodSummary]:
             func.count(BillableItem.id) - func.count(BillableItem.invoice_id),
         )
         .join(Currency, Currency.id == BillableItem.currency_id)
+        # Items of no closed month (a prepaid block, invoiced when bought) count in none.
+        .where(BillableItem.period_id.is_not(None))
         .group_by(BillableItem.period_id, Currency.code)
     )
     for period_id, code, count, total, uninvoiced in rows:
