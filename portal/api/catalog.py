@@ -7,7 +7,6 @@ from portal.api.common import (
     STAFF,
     BadRequest,
     found,
-    hours,
     money,
     page_of_list,
     paged,
@@ -30,7 +29,14 @@ from portal.api.schemas import (
     TopUpOut,
     page_of,
 )
-from portal.api.serializers import currency_json, invoice_json, plan_json, subscription_json
+from portal.api.serializers import (
+    currency_json,
+    invoice_json,
+    plan_json,
+    purchase_json,
+    selling_terms_json,
+    subscription_json,
+)
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, Subscription
 from portal.money import format_hours
@@ -81,8 +87,6 @@ def _plan_values(plan: Plan | None, model: str | None = None) -> dict:
     with a new `model`, without the values of the old one."""
     if plan is None:
         return {}
-    block = plan.model == "block"
-    cap = plan.rollover_cap_minutes
     values = {
         "name": plan.name,
         "description": plan.description,
@@ -98,11 +102,7 @@ def _plan_values(plan: Plan | None, model: str | None = None) -> dict:
             }
             for p in plan.prices
         ],
-        "rollover_months": plan.rollover_months,
-        "rollover_cap_hours": format_hours(cap) if cap is not None else None,
-        "block_hours": format_hours(plan.block_minutes) if block else "",
-        "validity_months": plan.validity_months if block else "",
-        "when_used_up": plan.when_used_up,
+        **selling_terms_json(plan),
     }
     if model is not None and model != plan.model:
         for key in MODEL_KEYS:
@@ -304,12 +304,4 @@ def subscriptions_top_up(data: dict, subscription_id: int):
     otherwise, in an open month), invoiced at once."""
     subscription = subscription_for(user(), subscription_id)
     pool, invoice = top_up(subscription, data.get("date") or business_today(), user())
-    return {
-        "purchase": {
-            "id": pool.id,
-            "hours": hours(pool.minutes),
-            "valid_from": pool.valid_from.isoformat(),
-            "valid_until": pool.valid_until.isoformat(),
-        },
-        "invoice": invoice_json(invoice),
-    }
+    return {"purchase": purchase_json(pool), "invoice": invoice_json(invoice)}

@@ -39,13 +39,19 @@ def one_of(choices) -> validate.OneOf:
 
 
 class Input(Schema):
-    """A request: unknown keys are refused; an optional field sent as null counts as not sent."""
+    """A request: unknown keys are refused; an optional field sent as null counts as not sent,
+    except the keys of NULL_IS_A_VALUE, where null says what no other value could."""
+
+    NULL_IS_A_VALUE: frozenset[str] = frozenset()
 
     @post_load
     def drop_nulls(self, data, **kwargs):
         """null means "not given", as it always has for this API: the default, if any."""
         loaded = {}
         for key, value in data.items():
+            if value is None and key in self.NULL_IS_A_VALUE:
+                loaded[key] = None
+                continue
             if value is None:
                 value = self.fields[key].load_default
             if value is not None and value is not missing:
@@ -123,6 +129,8 @@ class PlanIn(Input):
     capped by `rollover_cap_hours`; null = no cap, and on PATCH null takes the cap away).
     """
 
+    NULL_IS_A_VALUE = frozenset({"rollover_cap_hours"})  # no cap
+
     name = Text(required=True, max_length=120)
     description = Text(max_length=5000)
     model = Text(validate=one_of(BillingModel.values()), metadata={"example": "package"})
@@ -158,14 +166,6 @@ class PlanIn(Input):
             "description": "block plans: bill time beyond the blocks at the rate, or refuse it",
         },
     )
-
-    @post_load
-    def drop_nulls(self, data, **kwargs):
-        """As Input, except that a null rollover_cap_hours means "no cap"."""
-        loaded = Input.drop_nulls(self, data, **kwargs)
-        if "rollover_cap_hours" in data and data["rollover_cap_hours"] is None:
-            loaded["rollover_cap_hours"] = None
-        return loaded
 
 
 class PlanPatch(PlanIn):
@@ -240,14 +240,10 @@ class ClientPatch(BillingIn):
     away (the default rate applies), as no other value could say.
     """
 
+    NULL_IS_A_VALUE = frozenset({"tax_rate_id"})  # the client's own rate removed
+
     name = Text(max_length=200)
     email = Text(max_length=254, metadata={"example": "billing@example.com"})
-
-    @post_load
-    def drop_nulls(self, data, **kwargs):
-        """null means "not given", except tax_rate_id: null, which removes the rate."""
-        cleared = {"tax_rate_id": None} if data.get("tax_rate_id", missing) is None else {}
-        return super().drop_nulls(data, **kwargs) | cleared
 
 
 class PaymentIn(Input):
@@ -343,18 +339,12 @@ class TicketPatch(Input):
     """Status, time tracking, assignee, priority (staff); a client token only
     `{"status": "Closed"}` on its own ticket. `assignee_id: null` unassigns."""
 
+    NULL_IS_A_VALUE = frozenset({"assignee_id"})  # nobody
+
     status = Text(validate=one_of(TicketStatus.values()))
     time_tracking = Boolean()
     assignee_id = Id(allow_none=True, metadata={"description": "null = unassigned"})
     priority = Text(validate=one_of(Priority.values()))
-
-    @post_load
-    def drop_nulls(self, data, **kwargs):
-        """As Input, except that a null assignee_id means "nobody"."""
-        loaded = Input.drop_nulls(self, data, **kwargs)
-        if "assignee_id" in data and data["assignee_id"] is None:
-            loaded["assignee_id"] = None
-        return loaded
 
 
 class ReplyIn(Input):

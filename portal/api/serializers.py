@@ -7,6 +7,7 @@ from portal.models import (
     Attachment,
     BillableItem,
     Currency,
+    HourPool,
     Invoice,
     Plan,
     Subscription,
@@ -95,6 +96,16 @@ def subscription_json(s: Subscription | None) -> dict | None:
         "prorate": s.prorate,
         "currency": s.currency.code,
         **selling_terms_json(s),
+    }
+
+
+def purchase_json(pool: HourPool) -> dict:
+    """A prepaid block bought: its hours and the days it may be used."""
+    return {
+        "id": pool.id,
+        "hours": hours(pool.minutes),
+        "valid_from": pool.valid_from.isoformat(),
+        "valid_until": pool.valid_until.isoformat(),
     }
 
 

@@ -92,13 +92,7 @@ def test_admin_sells_prepaid_blocks(client, admin):
 
 
 def test_the_edit_form_shows_the_terms_and_changes_them(client, admin, f):
-    plan = f.plan(
-        "Block20",
-        model="block",
-        prices={"EUR": ("1000.00", "70.00")},
-        block_minutes=1200,
-        validity_months=3,
-    )
+    plan = f.block_plan("Block20")
     url = f"/admin/plans/{plan.id}/edit"
     page = client.get(url).text
     assert 'value="20.00"' in page and 'value="3"' in page and 'value="1000.00"' in page

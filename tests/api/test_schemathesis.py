@@ -57,13 +57,7 @@ def world(f):
     f.outbox_message(acme, "ticket_reply", status="failed")  # email 1: a retry is accepted
     f.outbox_message(acme, "invoice_issued", status="held")  # email 2
     f.outbox_message(globex, "ticket_reply")  # email 3: not the client's
-    blocks = f.plan(
-        "Block10",
-        model="block",
-        prices={"EUR": ("500.00", "70.00")},
-        block_minutes=600,
-        validity_months=3,
-    )
+    blocks = f.block_plan("Block10", hours=10, prices={"EUR": ("500.00", "70.00")})
     # Delta buys its first block today (invoice 3, email 4): a subscription to top up.
     delta = f.subscription(f.client("Delta", currency_code=eur.code), blocks, start=today())
     return {

@@ -193,13 +193,7 @@ def build_world() -> World:
     [invoice] = close_period(last, admin).invoices
     db.session.commit()
     # Blocky buys prepaid blocks (its first one today, invoiced at once): what a top-up needs.
-    blocks = f.plan(
-        "Block10",
-        model="block",
-        prices={"EUR": ("500.00", "70.00")},
-        block_minutes=600,
-        validity_months=3,
-    )
+    blocks = f.block_plan("Block10", hours=10, prices={"EUR": ("500.00", "70.00")})
     block_subscription = f.subscription(f.client("Blocky"), blocks, today())
     tokens = {role: f.api_token(u) for role, u in (("admin", admin), ("operator", operator))}
     tokens["client"] = f.api_token(client_user)
