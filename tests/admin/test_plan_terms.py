@@ -144,3 +144,15 @@ def test_every_bad_term_is_shown_at_once(client, admin):
     assert field_error(response.text, "block_hours") and field_error(
         response.text, "validity_months"
     )
+
+
+def test_the_form_works_without_its_script_which_only_hides_other_models_terms(client, admin):
+    page = client.get("/admin/plans/new").text
+    assert 'src="/static/js/plan-form.js"' in page
+    # Every field is in the page; the script only hides the fieldset of the other model.
+    for name in ("rollover_months", "rollover_cap_hours", "block_hours", "validity_months"):
+        assert f'name="{name}"' in page
+    assert 'data-plan-models="package"' in page and 'data-plan-models="block"' in page
+    assert "hidden" not in page.split('data-plan-models="block"')[1].split(">")[0]
+    with client.get("/static/js/plan-form.js") as script:
+        assert script.status_code == 200
