@@ -564,17 +564,9 @@ NO_CAP = {"description": "null = no cap"}
 BLOCK_ONLY = {"description": "block plans; null for the other models"}
 
 
-class PlanOut(Output):
-    """A plan with its prices."""
+class SellingTermsOut(Output):
+    """Rollover (package) and block terms, of a plan or a subscription's snapshot of it."""
 
-    id = out(fields.Integer)
-    name = out()
-    description = out()
-    model = out(validate=validate.OneOf(BillingModel.values()))
-    included_hours = hours(required=True)
-    prorate = out(fields.Boolean)
-    active = out(fields.Boolean)
-    prices = out(fields.List, cls_or_instance=fields.Nested(PriceOut))
     rollover_months = out(fields.Integer, metadata={"description": "0 = no rollover"})
     rollover_cap_hours = hours(required=True, allow_none=True, metadata=NO_CAP)
     block_hours = hours(required=True, allow_none=True, metadata=BLOCK_ONLY)
@@ -584,7 +576,20 @@ class PlanOut(Output):
     )
 
 
-class SubscriptionOut(Output):
+class PlanOut(SellingTermsOut):
+    """A plan with its prices and its rollover or block terms."""
+
+    id = out(fields.Integer)
+    name = out()
+    description = out()
+    model = out(validate=validate.OneOf(BillingModel.values()))
+    included_hours = hours(required=True)
+    prorate = out(fields.Boolean)
+    active = out(fields.Boolean)
+    prices = out(fields.List, cls_or_instance=fields.Nested(PriceOut))
+
+
+class SubscriptionOut(SellingTermsOut):
     """A subscription with its snapshot of the plan: prices, hours, rollover and block terms."""
 
     id = out(fields.Integer)
@@ -599,13 +604,6 @@ class SubscriptionOut(Output):
     included_hours = hours(required=True)
     prorate = out(fields.Boolean)
     currency = out()
-    rollover_months = out(fields.Integer, metadata={"description": "0 = no rollover"})
-    rollover_cap_hours = hours(required=True, allow_none=True, metadata=NO_CAP)
-    block_hours = hours(required=True, allow_none=True, metadata=BLOCK_ONLY)
-    validity_months = out(fields.Integer, allow_none=True, metadata=BLOCK_ONLY)
-    when_used_up = out(
-        allow_none=True, validate=validate.OneOf(WhenUsedUp.values()), metadata=BLOCK_ONLY
-    )
 
 
 class AddressOut(Output):
