@@ -107,6 +107,19 @@ def plan(
     return row
 
 
+def block_plan(name="Block20", hours=20, prices=None, validity_months=3, when_used_up="overtime"):
+    """A prepaid-block plan: blocks of `hours` valid `validity_months`, default EUR 1,000.00 a
+    block and 70.00 an hour beyond (SPEC's Block20)."""
+    return plan(
+        name,
+        model="block",
+        prices=prices or {"EUR": ("1000.00", "70.00")},
+        block_minutes=hours * 60,
+        validity_months=validity_months,
+        when_used_up=when_used_up,
+    )
+
+
 def subscription(client_row, plan_row, start=date(2026, 1, 1)):
     """Assign a plan to a client from `start`."""
     row = assign_plan(client_row, plan_row, start)

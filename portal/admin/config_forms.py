@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Optional
 
 from portal.admin.forms import optional_int
 from portal.admin.profile_forms import BillingFields
-from portal.models import BillingModel
+from portal.models import BillingModel, WhenUsedUp
 from portal.services.catalog.input import INCLUDED_RULE
 from portal.services.catalog.tax_rates import PERCENT_RULE
 from portal.services.settings import (
@@ -105,11 +105,38 @@ class PlanForm(FlaskForm):
             [
                 (BillingModel.PACKAGE.value, "Package: monthly fee, included hours, overtime"),
                 (BillingModel.HOURLY.value, "Hourly: no fee, every hour at the rate"),
+                (BillingModel.BLOCK.value, "Block: prepaid blocks of hours, invoiced when bought"),
             ]
         ),
     )
     included_hours = StringField("Included hours a month (package only)", description=INCLUDED_RULE)
     prorate = BooleanField("Prorate the first month (package only)", default=True)
+    # Rollover (package) and block terms: typed as text, so the service's rule is the message.
+    rollover_months = StringField(
+        "Roll unused hours over for (months)",
+        default="0",
+        description="Package only: 0 (no rollover) to 12.",
+    )
+    rollover_cap_hours = StringField(
+        "Rollover cap (hours)",
+        description="Package only: the most hours carried into a month; blank for no cap.",
+    )
+    block_hours = StringField(
+        "Hours in a block (block only)", description="In quarter-hour steps, e.g. 20 or 7:30."
+    )
+    validity_months = StringField(
+        "Block valid for (months)", description="Block only: 1 to 36, from the purchase's date."
+    )
+    when_used_up = SelectField(
+        "When the blocks are used up (block only)",
+        default=WhenUsedUp.OVERTIME.value,
+        choices=options(
+            [
+                (WhenUsedUp.OVERTIME.value, "Overtime: bill the extra hours at the rate"),
+                (WhenUsedUp.REFUSE.value, "Refuse billable time until the client tops up"),
+            ]
+        ),
+    )
     active = BooleanField("Active: may be assigned to clients", default=True)
     submit = SubmitField("Save")
 
@@ -127,7 +154,8 @@ def plan_form_class(currencies) -> type[PlanForm]:
 
     for currency in currencies:
         fee, rate = price_field_names(currency.code)
-        setattr(PricedPlanForm, fee, StringField(f"{currency.code} monthly fee"))
+        label = f"{currency.code} monthly fee, or block price"
+        setattr(PricedPlanForm, fee, StringField(label))
         setattr(PricedPlanForm, rate, StringField(f"{currency.code} hourly / overtime rate"))
     return PricedPlanForm
 

@@ -20,7 +20,29 @@ from portal.web import run_or_errors
 def plans():
     """Every plan with its prices; inactive ones last."""
     rows = db.session.scalars(db.select(Plan).order_by(Plan.active.desc(), Plan.name)).all()
-    return render_template("admin/plans/index.html", plans=rows)
+    return render_template("admin/plans/index.html", plans=rows, plan_terms=plan_terms)
+
+
+def _months(count: int) -> str:
+    """ "1 month", "3 months"."""
+    return f"{count} month" if count == 1 else f"{count} months"
+
+
+def plan_terms(plan: Plan) -> str:
+    """A plan's rollover or block terms in a few words, for the plan list."""
+    if plan.model == "block":
+        beyond = "refuses time beyond them" if plan.when_used_up == "refuse" else "overtime beyond"
+        return (
+            f"{format_hours(plan.block_minutes)} h blocks, valid "
+            f"{_months(plan.validity_months)}; {beyond}"
+        )
+    if plan.model != "package":
+        return "—"
+    if not plan.rollover_months:
+        return "no rollover"
+    cap = plan.rollover_cap_minutes
+    limit = "no cap" if cap is None else f"cap {format_hours(cap)} h"
+    return f"rolls over {_months(plan.rollover_months)}, {limit}"
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -48,15 +70,29 @@ def _initial(plan: Plan | None, currencies) -> dict | None:
         "included_hours": format_hours(plan.included_minutes) if plan.model == "package" else "",
         "prorate": plan.prorate,
         "active": plan.active,
+        **_terms_initial(plan),
     }
     for currency in currencies:
         price = plan.price_for(currency.id)
         if price is not None:
             fee, rate = price_field_names(currency.code)
             places = currency.decimals
-            data[fee] = f"{price.fee:.{places}f}" if plan.model == "package" else ""
+            data[fee] = f"{price.fee:.{places}f}" if plan.model != "hourly" else ""
             data[rate] = f"{price.rate:.{places}f}"
     return data
+
+
+def _terms_initial(plan: Plan) -> dict:
+    """The plan's rollover and block terms as the form shows them (blank where none)."""
+    block = plan.model == "block"
+    cap = plan.rollover_cap_minutes
+    return {
+        "rollover_months": str(plan.rollover_months),
+        "rollover_cap_hours": format_hours(cap) if cap is not None else "",
+        "block_hours": format_hours(plan.block_minutes) if block else "",
+        "validity_months": str(plan.validity_months) if block else "",
+        "when_used_up": plan.when_used_up,
+    }
 
 
 def _plan_form(plan: Plan | None):
@@ -76,6 +112,11 @@ def _plan_form(plan: Plan | None):
             prorate=form.prorate.data,
             active=form.active.data,
             prices=prices,
+            rollover_months=form.rollover_months.data or "",
+            rollover_cap_hours=form.rollover_cap_hours.data or "",
+            block_hours=form.block_hours.data or "",
+            validity_months=form.validity_months.data or "",
+            when_used_up=form.when_used_up.data,
         )
         saved = run_or_errors(form, lambda: save_plan(plan, data, current_user))
         if saved is not None:

@@ -243,7 +243,8 @@ def clients_add_item(data: dict, client_id: int):
 @bp.arguments(UsageQuery, location="query")
 @bp.response(200, UsageOut)
 def clients_usage(args: dict, client_id: int):
-    """A client's hours for a period (default: the current one)."""
+    """A client's hours for a period (default: the current one): included, carried over
+    and prepaid blocks, what the month used of each, and overtime."""
     client = client_for(user(), client_id)
     usage = client_usage(client, _period(args))
     return {
@@ -256,4 +257,28 @@ def clients_usage(args: dict, client_id: int):
         "remaining_hours": hours(usage.remaining_minutes),
         "overtime_hours": hours(usage.overtime_minutes),
         "overtime_amount": money(usage.overtime_amount, client.currency),
+        "carried_in_hours": hours(usage.carried_in_minutes),
+        "carry_used_hours": hours(usage.carry_used_minutes),
+        "carried_out_hours": hours(usage.carried_out_minutes),
+        "carry_overs": [
+            {
+                "from_period": carry["from_period"],
+                "hours": hours(carry["minutes"]),
+                "left_hours": hours(carry["left_minutes"]),
+                "valid_until": carry["valid_until"].isoformat(),
+            }
+            for carry in usage.carry_overs
+        ],
+        "blocks": [
+            {
+                "id": block["id"],
+                "hours": hours(block["minutes"]),
+                "used_hours": hours(block["used_minutes"]),
+                "left_hours": hours(block["left_minutes"]),
+                "valid_from": block["valid_from"].isoformat(),
+                "valid_until": block["valid_until"].isoformat(),
+            }
+            for block in usage.blocks
+        ],
+        "block_left_hours": hours(usage.block_left_minutes),
     }

@@ -25,9 +25,18 @@ from portal.api.schemas import (
     PlanPatch,
     SubscriptionIn,
     SubscriptionOut,
+    TopUpIn,
+    TopUpOut,
     page_of,
 )
-from portal.api.serializers import currency_json, plan_json, subscription_json
+from portal.api.serializers import (
+    currency_json,
+    invoice_json,
+    plan_json,
+    purchase_json,
+    selling_terms_json,
+    subscription_json,
+)
 from portal.extensions import db
 from portal.models import Client, Currency, Plan, Subscription
 from portal.money import format_hours
@@ -35,6 +44,7 @@ from portal.services.billing.profiles import CLIENT_BILLING_FIELDS, billing_valu
 from portal.services.catalog.input import CurrencyInput, PlanInput
 from portal.services.catalog.rules import save_currency, save_plan
 from portal.services.clients.accounts import ClientInput, assign_client_plan, save_client
+from portal.services.clients.blocks import top_up
 from portal.services.clients.subscriptions import active_subscription, cancel_subscription
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import client_for, plan_for, subscription_for
@@ -60,11 +70,24 @@ def currencies_create(data: dict):
     return currency_json(currency)
 
 
-def _plan_values(plan: Plan | None) -> dict:
-    """A plan's current values in the shape of a request body (for a PATCH to build on)."""
+# The keys that belong to one billing model: a PATCH changing the model does not carry the
+# old model's values over (a block plan's block_hours would refuse it as a package).
+MODEL_KEYS = (
+    "included_hours",
+    "rollover_months",
+    "rollover_cap_hours",
+    "block_hours",
+    "validity_months",
+    "when_used_up",
+)
+
+
+def _plan_values(plan: Plan | None, model: str | None = None) -> dict:
+    """A plan's current values in the shape of a request body (for a PATCH to build on);
+    with a new `model`, without the values of the old one."""
     if plan is None:
         return {}
-    return {
+    values = {
         "name": plan.name,
         "description": plan.description,
         "model": plan.model,
@@ -79,12 +102,17 @@ def _plan_values(plan: Plan | None) -> dict:
             }
             for p in plan.prices
         ],
+        **selling_terms_json(plan),
     }
+    if model is not None and model != plan.model:
+        for key in MODEL_KEYS:
+            values.pop(key)
+    return values
 
 
 def _plan_input(data: dict, plan: Plan | None) -> PlanInput:
     """A PlanInput from a checked body, on top of the plan's current values for a PATCH."""
-    merged = {**_plan_values(plan), **data}
+    merged = {**_plan_values(plan, data.get("model")), **data}
     prices = {
         row["currency"].upper(): (row.get("fee", ""), row.get("rate", ""))
         for row in merged.get("prices", [])
@@ -101,6 +129,11 @@ def _plan_input(data: dict, plan: Plan | None) -> PlanInput:
         prorate=merged.get("prorate", True),
         active=merged.get("active", True),
         prices=prices,
+        rollover_months=merged.get("rollover_months", 0),
+        rollover_cap_hours=merged.get("rollover_cap_hours"),
+        block_hours=merged.get("block_hours", ""),
+        validity_months=merged.get("validity_months", ""),
+        when_used_up=merged.get("when_used_up", "overtime"),
     )
 
 
@@ -259,3 +292,16 @@ def subscriptions_cancel(subscription_id: int):
     subscription = subscription_for(user(), subscription_id)
     cancel_subscription(subscription, user())
     return subscription_json(subscription)
+
+
+@bp.post("/subscriptions/<int:subscription_id>/top-ups")
+@roles(*STAFF)
+@found(subscription_for)
+@bp.arguments(TopUpIn)
+@bp.response(201, TopUpOut)
+def subscriptions_top_up(data: dict, subscription_id: int):
+    """Buy another prepaid block for a block subscription (dated today unless `date` says
+    otherwise, in an open month), invoiced at once."""
+    subscription = subscription_for(user(), subscription_id)
+    pool, invoice = top_up(subscription, data.get("date") or business_today(), user())
+    return {"purchase": purchase_json(pool), "invoice": invoice_json(invoice)}

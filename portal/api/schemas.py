@@ -19,6 +19,7 @@ from portal.api.fields import (
 )
 from portal.models import (
     DEPARTMENTS,
+    BillingModel,
     InvoiceKind,
     InvoiceStatus,
     ItemKind,
@@ -28,6 +29,7 @@ from portal.models import (
     Priority,
     TaxTreatment,
     TicketStatus,
+    WhenUsedUp,
 )
 
 
@@ -37,13 +39,19 @@ def one_of(choices) -> validate.OneOf:
 
 
 class Input(Schema):
-    """A request: unknown keys are refused; an optional field sent as null counts as not sent."""
+    """A request: unknown keys are refused; an optional field sent as null counts as not sent,
+    except the keys of NULL_IS_A_VALUE, where null says what no other value could."""
+
+    NULL_IS_A_VALUE: frozenset[str] = frozenset()
 
     @post_load
     def drop_nulls(self, data, **kwargs):
         """null means "not given", as it always has for this API: the default, if any."""
         loaded = {}
         for key, value in data.items():
+            if value is None and key in self.NULL_IS_A_VALUE:
+                loaded[key] = None
+                continue
             if value is None:
                 value = self.fields[key].load_default
             if value is not None and value is not missing:
@@ -114,15 +122,50 @@ class PriceIn(Input):
 
 
 class PlanIn(Input):
-    """A plan and its prices; on PATCH every key is optional and `prices` replaces them all."""
+    """A plan and its prices; on PATCH every key is optional and `prices` replaces them all.
+
+    A `block` plan sells prepaid blocks: `fee` is the price of one block, `rate` the hourly
+    rate beyond the blocks. A package plan may roll unused hours over (`rollover_months`,
+    capped by `rollover_cap_hours`; null = no cap, and on PATCH null takes the cap away).
+    """
+
+    NULL_IS_A_VALUE = frozenset({"rollover_cap_hours"})  # no cap
 
     name = Text(required=True, max_length=120)
     description = Text(max_length=5000)
-    model = Text(validate=one_of(["package", "hourly"]), metadata={"example": "package"})
+    model = Text(validate=one_of(BillingModel.values()), metadata={"example": "package"})
     included_hours = Text(max_length=12, metadata={"example": "10"})
     prorate = Boolean()
     active = Boolean()
     prices = fields.List(fields.Nested(PriceIn), allow_none=True)
+    rollover_months = Integer(
+        minimum=0,
+        maximum=12,
+        metadata={"description": "package plans: months unused hours carry over (0: none)"},
+    )
+    rollover_cap_hours = Text(
+        max_length=12,
+        metadata={
+            "example": "5.00",
+            "description": "package plans: most hours carried into a month; null = no cap",
+        },
+    )
+    block_hours = Text(
+        max_length=12,
+        metadata={"example": "20.00", "description": "block plans: hours in one block"},
+    )
+    validity_months = Integer(
+        minimum=0,
+        maximum=36,
+        metadata={"example": 3, "description": "block plans: months a block stays valid (1-36)"},
+    )
+    when_used_up = Text(
+        validate=one_of(WhenUsedUp.values()),
+        metadata={
+            "example": "overtime",
+            "description": "block plans: bill time beyond the blocks at the rate, or refuse it",
+        },
+    )
 
 
 class PlanPatch(PlanIn):
@@ -197,14 +240,10 @@ class ClientPatch(BillingIn):
     away (the default rate applies), as no other value could say.
     """
 
+    NULL_IS_A_VALUE = frozenset({"tax_rate_id"})  # the client's own rate removed
+
     name = Text(max_length=200)
     email = Text(max_length=254, metadata={"example": "billing@example.com"})
-
-    @post_load
-    def drop_nulls(self, data, **kwargs):
-        """null means "not given", except tax_rate_id: null, which removes the rate."""
-        cleared = {"tax_rate_id": None} if data.get("tax_rate_id", missing) is None else {}
-        return super().drop_nulls(data, **kwargs) | cleared
 
 
 class PaymentIn(Input):
@@ -274,6 +313,17 @@ class SubscriptionIn(Input):
     start_date = Day()
 
 
+class TopUpIn(Input):
+    """Buy another prepaid block for a block subscription, invoiced at once."""
+
+    date = Day(
+        metadata={
+            "example": "2026-10-05",
+            "description": "the purchase's date: in an open month, not ahead (default today)",
+        }
+    )
+
+
 class TicketIn(Input):
     """A new ticket. Staff name the client; a client token opens it for its own client."""
 
@@ -289,18 +339,12 @@ class TicketPatch(Input):
     """Status, time tracking, assignee, priority (staff); a client token only
     `{"status": "Closed"}` on its own ticket. `assignee_id: null` unassigns."""
 
+    NULL_IS_A_VALUE = frozenset({"assignee_id"})  # nobody
+
     status = Text(validate=one_of(TicketStatus.values()))
     time_tracking = Boolean()
     assignee_id = Id(allow_none=True, metadata={"description": "null = unassigned"})
     priority = Text(validate=one_of(Priority.values()))
-
-    @post_load
-    def drop_nulls(self, data, **kwargs):
-        """As Input, except that a null assignee_id means "nobody"."""
-        loaded = Input.drop_nulls(self, data, **kwargs)
-        if "assignee_id" in data and data["assignee_id"] is None:
-            loaded["assignee_id"] = None
-        return loaded
 
 
 class ReplyIn(Input):
@@ -425,6 +469,8 @@ class UsageQuery(Schema):
 
 # ---- responses -----------------------------------------------------------------------------
 
+hours_string = hours  # for schemas that have a field named `hours` and other hours fields
+
 
 class Output(Schema):
     """A response: every field is always there (null where the type allows it)."""
@@ -514,21 +560,37 @@ class PriceOut(Output):
     rate = money(required=True)
 
 
-class PlanOut(Output):
-    """A plan with its prices."""
+NO_CAP = {"description": "null = no cap"}
+BLOCK_ONLY = {"description": "block plans; null for the other models"}
+
+
+class SellingTermsOut(Output):
+    """Rollover (package) and block terms, of a plan or a subscription's snapshot of it."""
+
+    rollover_months = out(fields.Integer, metadata={"description": "0 = no rollover"})
+    rollover_cap_hours = hours(required=True, allow_none=True, metadata=NO_CAP)
+    block_hours = hours(required=True, allow_none=True, metadata=BLOCK_ONLY)
+    validity_months = out(fields.Integer, allow_none=True, metadata=BLOCK_ONLY)
+    when_used_up = out(
+        allow_none=True, validate=validate.OneOf(WhenUsedUp.values()), metadata=BLOCK_ONLY
+    )
+
+
+class PlanOut(SellingTermsOut):
+    """A plan with its prices and its rollover or block terms."""
 
     id = out(fields.Integer)
     name = out()
     description = out()
-    model = out(validate=validate.OneOf(["package", "hourly"]))
+    model = out(validate=validate.OneOf(BillingModel.values()))
     included_hours = hours(required=True)
     prorate = out(fields.Boolean)
     active = out(fields.Boolean)
     prices = out(fields.List, cls_or_instance=fields.Nested(PriceOut))
 
 
-class SubscriptionOut(Output):
-    """A subscription with its price snapshot."""
+class SubscriptionOut(SellingTermsOut):
+    """A subscription with its snapshot of the plan: prices, hours, rollover and block terms."""
 
     id = out(fields.Integer)
     client_id = out(fields.Integer)
@@ -655,8 +717,31 @@ class TimeEntryOut(Output):
     operator_id = out(fields.Integer, allow_none=True)
 
 
+class BlockOut(Output):
+    """A prepaid block valid in the month: hours bought, used (up to the month's end) and left."""
+
+    id = out(fields.Integer)
+    hours = hours_string(required=True)
+    used_hours = hours_string(required=True)
+    left_hours = hours_string(required=True)
+    valid_from = iso_date(required=True)
+    valid_until = iso_date(required=True)
+
+
+class CarryOverOut(Output):
+    """Hours carried over from an earlier month, valid in this one."""
+
+    from_period = period(required=True)
+    hours = hours_string(required=True, metadata={"description": "left going into the month"})
+    left_hours = hours_string(required=True, metadata={"description": "left after the month"})
+    valid_until = iso_date(required=True)
+
+
 class UsageOut(Output):
-    """A client's hours in a period."""
+    """A client's hours in a period: included, carried over and prepaid, used, overtime.
+
+    `remaining_hours` counts what the month has before overtime: carry-over, included hours
+    and blocks."""
 
     period = period(required=True)
     plan = out(allow_none=True)
@@ -667,6 +752,14 @@ class UsageOut(Output):
     remaining_hours = hours(required=True)
     overtime_hours = hours(required=True)
     overtime_amount = money(required=True)
+    carried_in_hours = hours(required=True, metadata={"description": "carry-over going in"})
+    carry_used_hours = hours(required=True, metadata={"description": "of it used this month"})
+    carried_out_hours = hours(
+        required=True, metadata={"description": "unused included hours carried to later months"}
+    )
+    carry_overs = out(fields.List, cls_or_instance=fields.Nested(CarryOverOut))
+    blocks = out(fields.List, cls_or_instance=fields.Nested(BlockOut))
+    block_left_hours = hours(required=True, metadata={"description": "left in the blocks"})
 
 
 class PeriodOut(Output):
@@ -782,6 +875,22 @@ class InvoiceOut(Output):
     credit_note_id = out(fields.Integer, allow_none=True)
     credited_invoice_id = out(fields.Integer, allow_none=True)
     lines = out(fields.List, cls_or_instance=fields.Nested(InvoiceLineOut))
+
+
+class PurchaseOut(Output):
+    """A prepaid block bought: its hours and the days it may be used."""
+
+    id = out(fields.Integer)
+    hours = hours_string(required=True)
+    valid_from = iso_date(required=True)
+    valid_until = iso_date(required=True)
+
+
+class TopUpOut(Output):
+    """A top-up: the block bought and the invoice that bills it."""
+
+    purchase = fields.Nested(PurchaseOut, required=True)
+    invoice = fields.Nested(InvoiceOut, required=True)
 
 
 class CloseOut(Output):

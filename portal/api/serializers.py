@@ -7,6 +7,7 @@ from portal.models import (
     Attachment,
     BillableItem,
     Currency,
+    HourPool,
     Invoice,
     Plan,
     Subscription,
@@ -41,8 +42,22 @@ def tax_rate_json(r: TaxRate) -> dict:
     }
 
 
+def selling_terms_json(row: Plan | Subscription) -> dict:
+    """A plan's (or a subscription's snapshot of its) rollover and block terms; the terms a
+    model does not have are null (rollover_months 0)."""
+    block = row.model == "block"
+    cap = row.rollover_cap_minutes
+    return {
+        "rollover_months": row.rollover_months,
+        "rollover_cap_hours": hours(cap) if cap is not None else None,
+        "block_hours": hours(row.block_minutes) if block else None,
+        "validity_months": row.validity_months if block else None,
+        "when_used_up": row.when_used_up if block else None,
+    }
+
+
 def plan_json(p: Plan) -> dict:
-    """A plan with its prices per currency."""
+    """A plan with its prices per currency and its rollover or block terms."""
     return {
         "id": p.id,
         "name": p.name,
@@ -59,11 +74,12 @@ def plan_json(p: Plan) -> dict:
             }
             for pr in p.prices
         ],
+        **selling_terms_json(p),
     }
 
 
 def subscription_json(s: Subscription | None) -> dict | None:
-    """A subscription with its price snapshot."""
+    """A subscription with its snapshot of the plan (prices, hours, rollover, blocks)."""
     if s is None:
         return None
     return {
@@ -79,6 +95,17 @@ def subscription_json(s: Subscription | None) -> dict | None:
         "included_hours": hours(s.included_minutes),
         "prorate": s.prorate,
         "currency": s.currency.code,
+        **selling_terms_json(s),
+    }
+
+
+def purchase_json(pool: HourPool) -> dict:
+    """A prepaid block bought: its hours and the days it may be used."""
+    return {
+        "id": pool.id,
+        "hours": hours(pool.minutes),
+        "valid_from": pool.valid_from.isoformat(),
+        "valid_until": pool.valid_until.isoformat(),
     }
 
 

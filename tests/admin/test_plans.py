@@ -113,7 +113,7 @@ BAD = [
     ({"price-EUR-fee": ""}, "price-EUR-fee", "leave the EUR row blank"),
     ({"price-JPY-fee": "100.5", "price-JPY-rate": "50"}, "price-JPY-fee", "whole units only"),
     ({"model": "hourly", "included_hours": ""}, "price-EUR-fee", "no monthly fee"),
-    ({"model": "hourly", "included_hours": "5"}, "included_hours", "include no hours"),
+    ({"model": "hourly", "included_hours": "5"}, "included_hours", "include no monthly hours"),
     ({"model": "hourly", "price-EUR-fee": "", "price-EUR-rate": "0"}, "price-EUR-rate", "above 0"),
 ]
 

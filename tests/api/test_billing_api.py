@@ -137,6 +137,12 @@ def test_usage_for_a_closed_and_the_current_month(client, shop):
         "remaining_hours": "0.00",
         "overtime_hours": "1.00",
         "overtime_amount": "60.00",
+        "carried_in_hours": "0.00",
+        "carry_used_hours": "0.00",
+        "carried_out_hours": "0.00",
+        "carry_overs": [],
+        "blocks": [],
+        "block_left_hours": "0.00",
     }
     current = client.get(url, headers=shop["operator"]).json
     assert current["period"] == this_month_start().strftime("%Y-%m")

@@ -57,6 +57,9 @@ def world(f):
     f.outbox_message(acme, "ticket_reply", status="failed")  # email 1: a retry is accepted
     f.outbox_message(acme, "invoice_issued", status="held")  # email 2
     f.outbox_message(globex, "ticket_reply")  # email 3: not the client's
+    blocks = f.block_plan("Block10", hours=10, prices={"EUR": ("500.00", "70.00")})
+    # Delta buys its first block today (invoice 3, email 4): a subscription to top up.
+    delta = f.subscription(f.client("Delta", currency_code=eur.code), blocks, start=today())
     return {
         "admin": {"Authorization": f"Bearer {f.api_token(admin)}"},
         "client": {"Authorization": f"Bearer {f.api_token(client_user)}"},
@@ -64,6 +67,7 @@ def world(f):
         "plan": standard.id,
         "ticket": tickets[1].id,
         "tax_rate": vat.id,
+        "block_subscription": delta.id,
     }
 
 
@@ -140,6 +144,7 @@ def valid_bodies(world: dict) -> dict:
             "method": "bank_transfer",
             "reference": "Transfer 42",
         },
+        ("POST", "/subscriptions/{subscription_id}/top-ups"): {"date": today().isoformat()},
         ("POST", "/clients/{client_id}/items"): {
             "description": "On-site visit",
             "quantity": "2.00",
@@ -162,8 +167,10 @@ def steer(schema, world: dict) -> None:
             mine["invoice_id"] = st.just(2)
         elif context.operation.path.endswith("/mark-paid"):
             mine["invoice_id"] = st.just(1)
-        elif context.operation.path.endswith("/payments"):  # the one-off item's, invoiced now
+        elif context.operation.path.endswith("/payments"):  # Delta's block, still unpaid
             mine["invoice_id"] = st.just(3)
+        elif context.operation.path.endswith("/top-ups"):
+            mine["subscription_id"] = st.just(world["block_subscription"])
         elif context.operation.path.endswith("/subscriptions"):  # the client without a plan
             mine["client_id"] = st.just(3)
         seeded = st.fixed_dictionaries({name: mine[name] for name in names})

@@ -165,9 +165,10 @@ class World:
 
 
 def build_world() -> World:
-    """Two currencies, a package and an hourly plan; ACME (subscribed, a closed and invoiced
-    last month, a ticket with time in both months, a failed and a held email) and Bare (no
-    plan, one ticket); an admin, an operator and ACME's client user, each with an API token."""
+    """Two currencies, a package, an hourly and a block plan; ACME (subscribed, a closed and
+    invoiced last month, a ticket with time in both months, a failed and a held email), Bare
+    (no plan, one ticket) and Blocky (a block bought today); an admin, an operator and ACME's
+    client user, each with an API token."""
     f = factories
     eur = f.currency("EUR", is_default=True)
     usd = f.currency("USD")
@@ -191,6 +192,9 @@ def build_world() -> World:
     last = period_of(last_month_day())
     [invoice] = close_period(last, admin).invoices
     db.session.commit()
+    # Blocky buys prepaid blocks (its first one today, invoiced at once): what a top-up needs.
+    blocks = f.block_plan("Block10", hours=10, prices={"EUR": ("500.00", "70.00")})
+    block_subscription = f.subscription(f.client("Blocky"), blocks, today())
     tokens = {role: f.api_token(u) for role, u in (("admin", admin), ("operator", operator))}
     tokens["client"] = f.api_token(client_user)
     token_id = db.session.scalar(db.select(ApiToken.id).order_by(ApiToken.id))
@@ -202,6 +206,7 @@ def build_world() -> World:
             "usd": usd.id,
             "plan": plan.id,
             "hourly": hourly.id,
+            "blocks": blocks.id,
             "vat": vat.id,
             "reduced": reduced.id,
             "acme": acme.id,
@@ -210,6 +215,7 @@ def build_world() -> World:
             "operator": operator.id,
             "client_user": client_user.id,
             "subscription": sub.id,
+            "block_subscription": block_subscription.id,
             "acme_ticket": acme_ticket.id,
             "acme_file": acme_file.id,
             "acme_email": acme_email.id,
@@ -634,7 +640,9 @@ def valid_values(kind: str, world: World) -> list:
             "Factory",
         ],
         "format": ["{YYYY}/{MM}/{SEQ}", "INV-{SEQ}", "{YYYY}", "{FOO}{SEQ}", "{0}{SEQ}", "{SEQ!r}"],
-        "model": ["package", "hourly", "weekly"],
+        "model": ["package", "hourly", "block", "weekly"],
+        "months": [0, 1, 3, 12, 13, 36, 37, -1],
+        "when_used_up": ["overtime", "refuse", "bill", ""],
         "time_format": ["hm", "decimal", "roman", ""],
         "role": ["admin", "operator", "client", "root"],
         "hours": ["1.5", "1:30", "0.25", "24", "10", "744", "745", "0.1", "2:20", "1,5"],
@@ -645,7 +653,7 @@ def valid_values(kind: str, world: World) -> list:
         "department": list(DEPARTMENTS),
         "priority": list(Priority.values()),
         "status": list(TicketStatus.values()),
-        "plan_id": [world.ids["plan"], world.ids["hourly"]],
+        "plan_id": [world.ids["plan"], world.ids["hourly"], world.ids["blocks"]],
         "country": ["DE", "PL", "US", "GB", "de", "pl", "XK", "XX", "EU", "ZZ", "DEU", "POL", ""],
         "tax_id": ["DE136695976", "DE136695977", "de 136 695 976", "PL5260250274", "5260250274"],
         "iban": ["PL61109010140000071219812874", "DE89 3704 0044 0532 0130 00", "DE00123", ""],

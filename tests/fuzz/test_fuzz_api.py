@@ -49,6 +49,11 @@ PLAN_FIELDS = {
     "prorate": "bool",
     "active": "bool",
     "prices": "prices",
+    "rollover_months": "months",
+    "rollover_cap_hours": "hours",
+    "block_hours": "hours",
+    "validity_months": "months",
+    "when_used_up": "when_used_up",
 }
 SETTINGS_FIELDS = {
     "business_timezone": "timezone",
@@ -124,6 +129,7 @@ BODY_FIELDS = {
     },
     "api.subscriptions_create": {"plan_id": "plan_id", "start_date": "date"},
     "api.subscriptions_cancel": {},
+    "api.subscriptions_top_up": {"date": "date"},
     "api.tickets_create": {
         "client_id": "client_id",
         "subject": "text",
@@ -177,9 +183,9 @@ QUERY_FIELDS = {
 PAGING = {"page": "page", "per_page": "page"}
 # URL arguments: the world's rows they may name (World.ids keys), or strings to try.
 INT_ARGS = {
-    "plan_id": ["plan", "hourly"],
+    "plan_id": ["plan", "hourly", "blocks"],
     "client_id": ["acme", "bare"],
-    "subscription_id": ["subscription"],
+    "subscription_id": ["subscription", "block_subscription"],
     "ticket_id": ["acme_ticket", "bare_ticket"],
     "entry_id": ["open_entry", "closed_entry"],
     "invoice_id": ["invoice"],
@@ -265,6 +271,8 @@ SWEEP_ARGS = {
     "attachment_id": "acme_file",
     "email_id": "acme_email",
 }
+# ... except where an endpoint's valid body needs another row: a top-up, a block subscription.
+SWEEP_OVERRIDES = {"api.subscriptions_top_up": {"subscription_id": "block_subscription"}}
 
 
 SETTINGS_BODY = {
@@ -289,6 +297,8 @@ def valid_body(endpoint: str, world) -> dict | None:
         "prorate": True,
         "active": True,
         "prices": [{"currency": "EUR", "fee": "400.00", "rate": "55.00"}],
+        "rollover_months": 2,
+        "rollover_cap_hours": "10",
     }
     today = world.today
     bodies = {
@@ -343,6 +353,7 @@ def valid_body(endpoint: str, world) -> dict | None:
             "invoice_footer": "Thank you.",
         },
         "api.subscriptions_create": {"plan_id": world.ids["plan"], "start_date": today},
+        "api.subscriptions_top_up": {"date": today},
         "api.tickets_create": {
             "client_id": world.ids["acme"],
             "subject": "VPN down",
@@ -591,8 +602,9 @@ def sweep(route: Route, world, exchange: Exchanger) -> None:
 
 def sweep_args(route: Route, world) -> dict:
     """URL arguments naming the rows where the sweep's valid bodies are accepted."""
+    rows = SWEEP_ARGS | SWEEP_OVERRIDES.get(route.endpoint, {})
     return {
-        name: world.ids[SWEEP_ARGS[name]] if conv == "int" else world.periods["open_past"]
+        name: world.ids[rows[name]] if conv == "int" else world.periods["open_past"]
         for conv, name in route.args
     }
 

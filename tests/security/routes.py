@@ -217,6 +217,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "api.subscriptions_create": {"POST": API_STAFF_WRITE},
     "api.subscriptions_list": {"GET": API_STAFF_READ},
     "api.subscriptions_cancel": {"GET": NO_SUCH_METHOD, "POST": API_ADMIN_WRITE},
+    "api.subscriptions_top_up": {"GET": NO_SUCH_METHOD, "POST": API_STAFF_WRITE},
     "api.clients_usage": {"GET": API_ANY_READ, "POST": NO_SUCH_METHOD},
     "api.tickets_create": {"POST": API_ANY_WRITE},
     "api.tickets_list": {"GET": API_ANY_READ},

@@ -55,6 +55,20 @@ def forged_bodies(world: World) -> dict[str, dict]:
         },
         "admin.time_entry_delete": {"confirmed": "1"},  # the confirmation page's "Yes"
         "admin.currency_new": {"code": "USD", "decimals": "2", "prefix": "$", "suffix": ""},
+        # The whole plan form, a block plan's terms too.
+        "admin.plan_new": {
+            "name": "Forged Blocks",
+            "model": "block",
+            "included_hours": "",
+            "active": "y",
+            "rollover_months": "0",
+            "rollover_cap_hours": "",
+            "block_hours": "20",
+            "validity_months": "3",
+            "when_used_up": "refuse",
+            "price-EUR-fee": "1000.00",
+            "price-EUR-rate": "70.00",
+        },
         "admin.client_new": {
             "name": "Forged Client",
             "email": "forged@example.com",
