@@ -202,9 +202,9 @@ def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
     if data.model == BillingModel.HOURLY or data.model == BillingModel.BLOCK:
         if hours_text and hours_text not in ("0", "0.00", "0:00"):
             errors["included_hours"] = (
-                "Hourly plans include no hours: leave this blank."
+                "Hourly plans include no monthly hours: leave this blank."
                 if data.model == BillingModel.HOURLY
-                else "Block plans sell hours in blocks, not included a month: leave this blank."
+                else "Block plans include no monthly hours (they sell blocks): leave this blank."
             )
         return 0
     try:
