@@ -107,6 +107,19 @@ def plan(
     return row
 
 
+def block_plan(name="Block20", minutes=1200, months=3, when_used_up="overtime", prices=None):
+    """A prepaid-block plan: `minutes` a block, valid `months`; prices default to SPEC's
+    Block20 (EUR 1,000.00 a block, 70.00 an hour beyond the blocks)."""
+    return plan(
+        name,
+        model="block",
+        prices=prices or {"EUR": ("1000.00", "70.00")},
+        block_minutes=minutes,
+        validity_months=months,
+        when_used_up=when_used_up,
+    )
+
+
 def subscription(client_row, plan_row, start=date(2026, 1, 1)):
     """Assign a plan to a client from `start`."""
     row = assign_plan(client_row, plan_row, start)
