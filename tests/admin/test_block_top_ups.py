@@ -8,9 +8,20 @@ import pytest
 
 from portal.extensions import db
 from portal.models import HourPool, Invoice, TicketMessage, TimeEntry
+from portal.services.billing.close import close_period
 from portal.services.billing.ledger import block_validity
+from portal.services.billing.periods import period_of
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import count, field_error, submit, this_month_start, today, tomorrow
+from tests.helpers import (
+    count,
+    field_error,
+    last_month_day,
+    last_month_start,
+    submit,
+    this_month_start,
+    today,
+    tomorrow,
+)
 
 
 @pytest.fixture
@@ -74,6 +85,23 @@ def test_low_balance_is_highlighted(client, operator, delta, f):
     page = client.get(f"/admin/tickets/{ticket.id}").text
     assert 'id="balance-low"' in page and "border-warning" in page
     assert "4:00 h left in blocks" in page
+
+
+def test_package_balance_counts_the_carry_over(client, operator, f):
+    acme = f.client("ACME GmbH")
+    f.subscription(acme, f.plan("Flex", hours=10, rollover_months=1), last_month_start())
+    ticket = f.ticket(acme)
+    log_time(ticket, f.user("operator"), TimeInput(360, last_month_day(), ""))
+    db.session.commit()
+    close_period(period_of(last_month_start()))
+    db.session.commit()
+    log(f, ticket, 60)
+    page = client.get(f"/admin/tickets/{ticket.id}").text
+    sidebar = " ".join(re.search(r'id="client-card">(.*?)</section>', page, re.S).group(1).split())
+    assert (
+        "<strong>13:00 h left</strong> of 10:00 h included and 4:00 h carried over this month "
+        "(1:00 h used)" in sidebar
+    )
 
 
 def test_package_client_has_its_remaining_hours_and_no_top_up_box(client, operator, f):
