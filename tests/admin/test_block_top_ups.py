@@ -154,12 +154,24 @@ def test_top_up_in_the_ticket_form_buys_a_block_and_logs_the_time_in_one_submit(
     assert "4:00 h left in blocks" in page  # 10 h bought, 6 h used
 
 
-def test_top_up_alone_from_the_ticket_form(client, operator, delta):
+def test_top_up_alone_from_the_ticket_form_is_dated_on_the_work_date(client, operator, delta):
     _client, subscription, ticket = delta
-    response = submit(client, f"/admin/tickets/{ticket.id}", time_form("", note="", top_up="y"))
+    day = this_month_start()
+    form = time_form("", note="", top_up="y", work_date=day.isoformat())
+    response = submit(client, f"/admin/tickets/{ticket.id}", form)
     assert response.status_code == 302
-    assert count(HourPool, subscription_id=subscription.id) == 2
+    blocks = db.session.scalars(db.select(HourPool).filter_by(subscription_id=subscription.id))
+    assert [block.valid_from for block in blocks] == [day, day]
     assert count(TimeEntry) == 0
+
+
+def test_top_up_in_the_future_from_the_ticket_form_is_refused(client, operator, delta):
+    _client, subscription, ticket = delta
+    form = time_form("", note="", top_up="y", work_date=tomorrow().isoformat())
+    response = submit(client, f"/admin/tickets/{ticket.id}", form)
+    assert response.status_code == 422
+    assert "cannot be dated in the future" in field_error(response.text, "work_date")
+    assert count(HourPool, subscription_id=subscription.id) == 1
 
 
 def test_top_up_box_is_ignored_for_a_package_client(client, operator, f):

@@ -274,7 +274,8 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
             minutes = parse_hours(hours_text)
         except HoursError as exc:
             errors["hours"] = exc.message_for(actor.time_format)
-    elif change.note.strip() or work_date != today:
+    elif change.note.strip() or (work_date != today and not change.top_up):
+        # A top-up alone is dated on the work date: the date is the purchase's then.
         errors["hours"] = "Enter the hours spent for this work date and note."
     if change.reply and (msg := _check_message(change.reply, required=False)):
         errors["reply"] = msg
