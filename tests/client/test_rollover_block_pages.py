@@ -219,3 +219,12 @@ def test_usage_csv_has_the_block_hours(client, f, block20):
     rows = csv_rows(client)
     assert rows[1][0] == period_of(today())
     assert rows[1][9:] == ["0.00", "0.00", "0.00", "5.00", "15.00"]
+
+
+def test_chart_marks_only_overtime_red_not_hours_the_carry_over_covered(client, f, flex):
+    log(f, flex, 12 * 60)  # 12 h of 10 included: the 4 h carried over cover the rest
+    page = client.get("/client/").text
+    assert figure(page, "overtime") == "0:00 h"
+    assert 'class="bar-used over"' not in page
+    log(f, flex, 3 * 60)  # 15 h: 1 h beyond the 14 available
+    assert 'class="bar-used over"' in client.get("/client/").text

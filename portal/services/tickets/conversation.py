@@ -260,7 +260,8 @@ def offers_top_up(ticket: Ticket) -> bool:
 
 
 def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
-    """Reply, status, time and on-the-spot plan in one go: all of it is done, or none.
+    """Reply, status, time, on-the-spot plan and a block top-up in one go: all of it is
+    done, or none.
 
     Every field is checked before anything is written, so all messages come back at once.
     """
