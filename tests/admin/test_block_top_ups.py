@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import HourPool, Invoice, TicketMessage, TimeEntry
 from portal.services.billing.close import close_period
 from portal.services.billing.ledger import block_validity
-from portal.services.billing.periods import period_of
+from portal.services.billing.periods import month_name, period_of
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import (
     count,
@@ -235,3 +235,10 @@ def test_another_clients_subscription_is_not_found(client, admin, delta, f):
     response = submit(client, url, {"date": today().isoformat()}, post)
     assert response.status_code == 404
     assert count(HourPool) == 1
+
+
+def test_billing_page_lists_the_months_beside_blocks_invoiced_at_once(client, admin, delta):
+    # A block's item belongs to no month: the billing page used to fail on it with a 500.
+    response = client.get("/admin/billing")
+    assert response.status_code == 200
+    assert month_name(period_of(today())) in response.text

@@ -179,6 +179,9 @@ def build_world() -> World:
     admin, operator = f.user("admin"), f.user("operator")
     client_user = f.user("client", client=acme)
     sub = f.subscription(acme, plan, last_month_start())
+    # A prepaid-block client: the client page shows its blocks and the top-up form.
+    blocky = f.client("Blocky")
+    block_sub = f.subscription(blocky, f.block_plan(), this_month_start())
     acme_ticket = f.ticket(acme, subject="Mail server down")
     bare_ticket = f.ticket(bare, subject="No plan yet")
     closed_entry = log_time(acme_ticket, admin, TimeInput(90, last_month_day(), "closed month"))
@@ -210,6 +213,8 @@ def build_world() -> World:
             "operator": operator.id,
             "client_user": client_user.id,
             "subscription": sub.id,
+            "blocky": blocky.id,
+            "block_subscription": block_sub.id,
             "acme_ticket": acme_ticket.id,
             "acme_file": acme_file.id,
             "acme_email": acme_email.id,

@@ -49,6 +49,9 @@ def billing_periods() -> list[PeriodSummary]:
             func.count(BillableItem.id) - func.count(BillableItem.invoice_id),
         )
         .join(Currency, Currency.id == BillableItem.currency_id)
+        # Items of no closed month (a block bought, a one-off invoiced at once or waiting
+        # for its month's close) belong to no row here.
+        .where(BillableItem.period_id.in_(list(by_id)))
         .group_by(BillableItem.period_id, Currency.code)
     )
     for period_id, code, count, total, uninvoiced in rows:
