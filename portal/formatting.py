@@ -8,8 +8,9 @@ from flask_login import current_user
 
 from portal.models import PaymentMethod
 from portal.money import format_hours, format_hours_as, round_money
+from portal.services.billing.periods import MONTHS
 from portal.services.countries import country_name
-from portal.services.settings import to_business_time
+from portal.services.settings import business_today, to_business_time
 
 LOCALE = "en_US"
 
@@ -53,6 +54,20 @@ def format_datetime_local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_business_time(moment).strftime(fmt)
 
 
+def month_label(period: str) -> str:
+    """ "2026-10" -> "October" this year, "October 2025" in another (carry-over lines)."""
+    name = MONTHS.split()[int(period[5:]) - 1]
+    return name if int(period[:4]) == business_today().year else f"{name} {period[:4]}"
+
+
+def day_label(day) -> str:
+    """A date as people read it: "30 November" this year, "4 January 2027" in another."""
+    if day is None:
+        return ""
+    name = f"{day.day} {MONTHS.split()[day.month - 1]}"
+    return name if day.year == business_today().year else f"{name} {day.year}"
+
+
 PAYMENT_METHODS = {
     PaymentMethod.BANK_TRANSFER.value: "Bank transfer",
     PaymentMethod.CARD.value: "Card",
@@ -86,6 +101,8 @@ def register(app) -> None:
     # Invoices (page and PDF) and other documents always show decimal hours.
     app.add_template_filter(format_hours, "decimal_hours")
     app.add_template_filter(format_datetime_local, "localtime")
+    app.add_template_filter(month_label, "month_label")
+    app.add_template_filter(day_label, "day_label")
     app.add_template_filter(country_name, "country_name")
     app.add_template_filter(percent_label, "percent")
     app.add_template_filter(payment_method_label, "payment_method")

@@ -121,13 +121,14 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def run_or_errors(form: FlaskForm, action):
+def run_or_errors(form: FlaskForm, action, aliases: dict | None = None):
     """Run the view's one service call; when a rule refuses, the messages go on the form and
-    nothing of the request is kept (None is returned). The request's end commits the rest."""
+    nothing of the request is kept (None is returned). The request's end commits the rest.
+    `aliases` maps a service's field names to the form's (see apply_errors)."""
     try:
         return action()
     except DomainError as exc:
-        apply_errors(form, exc)
+        apply_errors(form, exc, aliases)
         return None
 
 

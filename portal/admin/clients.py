@@ -1,4 +1,5 @@
-"""Client pages: staff see the list and each client; only admins change anything."""
+"""Client pages: staff see the list and each client and top up prepaid blocks; only admins
+change anything else."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -6,10 +7,11 @@ from markupsafe import Markup
 
 from portal.admin import bp
 from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
-from portal.admin.forms import ConfirmedForm, ConfirmForm
+from portal.admin.forms import ConfirmedForm, ConfirmForm, TopUpForm
 from portal.admin.invoice_forms import OneOffItemForm
 from portal.admin.profile_forms import TREATMENT_LABELS, joined, tax_rate_choices
 from portal.extensions import db
+from portal.formatting import format_hours_for_user
 from portal.guards import admin_required
 from portal.models import Client, Currency, Subscription
 from portal.services.billing.one_off import add_one_off_item, item_invoice, pending_one_off_items
@@ -17,6 +19,7 @@ from portal.services.billing.periods import month_name, period_of
 from portal.services.billing.profiles import billing_values
 from portal.services.catalog.tax_rates import tax_rate_list, tax_rate_of
 from portal.services.clients import accounts as service
+from portal.services.clients.blocks import top_up
 from portal.services.clients.subscriptions import (
     allowed_actions,
     assignable_plans,
@@ -57,6 +60,8 @@ def _render(client: Client, status: int = 200, **forms):
     forms.setdefault("action_form", ConfirmForm(formdata=None))
     if "item_form" not in forms:
         forms["item_form"] = OneOffItemForm(formdata=None, date=business_today())
+    if "top_up_form" not in forms:
+        forms["top_up_form"] = TopUpForm(formdata=None, date=business_today())
     _plan_choices(client, forms["assign_form"])
     forms["item_form"].unit_price.label.text = f"Unit price ({client.currency.code})"
     overview = service.client_overview(client)
@@ -275,3 +280,29 @@ def _added_message(item) -> Markup:
         return Markup("Added “{}” to the next invoice of {}.").format(item.description, month)
     link = url_for("admin.invoice", invoice_id=invoice.id)
     return Markup('Invoiced as <a href="{}">{}</a>.').format(link, invoice.number)
+
+
+@bp.post("/clients/<int:client_id>/subscriptions/<int:subscription_id>/top-ups")
+def client_top_up(client_id: int, subscription_id: int):
+    """Buy another prepaid block for a block subscription, invoiced at once (staff: admins and
+    operators, as on the ticket page and the API)."""
+    client = client_for(current_user, client_id)
+    subscription = subscription_for(current_user, subscription_id, client)
+    form = TopUpForm()
+    if form.validate_on_submit():
+        bought = run_or_errors(form, lambda: top_up(subscription, form.date.data, current_user))
+        if bought is not None:
+            block, invoice = bought
+            flash(_bought_message(block, invoice), "success")
+            return redirect(url_for("admin.client", client_id=client.id))
+    return _render(client, 422, top_up_form=form)
+
+
+def _bought_message(block, invoice) -> Markup:
+    """What the top-up bought, until when, and its invoice (linked)."""
+    link = url_for("admin.invoice", invoice_id=invoice.id)
+    return Markup(
+        'Another block of {} h bought, valid until {}: invoiced as <a href="{}">{}</a>.'
+    ).format(
+        format_hours_for_user(block.minutes), f"{block.valid_until:%Y-%m-%d}", link, invoice.number
+    )

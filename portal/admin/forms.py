@@ -45,6 +45,8 @@ class TicketUpdateForm(FlaskForm):
     work_date = DateField("Work date", validators=[Optional()])
     note = StringField("Note", validators=[Optional(), Length(max=500)])
     billable = BooleanField("Billable", default=True)
+    # Shown for a prepaid-block subscription only: another block, dated on the work date.
+    top_up = BooleanField("Buy another block (invoiced now)", default=False)
     plan = SelectField("Assign a plan", coerce=optional_int, validate_choice=True)
     # Checked by the service (active staff only), so a refusal names the person.
     assignee = SelectField("Assignee", coerce=optional_int, validate_choice=False)
@@ -57,6 +59,13 @@ class TicketUpdateForm(FlaskForm):
     internal = BooleanField("Internal note (not shown to the client)", default=False)
     attachments = MultipleFileField("Attach files")
     submit = SubmitField("Update ticket")
+
+
+class TopUpForm(FlaskForm):
+    """Buy another prepaid block for a client's block subscription, dated (today by default)."""
+
+    date = DateField("Purchase date", validators=[Optional()])
+    submit = SubmitField("Buy another block (invoiced now)")
 
 
 class TrackingForm(FlaskForm):

@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.formatting import format_hours_for_user
 from portal.models import Client, Ticket
 from portal.services.billing.periods import period_of
+from portal.services.clients.blocks import block_balance
 from portal.services.clients.search import clients_by_name
 from portal.services.clients.subscriptions import assignable_plans
 from portal.services.clients.usage import client_usage
@@ -25,6 +26,7 @@ from portal.services.tickets.conversation import (
     TicketUpdate,
     assignable_staff,
     needs_plan,
+    offers_top_up,
     open_ticket,
     set_tracking,
     thread_messages,
@@ -35,6 +37,10 @@ from portal.services.tickets.time_entries import may_change
 from portal.web import flash_refusal, id_arg, options, possible_id, run_or_errors
 
 bp.url_value_preprocessor(allow_upload_size)  # the reply form takes files
+
+
+# The top-up's messages (blocks.top_up) under the inline form's fields.
+TOP_UP_FIELDS = {"date": "work_date", "subscription": "top_up"}
 
 
 def _update_form(ticket: Ticket) -> TicketUpdateForm:
@@ -60,18 +66,21 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
     """The ticket page: thread, time entries, inline form, tracking switch."""
     entries = ticket_entries(ticket.id)
     locked = closed_periods({period_of(entry.work_date) for entry, _name in entries})
+    usage = client_usage(ticket.client)
     return render_template(
         "admin/tickets/show.html",
         ticket=ticket,
         messages=thread_messages(ticket, current_user),
         form=form,
         show_plan=needs_plan(ticket),
+        show_top_up=offers_top_up(ticket),
         entries=entries,
         locked_periods=locked,
         tracking_form=TrackingForm(enabled="0" if ticket.time_tracking else "1"),
         confirm_form=ConfirmForm(),
         may_change=may_change,
-        usage=client_usage(ticket.client),  # the sidebar: plan and what is left this month
+        usage=usage,  # the sidebar: plan and what is left this month
+        balance=block_balance(usage.subscription),  # a block plan's hours left, and if low
     ), status
 
 
@@ -89,6 +98,8 @@ def ticket_update(ticket_id: int):
     form = _update_form(ticket)
     if not needs_plan(ticket):
         form.plan.data = None  # the selector is not shown; ignore anything posted for it
+    if not offers_top_up(ticket):
+        form.top_up.data = False  # nor is the top-up box for a plan without blocks
     if form.validate_on_submit():
         change = TicketUpdate(
             reply=form.reply.data or "",
@@ -103,8 +114,11 @@ def ticket_update(ticket_id: int):
             priority=form.priority.data or "",
             internal=form.internal.data,
             uploads=uploads_from(request.files.getlist(form.attachments.name)),
+            top_up=bool(form.top_up.data),
         )
-        result = run_or_errors(form, lambda: update_ticket(ticket, current_user, change))
+        result = run_or_errors(
+            form, lambda: update_ticket(ticket, current_user, change), TOP_UP_FIELDS
+        )
         if result is not None:
             flash(_saved_message(result), "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
@@ -124,6 +138,12 @@ def _saved_message(result: dict) -> str:
         parts.append("assignee changed")
     if result.get("priority"):
         parts.append("priority changed")
+    if result.get("top_up") is not None:
+        block = result["top_up"]
+        parts.append(
+            f"another block of {format_hours_for_user(block.minutes)} h bought and invoiced "
+            f"(valid until {block.valid_until:%Y-%m-%d})"
+        )
     return ("Ticket updated: " + ", ".join(parts) + ".") if parts else "Ticket updated."
 
 

@@ -115,7 +115,9 @@ def build_chart(history: list[MonthUsage]) -> UsageChart:
                 label_x=_text(x + GROUP_WIDTH // 2),
                 included=_bar(x + INCLUDED_OFFSET, month.included_minutes, top_minutes),
                 used=_bar(x + USED_OFFSET, month.used_minutes, top_minutes),
-                over=bool(month.included_minutes) and month.used_minutes > month.included_minutes,
+                # Red only for overtime: hours beyond the included ones that carry-over or a
+                # block covered are not billed, so they are not "beyond" in the legend's sense.
+                over=month.model in ("package", "block") and month.overtime_minutes > 0,
             )
         )
     gridlines = [

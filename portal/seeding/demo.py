@@ -22,6 +22,7 @@ from portal.models import (
 from portal.services.accounts.users import create_user
 from portal.services.billing.profiles import apply_billing, checked_billing, save_business_profile
 from portal.services.catalog.tax_rates import TaxRateInput, save_tax_rate
+from portal.services.clients.blocks import top_up
 from portal.services.clients.subscriptions import active_subscription, assign_plan
 from portal.services.settings import business_today, save_settings
 from portal.services.tickets.conversation import generate_ticket_number
@@ -57,7 +58,26 @@ PLANS = [
         {"EUR": ("0", "75"), "USD": ("0", "80"), "PLN": ("0", "320")},
         "No monthly fee: every hour at the hourly rate.",
     ),
+    (
+        "Flex",
+        "package",
+        10,
+        {"EUR": ("300", "80"), "USD": ("330", "88"), "PLN": ("1280", "340")},
+        "10 hours a month; hours left unused carry over into the next month.",
+    ),
+    (
+        "Block20",
+        "block",
+        0,
+        {"EUR": ("1000", "70"), "USD": ("1100", "77"), "PLN": ("4250", "300")},
+        "20 prepaid hours, valid 3 months from purchase; beyond them, the hourly rate.",
+    ),
 ]
+# Rollover and prepaid-block terms of the plans above (SPEC "More ways to sell hours").
+PLAN_TERMS = {
+    "Flex": {"rollover_months": 1},
+    "Block20": {"block_minutes": 20 * 60, "validity_months": 3, "when_used_up": "overtime"},
+}
 # name, currency, plan (None: no plan yet), login email
 CLIENTS = [
     ("ACME GmbH", "EUR", "Standard", "acme@example.com"),
@@ -68,6 +88,9 @@ CLIENTS = [
     ("Wayne Web", "USD", "Standard", "wayne@example.com"),
     ("Hooli Labs", "EUR", None, "hooli@example.com"),
     ("Umbrella Retail", "PLN", None, "umbrella@example.com"),
+    # Last, so the clients above draw the same random figures as before they came.
+    ("Flexwork Studio", "EUR", "Flex", "flexwork@example.com"),
+    ("Delta Logistics", "EUR", "Block20", "delta@example.com"),
 ]
 # The seller: a Polish business (VAT and IBAN numbers with valid check digits).
 BUSINESS = {
@@ -194,7 +217,13 @@ def seed(seed_value: int = 2026) -> None:
         db.session.add(currencies[code])
     plans = {}
     for name, model, hours, prices, description in PLANS:
-        plan = Plan(name=name, model=model, included_minutes=hours * 60, description=description)
+        plan = Plan(
+            name=name,
+            model=model,
+            included_minutes=hours * 60,
+            description=description,
+            **PLAN_TERMS.get(name, {}),
+        )
         plan.prices = [
             PlanPrice(currency=currencies[c], fee=Decimal(fee), rate=Decimal(rate))
             for c, (fee, rate) in prices.items()
@@ -220,7 +249,11 @@ def seed(seed_value: int = 2026) -> None:
         if plan_name:
             # Some clients joined mid-month, so their first month is prorated.
             start = first_day + timedelta(days=(index * 5) % 20)
-            assign_plan(client, plans[plan_name], start, actor=admin)
+            subscription = assign_plan(client, plans[plan_name], start, actor=admin)
+            if subscription.model == "block":
+                # The first block came with the plan; a second one, bought last month,
+                # shows a top-up on its own invoice and two blocks side by side.
+                top_up(subscription, _month_start(today, 1), actor=admin)
         _seed_tickets(rng, client, operators, first_day, today)
 
 

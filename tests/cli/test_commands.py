@@ -94,14 +94,14 @@ def test_seed_demo_builds_the_demo_shop(runner):
     count = lambda model: db.session.scalar(db.select(db.func.count()).select_from(model))  # noqa: E731
     assert {c.code for c in db.session.scalars(db.select(Currency))} == {"EUR", "USD", "PLN"}
     plans = db.session.scalars(db.select(Plan)).all()
-    assert sorted(p.model for p in plans) == ["hourly", "package", "package"]
-    assert count(Client) == 8
-    assert count(Ticket) == 40
-    assert count(TicketMessage) >= 80
-    assert count(Subscription) == 6
+    assert sorted(p.model for p in plans) == ["block", "hourly", "package", "package", "package"]
+    assert count(Client) == 10
+    assert count(Ticket) == 50
+    assert count(TicketMessage) >= 100
+    assert count(Subscription) == 8
     roles = [u.role for u in db.session.scalars(db.select(User))]
     assert roles.count("admin") == 1 and roles.count("operator") == 2
-    assert roles.count("client") == 8
+    assert roles.count("client") == 10
     dates = db.session.scalars(db.select(TimeEntry.work_date)).all()
     assert len(dates) >= 40
     today = business_today()

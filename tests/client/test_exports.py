@@ -86,6 +86,17 @@ def test_time_entries_csv_is_streamed(client, acme_user, f):
         ]
 
 
+# Appended after the original nine columns: carry-over and prepaid blocks.
+ROLLOVER_BLOCK_COLUMNS = [
+    "carried_in_hours",
+    "carry_used_hours",
+    "carried_out_hours",
+    "block_used_hours",
+    "block_left_hours",
+]
+NO_HOURS = ["0.00"] * 5
+
+
 def test_usage_csv_rows_after_a_close(client, acme_user, f):
     acme = acme_user.client
     plan = f.plan("=Standard", hours=10, prices={"EUR": ("200.00", "60.00")})
@@ -103,11 +114,11 @@ def test_usage_csv_rows_after_a_close(client, acme_user, f):
     assert 'filename="usage-' in response.headers["Content-Disposition"]
     assert rows == [
         ["period", "plan", "included_hours", "used_hours", "overtime_hours", "amount",
-         "currency", "invoice", "status"],
+         "currency", "invoice", "status", *ROLLOVER_BLOCK_COLUMNS],
         [period_of(today()), "'=Standard", "10.00", "0.50", "0.00", "200.00", "EUR", "",
-         "Open month"],
+         "Open month", *NO_HOURS],
         [period_of(last_month_start()), "'=Standard", "10.00", "11.00", "1.00", "260.00", "EUR",
-         invoice.number, "Unpaid"],
+         invoice.number, "Unpaid", *NO_HOURS],
     ]  # fmt: skip
 
 
@@ -124,6 +135,7 @@ def test_usage_csv_without_plan_has_only_the_header(client, acme_user):
             "currency",
             "invoice",
             "status",
+            *ROLLOVER_BLOCK_COLUMNS,
         ]
     ]
 

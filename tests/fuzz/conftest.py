@@ -192,9 +192,11 @@ def build_world() -> World:
     last = period_of(last_month_day())
     [invoice] = close_period(last, admin).invoices
     db.session.commit()
-    # Blocky buys prepaid blocks (its first one today, invoiced at once): what a top-up needs.
+    # Blocky buys prepaid blocks (its first one today, invoiced at once): what a top-up needs;
+    # its client page shows the blocks and the top-up form.
     blocks = f.block_plan("Block10", hours=10, prices={"EUR": ("500.00", "70.00")})
-    block_subscription = f.subscription(f.client("Blocky"), blocks, today())
+    blocky = f.client("Blocky")
+    block_subscription = f.subscription(blocky, blocks, today())
     tokens = {role: f.api_token(u) for role, u in (("admin", admin), ("operator", operator))}
     tokens["client"] = f.api_token(client_user)
     token_id = db.session.scalar(db.select(ApiToken.id).order_by(ApiToken.id))
@@ -215,6 +217,7 @@ def build_world() -> World:
             "operator": operator.id,
             "client_user": client_user.id,
             "subscription": sub.id,
+            "blocky": blocky.id,
             "block_subscription": block_subscription.id,
             "acme_ticket": acme_ticket.id,
             "acme_file": acme_file.id,

@@ -44,7 +44,7 @@ FORM_ROUTES = [r for r in all_routes() if r.method == "POST" and r.blueprint in 
 
 # URL arguments: the world's rows they may name (by World.ids key), or the strings to try.
 INT_ARGS = {
-    "client_id": ["acme", "bare"],
+    "client_id": ["acme", "bare", "blocky"],
     "ticket_id": ["acme_ticket", "bare_ticket"],  # for a client user: its own, and another's
     "invoice_id": ["invoice"],
     "entry_id": ["open_entry", "closed_entry"],
@@ -52,7 +52,7 @@ INT_ARGS = {
     "currency_id": ["eur", "usd"],
     "tax_rate_id": ["vat", "reduced"],
     "plan_id": ["plan", "hourly"],
-    "subscription_id": ["subscription"],
+    "subscription_id": ["subscription", "block_subscription"],
     "user_id": ["operator", "client_user"],
     "email_id": ["acme_email"],
 }
@@ -78,6 +78,7 @@ PAGE_OF = {
     ),
     "admin.client_user_add": ("admin.client", lambda a, w: {"client_id": a["client_id"]}),
     "admin.client_one_off_add": ("admin.client", lambda a, w: {"client_id": a["client_id"]}),
+    "admin.client_top_up": ("admin.client", lambda a, w: {"client_id": a["client_id"]}),
     "admin.invoice_cancel": ("admin.invoice", lambda a, w: {"invoice_id": a["invoice_id"]}),
     "admin.invoice_mark_paid": ("admin.invoice", lambda a, w: {"invoice_id": a["invoice_id"]}),
     "admin.invoice_payment_add": ("admin.invoice", lambda a, w: {"invoice_id": a["invoice_id"]}),

@@ -164,6 +164,8 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "admin.invoice_cancel": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.invoice_payment_add": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
     "admin.client_one_off_add": {"GET": NO_SUCH_METHOD, "POST": ADMIN_FORM},
+    # SPEC "Prepaid blocks": a top-up by an admin, or an operator (API.md: staff).
+    "admin.client_top_up": {"GET": NO_SUCH_METHOD, "POST": STAFF_FORM},
     "admin.emails": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.email": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},
     "admin.email_eml": {"GET": ADMIN_PAGE, "POST": NO_SUCH_METHOD},

@@ -61,14 +61,7 @@ def test_flex_worked_example(flex):
 def delta(f):
     """Plan Block20: 20 h, 3 months, EUR 1,000.00 a block, 70.00 an hour, overtime."""
     client = f.client("Delta", currency_code="EUR")
-    plan = f.plan(
-        "Block20",
-        model="block",
-        prices={"EUR": ("1000.00", "70.00")},
-        block_minutes=1200,
-        validity_months=3,
-    )
-    subscription = f.subscription(client, plan, date(2026, 8, 10))
+    subscription = f.subscription(client, f.block_plan(), date(2026, 8, 10))
     return client, subscription, f.ticket(client), f.user("operator")
 
 

@@ -24,6 +24,7 @@ from portal.services import audit
 from portal.services.accounts.users import create_user, normalise_email
 from portal.services.billing.periods import period_of
 from portal.services.billing.profiles import apply_billing, billing_values, checked_billing
+from portal.services.clients.overview import history_columns
 from portal.services.clients.subscriptions import (
     active_subscription,
     assign_plan,
@@ -231,9 +232,11 @@ def client_overview(client: Client) -> dict:
         .order_by(BillableItem.id.desc())
         .limit(RECENT_TICKETS)
     ).all()
+    shown = [month for month in reversed(history) if month.plan or month.used_minutes]
     return {
         "usage": history[-1],
-        "history": [month for month in reversed(history) if month.plan or month.used_minutes],
+        "history": shown,
+        "columns": history_columns(shown),
         "invoices": invoices,
         "items": items,
         "current": current,

@@ -62,6 +62,24 @@ def month_status(month: MonthUsage) -> str:
     return "Not yet invoiced" if month.total > 0 else "No charge"
 
 
+def history_columns(months: list[MonthUsage]) -> dict[str, bool]:
+    """Which extra columns a usage history shows: carry-over when a month's plan rolls hours
+    over, blocks when one sells prepaid blocks. Package-only and hourly clients see the
+    history as before. Read from the months themselves: no query of its own."""
+    return {
+        "carry": any(
+            month.model == "package"
+            and (
+                month.carried_in_minutes
+                or month.carried_out_minutes
+                or (month.subscription is not None and month.subscription.rollover_months > 0)
+            )
+            for month in months
+        ),
+        "block": any(month.model == "block" for month in months),
+    }
+
+
 def usage_rows(client: Client) -> list[tuple[MonthUsage, str]]:
     """The last twelve months with a plan or usage, newest first, each with its status."""
     # Months before the first subscription have neither plan nor usage: the filter below

@@ -29,6 +29,13 @@ USAGE_HEADER = [
     "currency",
     "invoice",
     "status",
+    # Rollover and prepaid blocks (0 for plans without them), after the original columns
+    # so readers of the first nine keep working.
+    "carried_in_hours",
+    "carry_used_hours",
+    "carried_out_hours",
+    "block_used_hours",
+    "block_left_hours",
 ]
 
 
@@ -108,6 +115,11 @@ def usage_csv_rows(client: Client) -> list[list]:
             code,
             month.invoice_number or "",
             status,
+            format_hours(month.carried_in_minutes),
+            format_hours(month.carry_used_minutes),
+            format_hours(month.carried_out_minutes),
+            format_hours(month.block_used_minutes),
+            format_hours(month.block_left_minutes),
         ]
         for month, status in usage_rows(client)
     ]

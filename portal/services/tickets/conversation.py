@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.extensions import db
 from portal.models import (
     DEPARTMENTS,
+    HourPool,
     Plan,
     Priority,
     Ticket,
@@ -21,6 +22,7 @@ from portal.models.types import utcnow
 from portal.money import HoursError, parse_hours
 from portal.services import audit
 from portal.services.billing.periods import is_period_closed, lock_period, period_of
+from portal.services.clients.blocks import top_up
 from portal.services.clients.subscriptions import (
     active_subscription,
     assign_plan,
@@ -242,6 +244,7 @@ class TicketUpdate:
     priority: str = ""  # "" = unchanged
     internal: bool = False  # the reply is a staff-only note
     uploads: list[Upload] = field(default_factory=list)
+    top_up: bool = False  # buy another prepaid block, dated on the work date
 
 
 def needs_plan(ticket: Ticket) -> bool:
@@ -249,8 +252,16 @@ def needs_plan(ticket: Ticket) -> bool:
     return active_subscription(ticket.client_id, business_today()) is None
 
 
+def offers_top_up(ticket: Ticket) -> bool:
+    """True when the client's subscription today sells prepaid blocks: the form offers to
+    buy another one with the time."""
+    subscription = active_subscription(ticket.client_id, business_today())
+    return subscription is not None and subscription.model == "block"
+
+
 def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
-    """Reply, status, time and on-the-spot plan in one go: all of it is done, or none.
+    """Reply, status, time, on-the-spot plan and a block top-up in one go: all of it is
+    done, or none.
 
     Every field is checked before anything is written, so all messages come back at once.
     """
@@ -264,7 +275,8 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
             minutes = parse_hours(hours_text)
         except HoursError as exc:
             errors["hours"] = exc.message_for(actor.time_format)
-    elif change.note.strip() or work_date != today:
+    elif change.note.strip() or (work_date != today and not change.top_up):
+        # A top-up alone is dated on the work date: the date is the purchase's then.
         errors["hours"] = "Enter the hours spent for this work date and note."
     if change.reply and (msg := _check_message(change.reply, required=False)):
         errors["reply"] = msg
@@ -293,8 +305,10 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
             errors.setdefault(field, message)
     elif plan is not None and "plan" not in errors and (msg := _assign_date_error(work_date)):
         errors["work_date"] = msg
+    if change.top_up and not hours_text:
+        errors.update(_top_up_errors(ticket, work_date))
     reprioritise = bool(change.priority) and change.priority != ticket.priority
-    nothing = not (change.reply.strip() or change.status or hours_text or plan)
+    nothing = not (change.reply.strip() or change.status or hours_text or plan or change.top_up)
     if nothing and not (reassign or reprioritise) and not errors:
         errors["reply"] = (
             "Nothing to save: write a reply, change the status, assignee or priority, or log time."
@@ -308,15 +322,19 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
         "message": None,
         "assignee": reassign,
         "priority": reprioritise,
+        "top_up": None,
     }
     if minutes is not None:
-        entry = log_time(
-            ticket, actor, TimeInput(minutes, work_date, change.note, change.billable), assign=plan
-        )
+        data = TimeInput(minutes, work_date, change.note, change.billable)
+        entry = log_time(ticket, actor, data, assign=plan, top_up=change.top_up)
         result["entry"] = entry
         result["subscription"] = entry.subscription if plan else None
+        result["top_up"] = _latest_block(entry.subscription) if change.top_up else None
     elif plan is not None:
         result["subscription"] = assign_plan(ticket.client, plan, work_date, actor)
+    if change.top_up and minutes is None:
+        subscription = result["subscription"] or active_subscription(ticket.client_id, work_date)
+        result["top_up"] = top_up(subscription, work_date, actor)[0]
     if change.reply.strip():
         result["message"] = add_reply(
             ticket,
@@ -333,6 +351,23 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
     if reprioritise:
         set_priority(ticket, change.priority, actor)
     return result
+
+
+def _top_up_errors(ticket: Ticket, work_date: date) -> dict[str, str]:
+    """A top-up without time is bought on the work date: the client needs a plan then."""
+    if active_subscription(ticket.client_id, work_date) is None:
+        return {"top_up": f"{ticket.client.name} has no plan on {work_date:%Y-%m-%d} to top up."}
+    return {}
+
+
+def _latest_block(subscription) -> HourPool | None:
+    """The block a top-up with time just bought (the subscription's newest)."""
+    return db.session.scalar(
+        db.select(HourPool)
+        .where(HourPool.subscription_id == subscription.id, HourPool.kind == "block")
+        .order_by(HourPool.id.desc())
+        .limit(1)
+    )
 
 
 def _assign_date_error(work_date: date) -> str | None:
