@@ -5,6 +5,7 @@ the hours available, the usage history's extra columns and the CSV's, through re
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 
@@ -12,6 +13,7 @@ from portal.extensions import db
 from portal.services.billing.close import close_period
 from portal.services.billing.ledger import block_validity
 from portal.services.billing.periods import MONTHS, period_bounds, period_of
+from portal.services.clients.blocks import top_up
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
@@ -228,3 +230,51 @@ def test_chart_marks_only_overtime_red_not_hours_the_carry_over_covered(client, 
     assert 'class="bar-used over"' not in page
     log(f, flex, 3 * 60)  # 15 h: 1 h beyond the 14 available
     assert 'class="bar-used over"' in client.get("/client/").text
+
+
+def _close(*periods):
+    """Close months in order, as the billing run does, and commit."""
+    for period in periods:
+        close_period(period)
+        db.session.commit()
+
+
+def test_flex_worked_example_on_the_usage_page(client, f, acme_user):
+    """SPEC's Flex: September 6 h, October 12 h, November 13 h: 300.00, 300.00, 380.00."""
+    plan = f.plan("Flex", hours=10, prices={"EUR": ("300.00", "80.00")}, rollover_months=1)
+    f.subscription(acme_user.client, plan, date(2026, 9, 1))
+    for minutes, day in ((360, date(2026, 9, 10)), (720, date(2026, 10, 10))):
+        log(f, acme_user.client, minutes, day)
+    log(f, acme_user.client, 780, date(2026, 11, 10))
+    _close("2026-09", "2026-10", "2026-11")
+    page = client.get("/client/usage").text
+    rows = {period: row_cells(page, period) for period in ("2026-09", "2026-10", "2026-11")}
+    wanted = {
+        "2026-09": ("0:00", "6:00", "0:00", "4:00", "0:00", "€300.00"),
+        "2026-10": ("4:00", "12:00", "4:00", "2:00", "0:00", "€300.00"),
+        "2026-11": ("2:00", "13:00", "2:00", "0:00", "1:00", "€380.00"),
+    }
+    keys = ("Carried in h", "Used h", "Carry used h", "Carried out h", "Overtime h", "Amount")
+    assert {period: tuple(row[key] for key in keys) for period, row in rows.items()} == wanted
+
+
+def test_block20_worked_example_on_the_usage_page(client, f, acme_user):
+    """SPEC's Block20: bought 2026-08-10; August 6 h, September 15 h (1 h overtime, 70.00),
+    top-up 2026-10-05, October 5 h: 15 h left."""
+    plan = f.block_plan("Block20", hours=20, validity_months=3)
+    subscription = f.subscription(acme_user.client, plan, date(2026, 8, 10))
+    log(f, acme_user.client, 360, date(2026, 8, 20))
+    log(f, acme_user.client, 900, date(2026, 9, 20))
+    _close("2026-08", "2026-09")
+    top_up(subscription, date(2026, 10, 5))
+    db.session.commit()
+    log(f, acme_user.client, 300, date(2026, 10, 20))
+    _close("2026-10")
+    page = client.get("/client/usage").text
+    rows = {period: row_cells(page, period) for period in ("2026-08", "2026-09", "2026-10")}
+    keys = ("Used h", "Block used h", "Block left h", "Overtime h", "Amount")
+    assert {period: tuple(row[key] for key in keys) for period, row in rows.items()} == {
+        "2026-08": ("6:00", "6:00", "14:00", "0:00", "€0.00"),
+        "2026-09": ("15:00", "14:00", "0:00", "1:00", "€70.00"),
+        "2026-10": ("5:00", "5:00", "15:00", "0:00", "€0.00"),
+    }
