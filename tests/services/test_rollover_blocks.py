@@ -11,7 +11,8 @@ from portal.models import BillableItem, HourPool, Invoice, UsageRecord
 from portal.services.billing.close import EarlierPeriodOpen, close_period
 from portal.services.clients.blocks import top_up
 from portal.services.clients.usage import usage_history
-from portal.services.errors import ValidationFailed
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.tickets.conversation import set_tracking
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import amounts_by_kind as amounts
 from tests.helpers import close_committed as close
@@ -116,3 +117,22 @@ def test_refuse_turns_billable_time_away_beyond_the_blocks(f):
     log_time(ticket, operator, TimeInput(120, date(2026, 11, 4), "", True), top_up=True)
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count()).select_from(HourPool)) == 2
+
+
+def test_switching_tracking_on_cannot_bring_in_time_refuse_would_turn_away(f):
+    """Time on a ticket with tracking off does not count; switched back on, it would: beyond
+    the blocks of a refuse plan, tracking stays off and nothing changes."""
+    client = f.client("Untracked", currency_code="EUR")
+    plan = f.block_plan("Block5", hours=5, validity_months=1, when_used_up="refuse")
+    f.subscription(client, plan, date(2026, 11, 2))
+    first, second, operator = f.ticket(client), f.ticket(client), f.user("operator")
+    log(first, operator, 4, date(2026, 11, 3))
+    set_tracking(first, False, operator)
+    db.session.commit()
+    log(second, operator, 4, date(2026, 11, 4))  # the first ticket's time no longer counts
+    with pytest.raises(DomainError) as refused:
+        set_tracking(first, True, operator)
+    db.session.rollback()
+    assert refused.value.field == "time_tracking"
+    assert "used up" in refused.value.message
+    assert db.session.get(type(first), first.id).time_tracking is False

@@ -105,9 +105,16 @@ def top_up(subscription: Subscription, day: object, actor=None) -> tuple[HourPoo
 
 
 def _lock(subscription: Subscription) -> None:
-    """Serialise changes to one subscription's blocks (two top-ups, a top-up and time)."""
+    """Serialise changes to one subscription's blocks (two top-ups, a top-up and time).
+
+    FOR NO KEY UPDATE on PostgreSQL: two of these wait for each other, but not for the
+    key-share locks that inserting a row which refers to the subscription takes (a time
+    entry just flushed, a close writing its usage), which would deadlock with FOR UPDATE.
+    """
     db.session.execute(
-        db.select(Subscription.id).where(Subscription.id == subscription.id).with_for_update()
+        db.select(Subscription.id)
+        .where(Subscription.id == subscription.id)
+        .with_for_update(key_share=True)
     )
 
 

@@ -22,7 +22,7 @@ from portal.models.types import utcnow
 from portal.money import HoursError, parse_hours
 from portal.services import audit
 from portal.services.billing.periods import is_period_closed, lock_period, period_of
-from portal.services.clients.blocks import top_up
+from portal.services.clients.blocks import check_refuse, top_up
 from portal.services.clients.subscriptions import (
     active_subscription,
     assign_plan,
@@ -32,6 +32,7 @@ from portal.services.clients.subscriptions import (
 )
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.mail.tickets import tell_client_message, tell_staff_reply
+from portal.services.mail.usage import tell_usage
 from portal.services.settings import business_today
 from portal.services.text import text_problem
 from portal.services.tickets.attachments import Upload, attach, upload_problem
@@ -226,6 +227,32 @@ def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
     )
     ticket.time_tracking = enabled
     db.session.flush()
+    if enabled:
+        _check_billable_time_counts(ticket)
+
+
+def _check_billable_time_counts(ticket: Ticket) -> None:
+    """Time that starts to count when tracking is switched on meets the rules time logged
+    now would meet: `refuse` turns it away beyond the blocks, and alerts are written."""
+    days = db.session.execute(
+        db.select(TimeEntry.subscription_id, TimeEntry.work_date)
+        .where(
+            TimeEntry.ticket_id == ticket.id,
+            TimeEntry.billable,
+            TimeEntry.subscription_id.is_not(None),
+        )
+        .distinct()
+    ).all()
+    for subscription_id in {sub for sub, _day in days}:
+        first_day = min(day for sub, day in days if sub == subscription_id)
+        try:
+            check_refuse(subscription_id, first_day)
+        except ValidationFailed as exc:
+            raise DomainError(
+                f"Tracking stays off: {exc.fields['hours']}", field="time_tracking"
+            ) from None
+    for subscription_id, day in {(sub, period_of(day)): (sub, day) for sub, day in days}.values():
+        tell_usage(subscription_id, day)
 
 
 @dataclass
