@@ -48,7 +48,22 @@ def selling_checks() -> tuple[CheckConstraint, ...]:
     )
 
 
-class Plan(db.Model):
+class SellingTerms:
+    """Rollover and block columns: a plan's, and the snapshot its subscriptions keep."""
+
+    # Package plans: unused included minutes carry over for this many months (0: never),
+    # and the unexpired carry-over going into a month never exceeds the cap (None: no cap).
+    rollover_months: Mapped[int] = mapped_column(default=0, server_default="0")
+    rollover_cap_minutes: Mapped[int | None]
+    # Block plans: each purchase buys block_minutes, valid validity_months from its date.
+    block_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    validity_months: Mapped[int] = mapped_column(default=0, server_default="0")
+    when_used_up: Mapped[str] = mapped_column(
+        String(16), default=WhenUsedUp.OVERTIME.value, server_default="overtime"
+    )
+
+
+class Plan(SellingTerms, db.Model):
     """A support plan admins define and assign to clients."""
 
     __tablename__ = "plan"
@@ -67,16 +82,6 @@ class Plan(db.Model):
     included_minutes: Mapped[int] = mapped_column(default=0)
     prorate: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
-    # Package plans: unused included minutes carry over for this many months (0: never),
-    # and the unexpired carry-over going into a month never exceeds the cap (None: no cap).
-    rollover_months: Mapped[int] = mapped_column(default=0, server_default="0")
-    rollover_cap_minutes: Mapped[int | None]
-    # Block plans: each purchase buys block_minutes, valid validity_months from its date.
-    block_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
-    validity_months: Mapped[int] = mapped_column(default=0, server_default="0")
-    when_used_up: Mapped[str] = mapped_column(
-        String(16), default=WhenUsedUp.OVERTIME.value, server_default="overtime"
-    )
 
     prices: Mapped[list["PlanPrice"]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanPrice.id"

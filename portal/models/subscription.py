@@ -9,11 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.client import Client
 from portal.models.currency import Currency
-from portal.models.plan import Plan, WhenUsedUp, selling_checks
+from portal.models.plan import Plan, SellingTerms, selling_checks
 from portal.models.types import Money, UTCDateTime, utcnow
 
 
-class Subscription(db.Model):
+class Subscription(SellingTerms, db.Model):
     """A plan assigned to a client from start_date to an optional end_date (inclusive)."""
 
     __tablename__ = "subscription"
@@ -47,13 +47,6 @@ class Subscription(db.Model):
     rate: Mapped[Decimal] = mapped_column(Money())
     included_minutes: Mapped[int]
     prorate: Mapped[bool]
-    rollover_months: Mapped[int] = mapped_column(default=0, server_default="0")
-    rollover_cap_minutes: Mapped[int | None]
-    block_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
-    validity_months: Mapped[int] = mapped_column(default=0, server_default="0")
-    when_used_up: Mapped[str] = mapped_column(
-        String(16), default=WhenUsedUp.OVERTIME.value, server_default="overtime"
-    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
