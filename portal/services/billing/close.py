@@ -24,7 +24,6 @@ from portal.services.billing.invoices import item_row, plan_invoices
 from portal.services.billing.ledger import (
     SubscriptionMonth,
     bill_months,
-    billable_minutes,
     carry_validity,
     earlier_open_period,
 )
@@ -92,11 +91,6 @@ class CloseResult:
         """The period's invoices, by number, with loader options (their lines, taxes...)."""
         query = db.select(Invoice).filter_by(period_id=self.period_id).order_by(Invoice.number)
         return list(db.session.scalars(query.options(*options)))
-
-
-def used_minutes_by_subscription(first: date, last: date) -> dict[int, int]:
-    """Billable minutes of tracked tickets per subscription between two dates."""
-    return {sub_id: int(minutes) for sub_id, minutes in billable_minutes(first, last)}
 
 
 def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMonth]:
