@@ -6,7 +6,10 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test screenshots lint format install clean
+# Compiled message catalogs (.mo) are built from the committed .po files, not committed.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test screenshots lint format install translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +19,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed  ## virtualenv with the app and its dev tools
+install: $(VENV)/.installed $(CATALOGS)  ## virtualenv with the app, its dev tools and catalogs
+
+portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -d portal/translations -l $*
+
+translations: install  ## extract every message, update the pl and de catalogs, compile them
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file \
+		--msgid-bugs-address= --project="Support Hours Portal" \
+		--add-location=file -o portal/translations/messages.pot portal templates
+	$(BIN)/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations
 
 run: install  ## migrate, load the demo shop when empty, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade

@@ -52,7 +52,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
-    from portal import database, security
+    from portal import database, i18n, security
+
+    i18n.init_app(app)
     from portal.services.accounts.users import init_password_hasher
 
     init_password_hasher(app)

@@ -3,6 +3,9 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
+
 QUARTER = 15
 MIN_MINUTES = 15
 MAX_MINUTES = 24 * 60
@@ -72,9 +75,20 @@ def format_hours_hm(minutes: int | None) -> str:
     return f"{sign}{hours}:{mins:02d}"
 
 
+def local_number(text: str) -> str:
+    """A number written with a point ("1.50"), as the language of the moment writes it:
+    "1,50" in Polish and German. The API, CSV and Factur-X keep the point."""
+    locale = get_locale()
+    symbol = get_decimal_symbol(locale) if locale is not None else "."
+    return text.replace(".", symbol) if symbol != "." else text
+
+
 def format_hours_as(minutes: int | None, time_format: str = "hm") -> str:
-    """Minutes in a user's chosen format: "hm" -> "1:30" (the default), "decimal" -> "1.50"."""
-    return format_hours(minutes) if time_format == "decimal" else format_hours_hm(minutes)
+    """Minutes in a user's chosen format for people to read: "hm" -> "1:30" (the default),
+    "decimal" -> "1.50" ("1,50" in Polish and German)."""
+    if time_format == "decimal":
+        return local_number(format_hours(minutes))
+    return format_hours_hm(minutes)
 
 
 def _suggestion(minutes: int, time_format: str) -> str:

@@ -14,6 +14,7 @@ from portal.auth.forms import (
     TimeFormatForm,
 )
 from portal.extensions import limiter, login_manager
+from portal.i18n import N_
 from portal.security import start_session_clock
 from portal.services.accounts.users import (
     authenticate,
@@ -26,7 +27,7 @@ from portal.services.accounts.users import (
 from portal.web import run_or_errors
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to continue."
+login_manager.login_message = N_("Please log in to continue.")  # gettext when flashed
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 

@@ -35,6 +35,7 @@ class Client(db.Model):
             "tax_treatment <> 'reverse_charge' OR tax_id <> ''",
             name="reverse_charge_has_tax_id",
         ),
+        CheckConstraint("language IN ('en', 'pl', 'de')", name="language_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,8 @@ class Client(db.Model):
     tax_treatment: Mapped[str] = mapped_column(String(16), default="standard")
     tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rate.id", ondelete="RESTRICT"))
     tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="")
+    # The language of its invoices, credit notes and billing mail (its users pick their own).
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
     currency: Mapped[Currency] = relationship(lazy="joined")
 

@@ -36,6 +36,9 @@ class User(UserMixin, db.Model):
             "(role = 'client') = (client_id IS NOT NULL)", name="client_link_matches_role"
         ),
         CheckConstraint("time_format IN ('hm', 'decimal')", name="time_format_valid"),
+        CheckConstraint(
+            "language IS NULL OR language IN ('en', 'pl', 'de')", name="language_valid"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +56,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # How hours are shown on pages: "hm" = 1:30, "decimal" = 1.50 (documents keep decimals).
     time_format: Mapped[str] = mapped_column(String(8), default="hm", server_default="hm")
+    # The interface's language; None follows the browser's Accept-Language (portal/i18n.py).
+    language: Mapped[str | None] = mapped_column(String(5))
     # Set when an admin chose a one-time password: the user picks their own at first login.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # Optional mail (SPEC "Mail"): replies to one's tickets, usage alerts, new-ticket mail

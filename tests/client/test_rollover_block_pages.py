@@ -2,6 +2,7 @@
 clients see"): the carry-over lines and block balance on the dashboard, the notices against
 the hours available, the usage history's extra columns and the CSV's, through real logins."""
 
+import calendar
 import csv
 import io
 import re
@@ -12,12 +13,12 @@ import pytest
 from portal.extensions import db
 from portal.services.billing.close import close_period
 from portal.services.billing.ledger import block_validity
-from portal.services.billing.periods import MONTHS, period_bounds, period_of
+from portal.services.billing.periods import period_bounds, period_of
 from portal.services.clients.blocks import top_up
 from portal.services.tickets.time_entries import TimeInput, log_time
 from tests.helpers import last_month_day, last_month_start, this_month_start, today
 
-MONTH_NAMES = MONTHS.split()
+MONTH_NAMES = list(calendar.month_name)[1:]
 
 
 def readable_month(period: str) -> str:

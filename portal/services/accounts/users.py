@@ -9,6 +9,7 @@ from flask import current_app
 from zxcvbn import zxcvbn
 
 from portal.extensions import db
+from portal.i18n import LANGUAGES
 from portal.models import ApiToken, Client, Role, User
 from portal.models.types import utcnow
 from portal.models.user import UNUSABLE_PASSWORD_PREFIX
@@ -276,6 +277,17 @@ def set_notifications(
     after = _notifications(user)
     if after != before:
         audit.record(user, "user.notifications", "user", user.id, before, after)
+    db.session.flush()
+    return user
+
+
+def set_language(user: User, language: str | None) -> User:
+    """The language of this user's pages and mail; None follows the browser."""
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed({"language": "Choose English, Polish or German."})
+    if user.language != language:
+        before, user.language = {"language": user.language}, language
+        audit.record(user, "user.language", "user", user.id, before, {"language": language})
     db.session.flush()
     return user
 

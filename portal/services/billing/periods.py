@@ -5,7 +5,10 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from babel.dates import format_date
+
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.models import BillingPeriod
 from portal.services.errors import ValidationFailed
 
@@ -14,7 +17,6 @@ _LOCK_NAMESPACE = 0x5348
 
 
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
-MONTHS = "January February March April May June July August September October November December"
 
 
 def parse_period(text: object) -> str:
@@ -25,8 +27,16 @@ def parse_period(text: object) -> str:
 
 
 def month_name(period: str) -> str:
-    """ "2026-09" -> "September 2026"."""
-    return f"{MONTHS.split()[int(period[5:]) - 1]} {period[:4]}"
+    """ "2026-09" -> "September 2026" ("wrzesień 2026", "September 2026"), in the language
+    of the moment (a page's reader, or the client an invoice is written for)."""
+    return _month_name(period, current_language())
+
+
+@lru_cache(maxsize=256)
+def _month_name(period: str, language: str) -> str:
+    """One month's name in one language (the close names thousands of items)."""
+    first = date(int(period[:4]), int(period[5:7]), 1)
+    return format_date(first, "LLLL yyyy", locale=language)
 
 
 def period_of(day: date) -> str:

@@ -6,6 +6,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from portal.extensions import db
+from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from portal.models import BusinessProfile, Client, TaxRate, TaxTreatment
 from portal.models.business import PROFILE_ID
 from portal.services import audit
@@ -61,7 +62,14 @@ BUSINESS_REQUIRED = {
     "country": "Choose a country from the list.",
 }
 TAX_FIELDS = ("tax_treatment", "tax_rate_id", "tax_exemption_reason")
-CLIENT_BILLING_FIELDS = (*ADDRESS_FIELDS, "billing_emails", "po_reference", *TAX_FIELDS)
+# The client's language (documents and billing mail) travels with its billing fields.
+CLIENT_BILLING_FIELDS = (
+    *ADDRESS_FIELDS,
+    "billing_emails",
+    "po_reference",
+    *TAX_FIELDS,
+    "language",
+)
 TREATMENT_RULE = "Choose standard, exempt or reverse charge."
 EMAIL_RULE = "Enter a valid email address, e.g. billing@example.com."
 _PHONE = re.compile(r"\+?[0-9 ()/.-]{3,40}", re.ASCII)
@@ -211,7 +219,8 @@ def billing_values(client: Client | None) -> dict:
     if client is None:
         lists = ("address_lines", "billing_emails")
         empty = {name: [] if name in lists else "" for name in CLIENT_BILLING_FIELDS}
-        return empty | {"tax_treatment": TaxTreatment.STANDARD.value, "tax_rate_id": None}
+        defaults = {"tax_treatment": TaxTreatment.STANDARD.value, "tax_rate_id": None}
+        return empty | defaults | {"language": DEFAULT_LANGUAGE}
     return {name: getattr(client, name) for name in CLIENT_BILLING_FIELDS}
 
 
@@ -221,7 +230,9 @@ def checked_billing(values: dict) -> dict:
     The tax treatment is checked against the rest: exempt needs its reason (it is printed
     on the invoice), reverse charge the client's VAT number, a chosen rate must exist.
     """
-    texts = [name for name in CLIENT_BILLING_FIELDS if name not in TAX_FIELDS]
+    texts = [
+        name for name in CLIENT_BILLING_FIELDS if name not in TAX_FIELDS and name != "language"
+    ]
     errors = {}
     try:
         cleaned = _checked(values, texts, {})
@@ -245,6 +256,11 @@ def checked_billing(values: dict) -> dict:
         type(rate_id) is not int or db.session.get(TaxRate, rate_id) is None
     ):
         errors["tax_rate_id"] = "Choose a tax rate from the list."
+    # Left out, the language stays as it is; given, it is one the portal speaks.
+    if "language" in values and values["language"] not in LANGUAGES:
+        errors["language"] = "Choose English, Polish or German."
+    elif "language" in values:
+        cleaned["language"] = values["language"]
     if errors:
         raise ValidationFailed(errors)
     return cleaned | {
