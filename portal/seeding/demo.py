@@ -128,6 +128,8 @@ BILLING = {
         "city": "Kraków",
         "country": "PL",
         "billing_emails": ["faktury@nowak.example"],
+        # Its invoices, credit notes and billing mail are written in Polish.
+        "language": "pl",
     },
     "Globex Corp": {
         "legal_name": "Globex Corporation",
