@@ -5,11 +5,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_decimal_symbol
 from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.i18n import N_
 
 QUARTER = 15
 MIN_MINUTES = 15
 MAX_MINUTES = 24 * 60
-HOURS_RULE = "Enter hours in quarter-hour steps from 0.25 to 24, e.g. 0.25, 1.5, 1,5 or 1:30."
+# Marked here, translated where it is shown (`_(HOURS_RULE)`, `_l(HOURS_RULE)` on forms).
+HOURS_RULE = N_("Enter hours in quarter-hour steps from 0.25 to 24, e.g. 0.25, 1.5, 1,5 or 1:30.")
 
 # ASCII digits only: "١٫٥" and other Unicode digits are refused, not silently read.
 _DECIMAL_HOURS = re.compile(r"([0-9]{0,2})(?:[.,]([0-9]{1,6}))?", re.ASCII)
@@ -23,8 +27,8 @@ class HoursError(ValueError):
     quarter hour, so the message can name the nearest allowed values (`message_for`).
     """
 
-    def __init__(self, message: str = HOURS_RULE, *, minutes: int | None = None):
-        super().__init__(message)
+    def __init__(self, message: str | None = None, *, minutes: int | None = None):
+        super().__init__(message if message is not None else _(HOURS_RULE))
         self.minutes = minutes
 
     def message_for(self, time_format: str = "decimal") -> str:
@@ -96,12 +100,16 @@ def _suggestion(minutes: int, time_format: str) -> str:
     low = max(MIN_MINUTES, minutes // QUARTER * QUARTER)
     high = min(MAX_MINUTES, low + QUARTER if minutes > low else low)
     if minutes < MIN_MINUTES:
-        return f"Use quarter hours: {format_hours_as(MIN_MINUTES, time_format)} is the least."
+        return _(
+            "Use quarter hours: %(least)s is the least.",
+            least=format_hours_as(MIN_MINUTES, time_format),
+        )
     if low == high:
-        return f"Use quarter hours: {format_hours_as(low, time_format)}."
-    return (
-        f"Use quarter hours: {format_hours_as(low, time_format)} "
-        f"or {format_hours_as(high, time_format)}."
+        return _("Use quarter hours: %(hours)s.", hours=format_hours_as(low, time_format))
+    return _(
+        "Use quarter hours: %(low)s or %(high)s.",
+        low=format_hours_as(low, time_format),
+        high=format_hours_as(high, time_format),
     )
 
 
@@ -120,7 +128,12 @@ def parse_hours(raw: object) -> int:
         hours, mins = int(clock.group(1)), int(clock.group(2))
         minutes = hours * 60 + mins
         if mins >= 60:
-            raise HoursError("Minutes after the colon must be 00, 15, 30 or 45. " + HOURS_RULE)
+            raise HoursError(
+                _(
+                    "Minutes after the colon must be 00, 15, 30 or 45. %(rule)s",
+                    rule=_(HOURS_RULE),
+                )
+            )
         if mins not in (0, 15, 30, 45):
             _off_quarter(minutes)
     else:

@@ -1,14 +1,17 @@
 """The monthly close: bill every subscription of a past month, exactly once, all or nothing."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from flask_babel import gettext as _
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
+from portal.i18n import DEFAULT_LANGUAGE, speaking
 from portal.models import (
     BillableItem,
     BillingPeriod,
@@ -20,7 +23,12 @@ from portal.models import (
     UsageRecord,
 )
 from portal.services import audit
-from portal.services.billing.invoices import item_row, plan_invoices
+from portal.services.billing.invoices import (
+    buyer_terms,
+    client_languages,
+    item_row,
+    plan_invoices,
+)
 from portal.services.billing.ledger import (
     SubscriptionMonth,
     bill_months,
@@ -46,8 +54,12 @@ class EarlierPeriodOpen(DomainError):
 
     def __init__(self, period: str, earlier: str):
         super().__init__(
-            f"Close {earlier} first: carried-over and prepaid hours are used month by month, "
-            f"so {period} is billed from what {earlier} leaves.",
+            _(
+                "Close %(earlier)s first: carried-over and prepaid hours are used month by "
+                "month, so %(period)s is billed from what %(earlier)s leaves.",
+                earlier=earlier,
+                period=period,
+            ),
             field="period",
         )
 
@@ -59,7 +71,8 @@ class PeriodNotEnded(DomainError):
 
     def __init__(self, period: str):
         super().__init__(
-            f"{period} has not ended yet: only past months can be closed.", field="period"
+            _("%(period)s has not ended yet: only past months can be closed.", period=period),
+            field="period",
         )
 
 
@@ -99,17 +112,56 @@ def bills_for(period: str, client_id: int | None = None) -> list[SubscriptionMon
 
 
 def describe(month: SubscriptionMonth, kind: str) -> str:
-    """The text of an item, as it appears on the invoice: a prorated package says which part
-    of the month it covers in words (its quantity stays 1)."""
-    bill, name = month.bill, month_name(month.bill.period)
+    """The text of an item, as it appears on the invoice, in the language being spoken (the
+    close speaks the client's): a prorated package says which part of the month it covers
+    in words (its quantity stays 1)."""
+    bill, plan, name = month.bill, month.plan_name, month_name(month.bill.period)
+    if kind == "package_fee" and bill.fraction < 1:
+        return _(
+            "%(plan)s support package, %(month)s, %(active_days)s/%(days)s of the month",
+            plan=plan,
+            month=name,
+            active_days=bill.active_days,
+            days=bill.days,
+        )
     if kind == "package_fee":
-        part = f", {bill.active_days}/{bill.days} of the month" if bill.fraction < 1 else ""
-        return f"{month.plan_name} support package, {name}{part}"
+        return _("%(plan)s support package, %(month)s", plan=plan, month=name)
     if kind == "overtime" and month.terms.model == "block":
-        return f"{month.plan_name} hours beyond the prepaid blocks, {name}"
+        return _("%(plan)s hours beyond the prepaid blocks, %(month)s", plan=plan, month=name)
     if kind == "overtime":
-        return f"{month.plan_name} overtime, {name}"
-    return f"{month.plan_name} hourly support, {name}"
+        return _("%(plan)s overtime, %(month)s", plan=plan, month=name)
+    return _("%(plan)s hourly support, %(month)s", plan=plan, month=name)
+
+
+def describe_all(months: list[SubscriptionMonth], languages: dict[int, str]) -> list[list[str]]:
+    """The texts of each month's lines (in the order of its bill's lines), each client's in
+    its language (`languages`: client id -> code; English when missing).
+
+    The language switches once per language, not per item, and items that read the same
+    (same plan, kind and part of the month) are worded once: a close names 10,000 items.
+    """
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for index, month in enumerate(months):
+        by_language[languages.get(month.client_id, DEFAULT_LANGUAGE)].append(index)
+    texts: list[list[str]] = [[] for _month in months]
+    for language, indexes in by_language.items():
+        worded: dict[tuple, str] = {}
+        with speaking(language):
+            for index in indexes:
+                month = months[index]
+                bill = month.bill
+                for line in bill.lines:
+                    key = (
+                        month.plan_name,
+                        line.kind,
+                        month.terms.model == "block",
+                        bill.period,
+                        (bill.active_days, bill.days) if bill.fraction < 1 else None,
+                    )
+                    if key not in worded:
+                        worded[key] = describe(month, line.kind)
+                    texts[index].append(worded[key])
+    return texts
 
 
 def ensure_past(period: str) -> None:
@@ -125,30 +177,49 @@ def preview_period(period: str) -> tuple[bool, list[dict]]:
     if closed is not None:
         return True, [item_row(item) for item in period_items(closed.id)]
     if period_bounds(period)[0] > business_today():
-        raise ValidationFailed({"period": f"{period} has not started yet."})
-    rows = [row for month in bills_for(period) for row in item_rows(month, None)]
+        raise ValidationFailed({"period": _("%(period)s has not started yet.", period=period)})
+    months = bills_for(period)
+    languages = client_languages({month.client_id for month in months})
+    rows = items_of(months, None, languages)
     return False, rows + [
         {key: row[key] for key in row if key != "id"}
         for row in pending_one_offs(*period_bounds(period))
     ]
 
 
-def item_rows(month: SubscriptionMonth, period_id: int | None) -> list[dict]:
-    """The billable-item rows of one subscription's month."""
+def items_of(
+    months: list[SubscriptionMonth], period_id: int | None, languages: dict[int, str]
+) -> list[dict]:
+    """The billable-item rows of the months, in order, worded in each client's language."""
+    texts = describe_all(months, languages)
+    return [
+        row
+        for month, text in zip(months, texts, strict=True)
+        for row in item_rows(month, period_id, text)
+    ]
+
+
+def item_rows(
+    month: SubscriptionMonth, period_id: int | None, texts: list[str] | None = None
+) -> list[dict]:
+    """The billable-item rows of one subscription's month; `texts`: its lines' descriptions
+    (else worded in the language being spoken)."""
+    if texts is None:
+        texts = [describe(month, line.kind) for line in month.bill.lines]
     return [
         {
             "client_id": month.client_id,
             "subscription_id": month.subscription_id,
             "period_id": period_id,
             "kind": line.kind,
-            "description": describe(month, line.kind),
+            "description": text,
             "minutes": line.minutes,
             "quantity": quantity_of(line.kind, line.minutes),
             "unit_rate": line.unit_rate,
             "amount": line.amount,
             "currency_id": month.currency_id,
         }
-        for line in month.bill.lines
+        for line, text in zip(month.bill.lines, texts, strict=True)
     ]
 
 
@@ -228,19 +299,28 @@ def close_period(period: str, actor=None) -> CloseResult:
         ],
     )
     _write_pools(months, row.id, period)
-    items = [item for month in months for item in item_rows(month, row.id)]
-    for item, item_id in zip(items, reserve_ids(BillableItem, len(items)), strict=True):
-        item["id"] = item_id
     # One-off items dated in the month join its bill (and its invoices).
     one_offs = pending_one_offs(*period_bounds(period))
+    # The items are worded in each client's language: the buyers the invoices need anyway
+    # say it (one read of the clients), else their languages alone.
+    invoicing = get_settings()["invoice_on_close"]
+    clients = {m.client_id for m in months}
+    if invoicing:
+        terms = buyer_terms(clients | {item["client_id"] for item in one_offs})
+        languages = {client_id: t.language for client_id, t in terms.items()}
+    else:
+        languages = client_languages(clients)
+    items = items_of(months, row.id, languages)
+    for item, item_id in zip(items, reserve_ids(BillableItem, len(items)), strict=True):
+        item["id"] = item_id
     if one_offs:
         db.session.execute(
             update(BillableItem)
             .where(BillableItem.id.in_([item["id"] for item in one_offs]))
             .values(period_id=row.id)
         )
-    if get_settings()["invoice_on_close"]:
-        batch = plan_invoices(items + one_offs, row.id, actor)
+    if invoicing:
+        batch = plan_invoices(items + one_offs, row.id, actor, terms)
         for item in items:
             item["invoice_id"] = batch.invoice_of[item["id"]]
         batch.insert(items)

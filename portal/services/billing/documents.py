@@ -12,9 +12,12 @@ from functools import cache
 from pathlib import Path
 
 from flask import render_template
+from flask_babel import gettext as _
 
 from portal.documents.model import DocumentLine, DocumentTax, InvoiceDocument, Party
 from portal.extensions import db
+from portal.formatting import format_day
+from portal.i18n import document_language, speaking
 from portal.models import Invoice, InvoiceKind, UsageRecord
 from portal.services.billing.periods import period_bounds
 from portal.services.errors import DomainError
@@ -127,8 +130,11 @@ def invoice_xml(invoice: Invoice, doc: InvoiceDocument | None = None) -> bytes:
     doc = doc or invoice_document(invoice)
     if not can_have_xml(doc):
         raise DocumentIncomplete(
-            f"{invoice.number} was issued before the business profile was filled in: it "
-            "has no e-invoice (its PDF and page show it as issued)."
+            _(
+                "%(number)s was issued before the business profile was filled in: it has no "
+                "e-invoice (its PDF and page show it as issued).",
+                number=invoice.number,
+            )
         )
     from portal.documents.facturx import cii_xml  # factur-x and drafthorse: 0.5 s to import
 
@@ -139,16 +145,71 @@ def invoice_xml(invoice: Invoice, doc: InvoiceDocument | None = None) -> bytes:
     return cii_xml(doc)
 
 
+def invoice_language(invoice: Invoice) -> str:
+    """The language of an invoice's documents: its client's when it was issued (an invoice
+    issued before languages existed reads in English)."""
+    return document_language((invoice.buyer or {}).get("language"))
+
+
+def pdf_metadata(doc: InvoiceDocument) -> dict:
+    """The PDF's title, subject, author and keywords, in the language being spoken (the
+    factur-x library would write its own, in English)."""
+    if doc.kind == InvoiceKind.CREDIT_NOTE:
+        kind = _("Credit note")
+        title = _("%(seller)s: Credit note %(number)s", seller=doc.seller.name, number=doc.number)
+        subject = _(
+            "Credit note %(number)s dated %(date)s issued by %(seller)s",
+            number=doc.number,
+            date=format_day(doc.issue_date),
+            seller=doc.seller.name,
+        )
+    else:
+        kind = _("Invoice")
+        title = _("%(seller)s: Invoice %(number)s", seller=doc.seller.name, number=doc.number)
+        subject = _(
+            "Invoice %(number)s dated %(date)s issued by %(seller)s",
+            number=doc.number,
+            date=format_day(doc.issue_date),
+            seller=doc.seller.name,
+        )
+    return {
+        "author": doc.seller.name,
+        "keywords": f"{kind}, Factur-X",
+        "title": title,
+        "subject": subject,
+    }
+
+
 def invoice_pdf(invoice: Invoice) -> bytes:
     """The PDF: the invoice page's template on A4, with the Factur-X XML embedded when the
-    snapshot allows one."""
-    from portal.documents.pdf import STATIC_DIR, render_pdf  # WeasyPrint: 1 s to import
+    snapshot allows one. Its words, money, dates and hours are in the invoice's language
+    (its client's when issued); the XML is the same in every language."""
+    from facturx import generate_from_binary  # with WeasyPrint: 1 s to import
 
+    from portal.documents.pdf import STATIC_DIR, render_pdf
+
+    language = invoice_language(invoice)
     doc = invoice_document(invoice)
-    html = render_template("documents/invoice.html", invoice=invoice, doc=doc)
     xml = invoice_xml(invoice, doc) if can_have_xml(doc) else None
+    with speaking(language):
+        html = render_template("documents/invoice.html", invoice=invoice, doc=doc)
+        metadata = pdf_metadata(doc)
     css = _stylesheet(STATIC_DIR / "css" / "document.css")
-    return render_pdf(html, xml, base_url=STATIC_DIR.as_uri() + "/", stylesheets=[css])
+    pdf = render_pdf(html, None, base_url=STATIC_DIR.as_uri() + "/", stylesheets=[css])
+    if xml is None:
+        return pdf
+    # As render_pdf attaches it (portal.documents.pdf), with the metadata in the document's
+    # language instead of the library's English ("Seller: Invoice 2026-11-0001").
+    return generate_from_binary(
+        pdf,
+        xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=False,
+        afrelationship="alternative",
+        pdf_metadata=metadata,
+        lang=language,
+    )
 
 
 @cache

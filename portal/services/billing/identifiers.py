@@ -2,6 +2,7 @@
 checked by python-stdnum (format and checksum, no online lookup); countries are
 portal.services.countries."""
 
+from flask_babel import gettext as _
 from stdnum import bic, get_cc_module, iban
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as NumberInvalid
@@ -27,20 +28,26 @@ def tax_id_problem(number: str, country: str) -> str | None:
     """
     if not number:
         return None
-    example = "e.g. DE136695976"
+    example = "DE136695976"
     if number[:2] in _EU_PREFIXES:
-        return None if eu_vat.is_valid(number) else f"Not a valid EU VAT number ({example})."
+        if eu_vat.is_valid(number):
+            return None
+        return _("Not a valid EU VAT number (e.g. %(example)s).", example=example)
     if country in EU_COUNTRIES:
         prefix = "EL" if country == "GR" else country
-        return f"Enter the EU VAT number with its country prefix ({prefix}…, {example})."
+        return _(
+            "Enter the EU VAT number with its country prefix (%(prefix)s…, e.g. %(example)s).",
+            prefix=prefix,
+            example=example,
+        )
     module = get_cc_module(country.lower(), "vat") if country else None
     if module is not None:
         try:
             module.validate(number)
         except NumberInvalid:
-            return f"Not a valid VAT number for {country_name(country)}."
+            return _("Not a valid VAT number for %(country)s.", country=country_name(country))
     if not number.isascii() or not number.isalnum():
-        return "Use letters and digits only."
+        return _("Use letters and digits only.")
     return None
 
 
@@ -53,11 +60,11 @@ def iban_problem(number: str) -> str | None:
     """Why an IBAN is not valid (country format and check digits), or None."""
     if not number or iban.is_valid(number):
         return None
-    return "Not a valid IBAN: check the country code, the length and the digits."
+    return _("Not a valid IBAN: check the country code, the length and the digits.")
 
 
 def bic_problem(code: str) -> str | None:
     """Why a BIC (SWIFT code) is not valid, or None."""
     if not code or bic.is_valid(code):
         return None
-    return "Not a valid BIC: 8 or 11 letters and digits, e.g. DEUTDEFF."
+    return _("Not a valid BIC: 8 or 11 letters and digits, e.g. DEUTDEFF.")

@@ -5,11 +5,14 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
+from portal.formatting import format_day, format_number
+from portal.i18n import N_
 from portal.models import BillableItem, Client, Invoice, ItemKind
-from portal.money import round_money
+from portal.money import local_number, round_money
 from portal.services import audit
 from portal.services.billing.invoices import item_row, plan_invoices
 from portal.services.billing.periods import is_period_closed, lock_period, period_of
@@ -23,7 +26,7 @@ DESCRIPTION_MAX = 300
 QUANTITY_MAX = Decimal("99999.99")
 AMOUNT_MAX = Decimal("999999999")  # with tax it stays within the money columns (1e12)
 AHEAD = timedelta(days=366)
-QUANTITY_RULE = "Enter a quantity above 0 with at most 2 decimals, e.g. 1, 2.5 or 2,50."
+QUANTITY_RULE = N_("Enter a quantity above 0 with at most 2 decimals, e.g. 1, 2.5 or 2,50.")
 _QUANTITY = re.compile(r"([0-9]{1,5})(?:[.,]([0-9]{1,2}))?", re.ASCII)
 
 
@@ -32,24 +35,24 @@ def parse_quantity(raw: object) -> Decimal:
     text = raw.strip() if isinstance(raw, str) else ""
     match = _QUANTITY.fullmatch(text)
     if not match:
-        raise ValueError(QUANTITY_RULE)
+        raise ValueError(_(QUANTITY_RULE))
     quantity = Decimal(f"{match.group(1)}.{match.group(2) or 0}").quantize(Decimal("0.01"))
     if not 0 < quantity <= QUANTITY_MAX:
-        raise ValueError(QUANTITY_RULE)
+        raise ValueError(_(QUANTITY_RULE))
     return quantity
 
 
 def _date_error(day) -> str | None:
     """Why a one-off item cannot be dated `day`, or None."""
     if not isinstance(day, date):
-        return "Enter the item's date, e.g. 2026-12-01."
+        return _("Enter the item's date, e.g. %(example)s.", example=format_day(date(2026, 12, 1)))
     if day < EARLIEST_WORK_DATE:
-        return f"Enter a date from {EARLIEST_WORK_DATE.isoformat()} on."
+        return _("Enter a date from %(earliest)s on.", earliest=format_day(EARLIEST_WORK_DATE))
     if day > business_today() + AHEAD:
-        return "Date the item at most a year ahead."
+        return _("Date the item at most a year ahead.")
     lock_period(period_of(day), exclusive=False)  # a close of that month waits for us
     if is_period_closed(period_of(day)):
-        return f"{period_of(day)} is closed: date the item in an open month."
+        return _("%(period)s is closed: date the item in an open month.", period=period_of(day))
     return None
 
 
@@ -61,9 +64,11 @@ def checked_item(client: Client, values: dict) -> dict:
     errors, cleaned = {}, {}
     description = (values.get("description") or "").strip()
     if not description:
-        errors["description"] = "Describe what the item is for; it is printed on the invoice."
+        errors["description"] = _("Describe what the item is for; it is printed on the invoice.")
     elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
+        errors["description"] = _(
+            "Keep the description to %(max)s characters or fewer.", max=DESCRIPTION_MAX
+        )
     elif problem := text_problem(description):
         errors["description"] = problem
     try:
@@ -76,16 +81,18 @@ def checked_item(client: Client, values: dict) -> dict:
         errors["unit_price"] = str(exc)
     else:
         if cleaned["unit_price"] <= 0:
-            errors["unit_price"] = "Enter a unit price above 0."
+            errors["unit_price"] = _("Enter a unit price above 0.")
     if problem := _date_error(values.get("date")):
         errors["date"] = problem
     if not errors:
         amount = round_money(cleaned["quantity"] * cleaned["unit_price"], client.currency.decimals)
         if amount <= 0:
-            errors["quantity"] = "The amount rounds to 0: raise the quantity or the price."
+            errors["quantity"] = _("The amount rounds to 0: raise the quantity or the price.")
         elif amount > AMOUNT_MAX:
-            errors["quantity"] = (
-                f"Quantity × unit price comes to {amount}: an item is at most {AMOUNT_MAX:,}."
+            errors["quantity"] = _(
+                "Quantity × unit price comes to %(amount)s: an item is at most %(max)s.",
+                amount=local_number(str(amount)),
+                max=format_number(AMOUNT_MAX),
             )
         cleaned["amount"] = amount
     if errors:

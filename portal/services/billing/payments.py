@@ -2,9 +2,13 @@
 
 from datetime import date
 
+from flask_babel import gettext as _
+
 from portal.extensions import db
+from portal.formatting import format_day
+from portal.i18n import N_
 from portal.models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
-from portal.money import round_money
+from portal.money import local_number, round_money
 from portal.services import audit
 from portal.services.billing.invoices import InvalidTransition, allowed_moves, lock_invoice
 from portal.services.catalog.input import AmountError, parse_amount
@@ -14,7 +18,7 @@ from portal.services.settings import business_today
 from portal.services.text import text_problem
 
 REFERENCE_MAX = 200
-METHOD_RULE = "Choose how it was paid: bank transfer, card, cash or other."
+METHOD_RULE = N_("Choose how it was paid: bank transfer, card, cash or other.")
 
 
 def payment_errors(invoice: Invoice, values: dict) -> tuple[dict, dict]:
@@ -25,13 +29,16 @@ def payment_errors(invoice: Invoice, values: dict) -> tuple[dict, dict]:
     errors, cleaned = {}, {}
     day = values.get("date")
     if not isinstance(day, date):
-        errors["date"] = "Enter the date the money came in, e.g. 2026-11-05."
+        errors["date"] = _(
+            "Enter the date the money came in, e.g. %(example)s.",
+            example=format_day(date(2026, 11, 5)),
+        )
     elif day > business_today():
-        errors["date"] = "The payment date cannot be in the future."
+        errors["date"] = _("The payment date cannot be in the future.")
     elif day < invoice.issue_date:
-        errors["date"] = (
-            f"The invoice was issued on {invoice.issue_date.isoformat()}: "
-            "a payment cannot be dated before it."
+        errors["date"] = _(
+            "The invoice was issued on %(date)s: a payment cannot be dated before it.",
+            date=format_day(invoice.issue_date),
         )
     cleaned["date"] = day
     currency = invoice.currency
@@ -42,20 +49,23 @@ def payment_errors(invoice: Invoice, values: dict) -> tuple[dict, dict]:
     else:
         balance = round_money(invoice.balance, currency.decimals)
         if amount <= 0:
-            errors["amount"] = "Enter an amount above 0."
+            errors["amount"] = _("Enter an amount above 0.")
         elif amount > balance:
-            errors["amount"] = (
-                f"The open balance is {balance:.{currency.decimals}f} {currency.code}: "
-                "a payment cannot be more."
+            errors["amount"] = _(
+                "The open balance is %(balance)s %(currency)s: a payment cannot be more.",
+                balance=local_number(f"{balance:.{currency.decimals}f}"),
+                currency=currency.code,
             )
         cleaned["amount"] = amount
     method = values.get("method") or ""
     if method not in PaymentMethod.values():
-        errors["method"] = METHOD_RULE
+        errors["method"] = _(METHOD_RULE)
     cleaned["method"] = method
     reference = (values.get("reference") or "").strip()
     if len(reference) > REFERENCE_MAX:
-        errors["reference"] = f"Keep the reference to {REFERENCE_MAX} characters or fewer."
+        errors["reference"] = _(
+            "Keep the reference to %(max)s characters or fewer.", max=REFERENCE_MAX
+        )
     elif problem := text_problem(reference):
         errors["reference"] = problem
     cleaned["reference"] = reference

@@ -6,6 +6,7 @@ from datetime import date
 from functools import lru_cache
 
 from babel.dates import format_date
+from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.i18n import current_language
@@ -22,7 +23,7 @@ _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
 def parse_period(text: object) -> str:
     """Check a "YYYY-MM" period; ValidationFailed names the field otherwise."""
     if not isinstance(text, str) or not _PERIOD.fullmatch(text) or text < "2000-01":
-        raise ValidationFailed({"period": "Give the month as YYYY-MM, e.g. 2026-09."})
+        raise ValidationFailed({"period": _("Give the month as YYYY-MM, e.g. 2026-09.")})
     return text
 
 

@@ -4,9 +4,10 @@ client's billing profile, every field checked, changes audited; flushed, never c
 import re
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from portal.extensions import db
-from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from portal.models import BusinessProfile, Client, TaxRate, TaxTreatment
 from portal.models.business import PROFILE_ID
 from portal.services import audit
@@ -55,11 +56,12 @@ BUSINESS_FIELDS = (
     "payment_terms",
     "invoice_footer",
 )
+# Translated when a field is found missing (`_(message)`).
 BUSINESS_REQUIRED = {
-    "legal_name": "Enter the business's legal name.",
-    "address_lines": "Enter the street address (at least one line).",
-    "city": "Enter the city.",
-    "country": "Choose a country from the list.",
+    "legal_name": N_("Enter the business's legal name."),
+    "address_lines": N_("Enter the street address (at least one line)."),
+    "city": N_("Enter the city."),
+    "country": N_("Choose a country from the list."),
 }
 TAX_FIELDS = ("tax_treatment", "tax_rate_id", "tax_exemption_reason")
 # The client's language (documents and billing mail) travels with its billing fields.
@@ -70,8 +72,8 @@ CLIENT_BILLING_FIELDS = (
     *TAX_FIELDS,
     "language",
 )
-TREATMENT_RULE = "Choose standard, exempt or reverse charge."
-EMAIL_RULE = "Enter a valid email address, e.g. billing@example.com."
+TREATMENT_RULE = N_("Choose standard, exempt or reverse charge.")
+EMAIL_RULE = N_("Enter a valid email address, e.g. billing@example.com.")
 _PHONE = re.compile(r"\+?[0-9 ()/.-]{3,40}", re.ASCII)
 _SEPARATORS = re.compile(r"[\r\n,;]+")
 
@@ -112,7 +114,7 @@ def _text_errors(values: dict) -> dict[str, str]:
         limit = LIMITS[name]
         for text in texts:
             if len(text) > limit:
-                errors[name] = f"Keep this to {limit} characters or fewer."
+                errors[name] = _("Keep this to %(max)s characters or fewer.", max=limit)
             elif problem := text_problem(text, multiline=name in MULTILINE):
                 errors[name] = problem
             if name in errors:
@@ -125,7 +127,7 @@ def _rule_errors(values: dict) -> dict[str, str]:
     errors = {}
     lines = values.get("address_lines", [])
     if len(lines) > ADDRESS_LINES_MAX:
-        errors["address_lines"] = f"Use at most {ADDRESS_LINES_MAX} address lines."
+        errors["address_lines"] = _("Use at most %(max)s address lines.", max=ADDRESS_LINES_MAX)
     country = values.get("country", "")
     if country and (problem := country_problem(country)):
         errors["country"] = problem
@@ -137,14 +139,16 @@ def _rule_errors(values: dict) -> dict[str, str]:
     if problem := bic_problem(values.get("bic", "")):
         errors["bic"] = problem
     if values.get("email") and not _is_email(values["email"]):
-        errors["email"] = EMAIL_RULE
+        errors["email"] = _(EMAIL_RULE)
     emails = values.get("billing_emails", [])
     if len(emails) > BILLING_EMAILS_MAX:
-        errors["billing_emails"] = f"Give at most {BILLING_EMAILS_MAX} billing emails."
+        errors["billing_emails"] = _("Give at most %(max)s billing emails.", max=BILLING_EMAILS_MAX)
     elif bad := next((e for e in emails if not _is_email(e)), None):
-        errors["billing_emails"] = f"{bad!r} is not an email address. {EMAIL_RULE}"
+        errors["billing_emails"] = _(
+            "%(address)s is not an email address. %(rule)s", address=repr(bad), rule=_(EMAIL_RULE)
+        )
     if values.get("phone") and not _PHONE.fullmatch(values["phone"]):
-        errors["phone"] = "Enter a phone number: digits, spaces, + ( ) - / only."
+        errors["phone"] = _("Enter a phone number: digits, spaces, + ( ) - / only.")
     return errors
 
 
@@ -165,7 +169,7 @@ def _checked(values: dict, names, required: dict) -> dict:
         errors.setdefault(name, message)
     for name, message in required.items():
         if not cleaned[name]:
-            errors.setdefault(name, message)
+            errors.setdefault(name, _(message))
     if errors:
         raise ValidationFailed(errors)
     return cleaned
@@ -242,23 +246,25 @@ def checked_billing(values: dict) -> dict:
     reason = (values.get("tax_exemption_reason") or "").strip()
     rate_id = values.get("tax_rate_id")
     if treatment not in TaxTreatment.values():
-        errors["tax_treatment"] = TREATMENT_RULE
+        errors["tax_treatment"] = _(TREATMENT_RULE)
     elif treatment == TaxTreatment.EXEMPT and not reason:
-        errors["tax_exemption_reason"] = (
+        errors["tax_exemption_reason"] = _(
             "Enter the reason for the exemption: it is printed on the invoice."
         )
     elif treatment == TaxTreatment.REVERSE_CHARGE and not cleaned["tax_id"]:
-        errors["tax_treatment"] = "Reverse charge needs the client's VAT number: enter the tax id."
+        errors["tax_treatment"] = _(
+            "Reverse charge needs the client's VAT number: enter the tax id."
+        )
     if "tax_exemption_reason" not in errors:
         problem = _text_errors({"tax_exemption_reason": reason})
         errors.update(problem)
     if rate_id is not None and (
         type(rate_id) is not int or db.session.get(TaxRate, rate_id) is None
     ):
-        errors["tax_rate_id"] = "Choose a tax rate from the list."
+        errors["tax_rate_id"] = _("Choose a tax rate from the list.")
     # Left out, the language stays as it is; given, it is one the portal speaks.
     if "language" in values and values["language"] not in LANGUAGES:
-        errors["language"] = "Choose English, Polish or German."
+        errors["language"] = _("Choose English, Polish or German.")
     elif "language" in values:
         cleaned["language"] = values["language"]
     if errors:

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
+from portal.i18n import N_
 from portal.money import round_money
 
 
@@ -25,8 +28,12 @@ class Rate:
 
 
 # No rate configured at all: nothing charged, as before tax rates existed ("not subject").
-NO_TAX = Rate("No tax", Decimal("0.000"), "O")
-REVERSE_CHARGE_NOTE = (
+# The names and notes below are printed on invoices: an invoice is issued in its client's
+# language (`treatment_rate` and `treatment_notes` translate them as they are called).
+NO_TAX = Rate(N_("No tax"), Decimal("0.000"), "O")
+EXEMPT = N_("Exempt")
+REVERSE_CHARGE = N_("Reverse charge")
+REVERSE_CHARGE_NOTE = N_(
     "Reverse charge: VAT to be accounted for by the recipient "
     "(Article 196, Council Directive 2006/112/EC)"
 )
@@ -40,11 +47,11 @@ def treatment_rate(treatment: str, exemption_reason: str, rate: tuple | None) ->
     Exempt and reverse charge: 0 %, with the reason the invoice prints.
     """
     if treatment == "exempt":
-        return Rate("Exempt", Decimal("0.000"), "E", exemption_reason)
+        return Rate(_(EXEMPT), Decimal("0.000"), "E", exemption_reason)
     if treatment == "reverse_charge":
-        return Rate("Reverse charge", Decimal("0.000"), "AE", REVERSE_CHARGE_NOTE)
+        return Rate(_(REVERSE_CHARGE), Decimal("0.000"), "AE", _(REVERSE_CHARGE_NOTE))
     if rate is None:
-        return NO_TAX
+        return Rate(_(NO_TAX.name), NO_TAX.percent, NO_TAX.category)
     name, percent = rate
     return Rate(name, percent, "S" if percent > 0 else "Z")
 
@@ -52,9 +59,9 @@ def treatment_rate(treatment: str, exemption_reason: str, rate: tuple | None) ->
 def treatment_notes(rate: Rate) -> list[str]:
     """What the invoice must say about its tax: the reverse-charge statement or the exemption."""
     if rate.category == "AE":
-        return [REVERSE_CHARGE_NOTE]
+        return [_(REVERSE_CHARGE_NOTE)]
     if rate.category == "E":
-        return [f"Exempt from VAT: {rate.exemption_reason}"]
+        return [_("Exempt from VAT: %(reason)s", reason=rate.exemption_reason)]
     return []
 
 

@@ -4,14 +4,17 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
+from portal.i18n import N_
 from portal.models import BillingModel, Currency
-from portal.money import QUARTER, round_money
+from portal.money import QUARTER, local_number, round_money
 
 MAX_AMOUNT_DIGITS = 9  # up to 999,999,999 in the currency's units
 MAX_INCLUDED_HOURS = 744  # a 31-day month, around the clock
-INCLUDED_RULE = (
-    f"Enter the hours included a month in quarter-hour steps up to {MAX_INCLUDED_HOURS}, "
-    "e.g. 10, 7.5, 7,5 or 7:30."
+# Marked here, translated where it is shown (`_(INCLUDED_RULE)`); 744 is MAX_INCLUDED_HOURS.
+INCLUDED_RULE = N_(
+    "Enter the hours included a month in quarter-hour steps up to 744, e.g. 10, 7.5, 7,5 or 7:30."
 )
 
 # ASCII digits only; no sign, exponent, NaN, inf or thousands separator.
@@ -57,18 +60,28 @@ class AmountError(ValueError):
 class IncludedHoursError(ValueError):
     """Included hours outside the rule; the message says what is allowed."""
 
-    def __init__(self, message: str = INCLUDED_RULE):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message if message is not None else _(INCLUDED_RULE))
 
 
 def amount_rule(currency: Currency) -> str:
     """What an amount in this currency may look like."""
     places = currency.decimals
-    example = "2000" if not places else "199." + "9" * places
-    decimals = "whole units only" if not places else f"at most {places} decimals"
-    return (
-        f"Enter an amount in {currency.code} such as {example}: digits, {decimals}, "
-        f"no sign, up to {'9' * MAX_AMOUNT_DIGITS}."
+    if not places:
+        return _(
+            "Enter an amount in %(currency)s such as %(example)s: digits, whole units only, "
+            "no sign, up to %(max)s.",
+            currency=currency.code,
+            example="2000",
+            max="9" * MAX_AMOUNT_DIGITS,
+        )
+    return _(
+        "Enter an amount in %(currency)s such as %(example)s: digits, at most %(places)s "
+        "decimals, no sign, up to %(max)s.",
+        currency=currency.code,
+        example=local_number("199." + "9" * places),
+        places=places,
+        max="9" * MAX_AMOUNT_DIGITS,
     )
 
 
@@ -88,7 +101,7 @@ def parse_included_hours(raw: object) -> int:
     decimal = _DECIMAL_HOURS.fullmatch(text) if len(text) <= 8 else None
     if clock:
         if clock.group(2) not in ("00", "15", "30", "45"):
-            raise IncludedHoursError("Minutes after the colon must be 00, 15, 30 or 45.")
+            raise IncludedHoursError(_("Minutes after the colon must be 00, 15, 30 or 45."))
         minutes = int(clock.group(1)) * 60 + int(clock.group(2))
     elif decimal and (decimal.group(1) or decimal.group(2)):
         exact = Decimal(f"{decimal.group(1) or 0}.{decimal.group(2) or 0}") * 60
@@ -117,22 +130,27 @@ def parse_prices(
         amounts = {}
         for part, text in (("fee", fee_text), ("rate", rate_text)):
             if not text and not (part == "fee" and hourly):
-                errors[key + part] = f"Enter the {part}, or leave the {currency.code} row blank."
+                missing = (
+                    N_("Enter the fee, or leave the %(currency)s row blank.")
+                    if part == "fee"
+                    else N_("Enter the rate, or leave the %(currency)s row blank.")
+                )
+                errors[key + part] = _(missing, currency=currency.code)
                 continue
             try:
                 amounts[part] = parse_amount(text or "0", currency)
             except AmountError as exc:
                 errors[key + part] = str(exc)
         if hourly and amounts.get("fee"):
-            errors[key + "fee"] = "Hourly plans have no monthly fee: leave it blank."
+            errors[key + "fee"] = _("Hourly plans have no monthly fee: leave it blank.")
         if hourly and amounts.get("rate") == 0:
-            errors[key + "rate"] = "An hourly plan needs an hourly rate above 0."
+            errors[key + "rate"] = _("An hourly plan needs an hourly rate above 0.")
         if block and amounts.get("fee") == 0:
-            errors[key + "fee"] = "A block has a price above 0: enter what one block costs."
+            errors[key + "fee"] = _("A block has a price above 0: enter what one block costs.")
         if len(amounts) == 2:
             prices[currency] = (amounts["fee"], amounts["rate"])
     if not prices and not any(k.startswith("price-") for k in errors):
-        errors["prices"] = "Give the plan a price in at least one currency."
+        errors["prices"] = _("Give the plan a price in at least one currency.")
     return prices
 
 

@@ -5,10 +5,12 @@ from functools import cache
 
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import BillingModel, Client, Currency, Plan, PlanPrice, WhenUsedUp
 from portal.models.types import utcnow
 from portal.money import round_money
@@ -28,6 +30,13 @@ _CODE = re.compile(r"[A-Z]{3}", re.ASCII)
 AFFIX_MAX = 8
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
+# Messages used in more than one place, translated at use.
+CURRENCY_TAKEN = N_("A currency with the code %(code)s already exists.")
+PLAN_TAKEN = N_("A plan named “%(name)s” already exists.")
+DEFAULT_RACE = {
+    "currency": N_("Another currency was made the default meanwhile; try again."),
+    "tax_rate": N_("Another tax rate was made the default meanwhile; try again."),
+}
 
 
 @cache
@@ -78,35 +87,45 @@ def _currency_errors(data: CurrencyInput, currency: Currency | None) -> dict[str
     taken = db.select(Currency.id).where(Currency.code == data.code)
     changed = currency is None or data.code != currency.code
     if not _CODE.fullmatch(data.code):
-        errors["code"] = "Enter the ISO 4217 code: three letters such as EUR, USD or PLN."
+        errors["code"] = _("Enter the ISO 4217 code: three letters such as EUR, USD or PLN.")
     elif currency is not None and in_use and changed:
-        errors["code"] = f"{currency.code} is used by clients: its code cannot change."
+        errors["code"] = _(
+            "%(code)s is used by clients: its code cannot change.", code=currency.code
+        )
     elif changed and data.code not in current_currency_codes():
-        errors["code"] = (
-            f"{data.code} is not an ISO 4217 currency in use: "
-            "enter the code of a current currency, such as EUR, USD or PLN."
+        errors["code"] = _(
+            "%(code)s is not an ISO 4217 currency in use: "
+            "enter the code of a current currency, such as EUR, USD or PLN.",
+            code=data.code,
         )
     elif db.session.scalar(taken.where(Currency.id != (currency.id if currency else -1))):
-        errors["code"] = f"A currency with the code {data.code} already exists."
+        errors["code"] = _(CURRENCY_TAKEN, code=data.code)
     if data.decimals is None or not 0 <= data.decimals <= 4:
-        errors["decimals"] = "Enter decimal places from 0 to 4 (JPY 0, most currencies 2)."
+        errors["decimals"] = _("Enter decimal places from 0 to 4 (JPY 0, most currencies 2).")
     elif in_use and data.decimals != currency.decimals:
-        errors["decimals"] = (
-            f"{currency.code} is used by clients: its decimal places cannot change "
-            f"(they stay {currency.decimals})."
+        errors["decimals"] = _(
+            "%(code)s is used by clients: its decimal places cannot change (they stay %(places)s).",
+            code=currency.code,
+            places=currency.decimals,
         )
     elif currency is not None and _prices_need_places(currency, data.decimals):
-        errors["decimals"] = (
-            f"Plan prices in {currency.code} have more than {data.decimals} decimals: "
-            "change them first."
+        errors["decimals"] = _(
+            "Plan prices in %(code)s have more than %(places)s decimals: change them first.",
+            code=currency.code,
+            places=data.decimals,
         )
     for name in ("prefix", "suffix"):
         if len(getattr(data, name)) > AFFIX_MAX:
-            errors[name] = f"Keep the {name} to {AFFIX_MAX} characters or fewer."
+            too_long = (
+                N_("Keep the prefix to %(max)s characters or fewer.")
+                if name == "prefix"
+                else N_("Keep the suffix to %(max)s characters or fewer.")
+            )
+            errors[name] = _(too_long, max=AFFIX_MAX)
         elif problem := text_problem(getattr(data, name)):
             errors[name] = problem
     if currency is not None and currency.is_default and not data.is_default:
-        errors["is_default"] = "One currency must be the default: make another one the default."
+        errors["is_default"] = _("One currency must be the default: make another one the default.")
     return errors
 
 
@@ -125,7 +144,7 @@ def save_currency(currency: Currency | None, data: CurrencyInput, actor) -> Curr
         db.session.add(currency)
     currency.code, currency.decimals = data.code, data.decimals
     currency.prefix, currency.suffix = data.prefix, data.suffix
-    flush_unique("code", f"A currency with the code {data.code} already exists.")
+    flush_unique("code", _(CURRENCY_TAKEN, code=data.code))
     others = other_defaults(currency)
     if data.is_default or not others:
         make_default(currency, others, actor, "currency")
@@ -149,22 +168,22 @@ def make_default(row, others: list, actor, object_type: str) -> None:
         audit.record(actor, f"{object_type}.update", object_type, other.id, *change)
     db.session.flush()
     row.is_default = True
-    what = object_type.replace("_", " ")
-    flush_unique("is_default", f"Another {what} was made the default meanwhile; try again.")
+    flush_unique("is_default", _(DEFAULT_RACE[object_type]))
 
 
-def name_problem(model, name: str, row, missing: str, what: str) -> str | None:
+def name_problem(model, name: str, row, missing: str, taken: str) -> str | None:
     """Why `name` cannot name `row` (None: a new one) of `model`: blank (`missing`), too
-    long, not plain text, or the name of another row, whatever the case."""
+    long, not plain text, or the name of another row, whatever the case (`taken`, a
+    message with %(name)s; both translated here)."""
     if not name:
-        return missing
+        return _(missing)
     if len(name) > NAME_MAX:
-        return f"Keep the name to {NAME_MAX} characters or fewer."
+        return _("Keep the name to %(max)s characters or fewer.", max=NAME_MAX)
     if problem := text_problem(name):
         return problem
     same = db.select(model.id).where(func.lower(model.name) == name.lower())
     if db.session.scalar(same.where(model.id != (row.id if row else -1))):
-        return f"A {what} named “{name}” already exists."
+        return _(taken, name=name)
     return None
 
 
@@ -189,22 +208,24 @@ def plan_snapshot(plan: Plan) -> dict:
 
 def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
     """Check name, model and included hours into `errors`; return the included minutes."""
-    if problem := name_problem(Plan, data.name, plan, "Give the plan a name.", "plan"):
+    if problem := name_problem(Plan, data.name, plan, N_("Give the plan a name."), PLAN_TAKEN):
         errors["name"] = problem
     if len(data.description) > DESCRIPTION_MAX:
-        errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
+        errors["description"] = _(
+            "Keep the description to %(max)s characters or fewer.", max=DESCRIPTION_MAX
+        )
     elif problem := text_problem(data.description, multiline=True):
         errors["description"] = problem
     if data.model not in BillingModel.values():
-        errors["model"] = "Choose package, hourly or block."
+        errors["model"] = _("Choose package, hourly or block.")
         return 0
     hours_text = data.included_hours.strip()
     if data.model == BillingModel.HOURLY or data.model == BillingModel.BLOCK:
         if hours_text and hours_text not in ("0", "0.00", "0:00"):
             errors["included_hours"] = (
-                "Hourly plans include no monthly hours: leave this blank."
+                _("Hourly plans include no monthly hours: leave this blank.")
                 if data.model == BillingModel.HOURLY
-                else "Block plans include no monthly hours (they sell blocks): leave this blank."
+                else _("Block plans include no monthly hours (they sell blocks): leave this blank.")
             )
         return 0
     try:
@@ -213,7 +234,7 @@ def _plan_errors(plan: Plan | None, data: PlanInput, errors: dict) -> int:
         errors["included_hours"] = str(exc)
         return 0
     if minutes == 0:
-        errors["included_hours"] = "A package includes hours: enter more than 0, e.g. 10 or 7.5."
+        errors["included_hours"] = _("A package includes hours: enter more than 0, e.g. 10 or 7.5.")
     return minutes
 
 
@@ -235,11 +256,12 @@ def selling_terms(data: PlanInput, errors: dict) -> dict:
     try:
         terms["rollover_months"] = parse_month_count(data.rollover_months, 0, MAX_ROLLOVER_MONTHS)
     except ValueError:
-        errors["rollover_months"] = (
-            f"Enter how many months unused hours carry over: 0 (none) to {MAX_ROLLOVER_MONTHS}."
+        errors["rollover_months"] = _(
+            "Enter how many months unused hours carry over: 0 (none) to %(max)s.",
+            max=MAX_ROLLOVER_MONTHS,
         )
     if not package and terms["rollover_months"]:
-        errors["rollover_months"] = "Only package plans roll hours over: leave this at 0."
+        errors["rollover_months"] = _("Only package plans roll hours over: leave this at 0.")
     cap = data.rollover_cap_hours
     if cap not in (None, "") and package:
         try:
@@ -247,16 +269,16 @@ def selling_terms(data: PlanInput, errors: dict) -> dict:
                 cap if isinstance(cap, str) else ""
             )
         except IncludedHoursError:
-            errors["rollover_cap_hours"] = (
+            errors["rollover_cap_hours"] = _(
                 "Enter the most hours that may be carried over, in quarter-hour steps "
                 "(e.g. 5, 7.5 or 7:30), or leave it blank for no cap."
             )
     elif cap not in (None, "") and not package:
-        errors["rollover_cap_hours"] = "Only package plans roll hours over: leave this blank."
+        errors["rollover_cap_hours"] = _("Only package plans roll hours over: leave this blank.")
     if not block:
         for name in ("block_hours", "validity_months"):
             if not _blank(getattr(data, name)):
-                errors[name] = "Only block plans sell prepaid blocks: leave this blank."
+                errors[name] = _("Only block plans sell prepaid blocks: leave this blank.")
         return terms
     try:
         raw = data.block_hours if isinstance(data.block_hours, str) else ""
@@ -264,7 +286,7 @@ def selling_terms(data: PlanInput, errors: dict) -> dict:
         if terms["block_minutes"] == 0:
             raise IncludedHoursError
     except IncludedHoursError:
-        errors["block_hours"] = (
+        errors["block_hours"] = _(
             "Enter the hours in one block, above 0 in quarter-hour steps, e.g. 20, 7.5 or 7:30."
         )
     try:
@@ -272,11 +294,11 @@ def selling_terms(data: PlanInput, errors: dict) -> dict:
         if _blank(data.validity_months):
             raise ValueError
     except ValueError:
-        errors["validity_months"] = (
-            f"Enter how many months a block stays valid: 1 to {MAX_VALIDITY_MONTHS}."
+        errors["validity_months"] = _(
+            "Enter how many months a block stays valid: 1 to %(max)s.", max=MAX_VALIDITY_MONTHS
         )
     if data.when_used_up not in WhenUsedUp.values():
-        errors["when_used_up"] = "Choose overtime (billed at the rate) or refuse."
+        errors["when_used_up"] = _("Choose overtime (billed at the rate) or refuse.")
     else:
         terms["when_used_up"] = data.when_used_up
     return terms
@@ -306,7 +328,7 @@ def save_plan(plan: Plan | None, data: PlanInput, actor) -> Plan:
         row.fee, row.rate = fee, rate
         kept.append(row)
     plan.prices = kept
-    flush_unique("name", f"A plan named “{data.name}” already exists.")
+    flush_unique("name", _(PLAN_TAKEN, name=data.name))
     action = "plan.update" if before else "plan.create"
     audit.record(actor, action, "plan", plan.id, before, plan_snapshot(plan))
     return plan

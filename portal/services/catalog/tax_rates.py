@@ -5,7 +5,10 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import TaxRate
 from portal.services import audit
 from portal.services.catalog.rules import flush_unique, make_default, name_problem, other_defaults
@@ -13,7 +16,9 @@ from portal.services.countries import country_names
 from portal.services.errors import ValidationFailed
 
 PERCENT_PLACES = 3
-PERCENT_RULE = "Enter a percent from 0 to 100 with at most 3 decimals, e.g. 23, 7.5 or 8,1."
+# Marked here, translated where it is shown (`_(PERCENT_RULE)`, `_l(PERCENT_RULE)` on forms).
+PERCENT_RULE = N_("Enter a percent from 0 to 100 with at most 3 decimals, e.g. 23, 7.5 or 8,1.")
+RATE_TAKEN = N_("A tax rate named “%(name)s” already exists.")
 # ASCII digits only; no sign, exponent, NaN, inf or thousands separator.
 _PERCENT = re.compile(r"([0-9]{1,3})(?:[.,]([0-9]+))?", re.ASCII)
 
@@ -37,13 +42,19 @@ def parse_percent(raw: object) -> Decimal:
     text = raw.strip() if isinstance(raw, str) else ""
     match = _PERCENT.fullmatch(text) if len(text) <= 12 else None
     if not match:
-        raise PercentError(PERCENT_RULE)
+        raise PercentError(_(PERCENT_RULE))
     decimals = match.group(2) or ""
     if len(decimals) > PERCENT_PLACES:
-        raise PercentError(f"At most {PERCENT_PLACES} decimals: {PERCENT_RULE}")
+        raise PercentError(
+            _(
+                "At most %(places)s decimals: %(rule)s",
+                places=PERCENT_PLACES,
+                rule=_(PERCENT_RULE),
+            )
+        )
     value = Decimal(f"{match.group(1)}.{decimals or 0}").quantize(Decimal("0.001"))
     if value > 100:
-        raise PercentError(f"A percent is at most 100: {PERCENT_RULE}")
+        raise PercentError(_("A percent is at most 100: %(rule)s", rule=_(PERCENT_RULE)))
     return value
 
 
@@ -60,8 +71,8 @@ def tax_rate_snapshot(rate: TaxRate) -> dict:
 def _tax_rate_errors(rate: TaxRate | None, data: TaxRateInput) -> tuple[dict, Decimal | None]:
     """Every rule a tax rate must meet, as field -> message; and the parsed percent."""
     errors = {}
-    missing = "Give the tax rate a name, e.g. “VAT 23%”."
-    if problem := name_problem(TaxRate, data.name, rate, missing, "tax rate"):
+    missing = N_("Give the tax rate a name, e.g. “VAT 23%”.")
+    if problem := name_problem(TaxRate, data.name, rate, missing, RATE_TAKEN):
         errors["name"] = problem
     percent = None
     try:
@@ -69,7 +80,7 @@ def _tax_rate_errors(rate: TaxRate | None, data: TaxRateInput) -> tuple[dict, De
     except PercentError as exc:
         errors["percent"] = str(exc)
     if data.country and data.country not in country_names():
-        errors["country"] = (
+        errors["country"] = _(
             "Choose a country from the list (an ISO 3166 two-letter code such as PL or DE), "
             "or none."
         )
@@ -94,7 +105,7 @@ def save_tax_rate(rate: TaxRate | None, data: TaxRateInput, actor) -> TaxRate:
     rate.name, rate.percent, rate.country = data.name, percent, data.country
     if not data.is_default:
         rate.is_default = False
-    flush_unique("name", f"A tax rate named “{data.name}” already exists.")
+    flush_unique("name", _(RATE_TAKEN, name=data.name))
     if data.is_default and not rate.is_default:
         make_default(rate, other_defaults(rate), actor, "tax_rate")
     action = "tax_rate.update" if before else "tax_rate.create"

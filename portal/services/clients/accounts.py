@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 
 from portal.extensions import db
+from portal.formatting import format_day
 from portal.models import (
     BillableItem,
     BillingPeriod,
@@ -88,9 +90,9 @@ def _client_errors(client: Client | None, data: ClientInput) -> dict[str, str]:
     """Every rule a client account must meet, as field -> message."""
     errors = {}
     if not data.name:
-        errors["name"] = "Enter the name of the client account."
+        errors["name"] = _("Enter the name of the client account.")
     elif len(data.name) > NAME_MAX:
-        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+        errors["name"] = _("Keep the name to %(max)s characters or fewer.", max=NAME_MAX)
     elif problem := text_problem(data.name):
         errors["name"] = problem
     try:
@@ -98,14 +100,16 @@ def _client_errors(client: Client | None, data: ClientInput) -> dict[str, str]:
             raise EmailNotValidError("too long")
         validate_email(data.email, check_deliverability=False)
     except EmailNotValidError:
-        errors["email"] = "Enter a valid email address, e.g. billing@example.com."
+        errors["email"] = _("Enter a valid email address, e.g. billing@example.com.")
     currency = db.session.get(Currency, data.currency_id) if data.currency_id else None
     if currency is None:
-        errors["currency"] = "Choose the currency the client is billed in."
+        errors["currency"] = _("Choose the currency the client is billed in.")
     elif client is not None and currency.id != client.currency_id and has_billing(client):
-        errors["currency"] = (
-            f"{client.name} is already billed in {client.currency.code} (a subscription, an "
-            "item or an invoice): the currency cannot change."
+        errors["currency"] = _(
+            "%(client)s is already billed in %(currency)s (a subscription, an item or an "
+            "invoice): the currency cannot change.",
+            client=client.name,
+            currency=client.currency.code,
         )
     return errors
 
@@ -141,7 +145,7 @@ def add_client_user(client: Client, name: str, email: str, actor) -> User:
     name = (name or "").strip()
     errors = {}
     if not name or len(name) > NAME_MAX:
-        errors["name"] = f"Enter the person's name (up to {NAME_MAX} characters)."
+        errors["name"] = _("Enter the person's name (up to %(max)s characters).", max=NAME_MAX)
     elif problem := text_problem(name):
         errors["name"] = problem
     try:
@@ -161,13 +165,17 @@ def assign_client_plan(client: Client, plan_id: int | None, start_date: date | N
     errors = {}
     plan = db.session.get(Plan, plan_id) if plan_id else None
     if plan is None:
-        errors["plan"] = "Choose a plan."
+        errors["plan"] = _("Choose a plan.")
     today = business_today()
     earliest, latest = today - START_WINDOW, today + START_WINDOW
     if start_date is None:
-        errors["start_date"] = "Enter the start date as YYYY-MM-DD."
+        errors["start_date"] = _("Enter the start date as YYYY-MM-DD.")
     elif not earliest <= start_date <= latest:
-        errors["start_date"] = f"Choose a start date from {earliest} to {latest}."
+        errors["start_date"] = _(
+            "Choose a start date from %(earliest)s to %(latest)s.",
+            earliest=format_day(earliest),
+            latest=format_day(latest),
+        )
     elif message := closed_start_error(start_date):  # with the other fields' messages
         errors["start_date"] = message
     if errors:

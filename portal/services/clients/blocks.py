@@ -3,13 +3,16 @@
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
+from portal.formatting import format_day
+from portal.i18n import speaking
 from portal.models import BillableItem, HourPool, Invoice, ItemKind, Subscription
-from portal.money import format_hours
+from portal.money import format_hours, local_number
 from portal.services import audit
-from portal.services.billing.invoices import item_row, plan_invoices
+from portal.services.billing.invoices import buyer_terms, item_row, plan_invoices
 from portal.services.billing.ledger import bill_months, block_validity, months_between
 from portal.services.billing.periods import is_period_closed, lock_period, month_name, period_of
 from portal.services.errors import ValidationFailed
@@ -20,40 +23,65 @@ def top_up_refusal(subscription: Subscription, day: object) -> dict[str, str]:
     """Why a block cannot be bought for the subscription on `day`, as field -> message."""
     if subscription.model != "block":
         return {
-            "subscription": "Only a prepaid-block plan is topped up: this subscription is "
-            f"{subscription.model}."
+            "subscription": _(
+                "Only a prepaid-block plan is topped up: this subscription is %(model)s.",
+                model=subscription.model,
+            )
         }
     if not isinstance(day, date):
-        return {"date": "Enter the top-up's date, e.g. 2026-10-05."}
-    if day > business_today():
-        return {"date": "A top-up cannot be dated in the future."}
-    if not subscription.is_active_on(day):
-        until = f" to {subscription.end_date:%Y-%m-%d}" if subscription.end_date else ""
         return {
-            "date": f"The subscription runs from {subscription.start_date:%Y-%m-%d}{until}: "
-            "date the top-up within it."
+            "date": _(
+                "Enter the top-up's date, e.g. %(example)s.", example=format_day(date(2026, 10, 5))
+            )
         }
+    if day > business_today():
+        return {"date": _("A top-up cannot be dated in the future.")}
+    if not subscription.is_active_on(day):
+        start = format_day(subscription.start_date)
+        if subscription.end_date:
+            runs = _(
+                "The subscription runs from %(start)s to %(end)s: date the top-up within it.",
+                start=start,
+                end=format_day(subscription.end_date),
+            )
+        else:
+            runs = _(
+                "The subscription runs from %(start)s: date the top-up within it.", start=start
+            )
+        return {"date": runs}
     lock_period(period_of(day), exclusive=False)  # a close of that month waits for us
     if is_period_closed(period_of(day)):
-        return {"date": f"{period_of(day)} is closed: date the top-up in an open month."}
+        return {
+            "date": _(
+                "%(period)s is closed: date the top-up in an open month.", period=period_of(day)
+            )
+        }
     return {}
 
 
 def buy_block(subscription: Subscription, day: date, actor=None) -> tuple[HourPool, Invoice]:
     """Buy one block of the subscription's hours on `day`, valid for its validity months,
     and invoice it at once: a `block_fee` item on an invoice of its own (same series,
-    mailed like every invoice). The caller has checked the date (top_up_refusal)."""
+    mailed like every invoice). The caller has checked the date (top_up_refusal).
+
+    The item's text is written in the client's language, read with the buyer the invoice
+    takes anyway (no query of its own)."""
     valid_from, valid_until = block_validity(day, subscription.validity_months)
-    hours = format_hours(subscription.block_minutes)
+    terms = buyer_terms([subscription.client_id])
+    with speaking(terms[subscription.client_id].language):
+        description = _(
+            "%(plan)s prepaid hours: %(hours)s h, valid %(valid_from)s to %(valid_until)s",
+            plan=subscription.plan.name,
+            hours=local_number(format_hours(subscription.block_minutes)),
+            valid_from=format_day(valid_from),
+            valid_until=format_day(valid_until),
+        )
     item = BillableItem(
         client_id=subscription.client_id,
         subscription_id=subscription.id,
         period_id=None,
         kind=ItemKind.BLOCK_FEE.value,
-        description=(
-            f"{subscription.plan.name} prepaid hours: {hours} h, "
-            f"valid {valid_from:%Y-%m-%d} to {valid_until:%Y-%m-%d}"
-        ),
+        description=description,
         minutes=subscription.block_minutes,
         quantity=1,
         unit_rate=subscription.fee,
@@ -76,7 +104,7 @@ def buy_block(subscription: Subscription, day: date, actor=None) -> tuple[HourPo
     )
     db.session.add(pool)
     db.session.flush()
-    batch = plan_invoices([{"id": item.id, **item_row(item)}], None, actor)
+    batch = plan_invoices([{"id": item.id, **item_row(item)}], None, actor, terms)
     batch.insert()
     set_committed_value(item, "invoice_id", batch.invoice_of[item.id])
     audit.record(
@@ -136,11 +164,14 @@ def check_refuse(subscription_id: int | None, work_date: date) -> None:
         if bill is not None and bill.overtime_minutes > 0:
             raise ValidationFailed(
                 {
-                    "hours": (
-                        f"The prepaid hours of {subscription.plan.name} for {month_name(period)} "
-                        f"are used up: {format_hours(bill.block_in_minutes)} h available, "
-                        f"{format_hours(bill.used_minutes)} h billable with this time. Top up the "
-                        "client's hours first, or log the time as non-billable."
+                    "hours": _(
+                        "The prepaid hours of %(plan)s for %(month)s are used up: %(available)s h "
+                        "available, %(billable)s h billable with this time. Top up the client's "
+                        "hours first, or log the time as non-billable.",
+                        plan=subscription.plan.name,
+                        month=month_name(period),
+                        available=local_number(format_hours(bill.block_in_minutes)),
+                        billable=local_number(format_hours(bill.used_minutes)),
                     )
                 }
             )

@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
+from portal.formatting import value_label
 from portal.models import Client, Subscription
 from portal.services.billing.periods import period_of
 from portal.services.clients.usage import MonthUsage, previous_periods, usage_history
@@ -56,10 +59,10 @@ def client_dashboard(client: Client) -> Dashboard:
 def month_status(month: MonthUsage) -> str:
     """How a month stands for the client: open, its invoice's status, or why there is none."""
     if not month.closed:
-        return "Open month"
+        return _("Open month")
     if month.invoice_status:
-        return month.invoice_status
-    return "Not yet invoiced" if month.total > 0 else "No charge"
+        return value_label(month.invoice_status)
+    return _("Not yet invoiced") if month.total > 0 else _("No charge")
 
 
 def history_columns(months: list[MonthUsage]) -> dict[str, bool]:

@@ -3,7 +3,11 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from portal.extensions import db
+from portal.formatting import format_day
+from portal.i18n import N_
 from portal.models import (
     BillableItem,
     Client,
@@ -61,10 +65,18 @@ def overlap_error(client: Client, start_date: date) -> str | None:
     )
     if clash is None:
         return None
-    until = f" to {clash.end_date:%Y-%m-%d}" if clash.end_date else ""
-    return (
-        f"{client.name} already has a subscription from {clash.start_date:%Y-%m-%d}{until}; "
-        "subscriptions may not overlap."
+    if clash.end_date:
+        return _(
+            "%(client)s already has a subscription from %(start)s to %(end)s; subscriptions "
+            "may not overlap.",
+            client=client.name,
+            start=format_day(clash.start_date),
+            end=format_day(clash.end_date),
+        )
+    return _(
+        "%(client)s already has a subscription from %(start)s; subscriptions may not overlap.",
+        client=client.name,
+        start=format_day(clash.start_date),
     )
 
 
@@ -78,7 +90,11 @@ def closed_start_error(start_date: date) -> str | None:
     if latest is None or start_date > (last_day := period_bounds(latest)[1]):
         return None
     earliest = last_day + timedelta(days=1)
-    return f"{latest} is closed: a plan can start from {earliest.isoformat()} at the earliest."
+    return _(
+        "%(period)s is closed: a plan can start from %(earliest)s at the earliest.",
+        period=latest,
+        earliest=format_day(earliest),
+    )
 
 
 def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Subscription:
@@ -89,12 +105,15 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
     before the end of the latest closed month, and one that would overlap a subscription.
     """
     if not plan.active:
-        raise DomainError(f"The plan “{plan.name}” is inactive.", field="plan")
+        raise DomainError(_("The plan “%(plan)s” is inactive.", plan=plan.name), field="plan")
     price = plan.price_for(client.currency_id)
     if price is None:
         raise DomainError(
-            f"The plan “{plan.name}” has no price in {client.currency.code}, "
-            "the client's currency.",
+            _(
+                "The plan “%(plan)s” has no price in %(currency)s, the client's currency.",
+                plan=plan.name,
+                currency=client.currency.code,
+            ),
             field="plan",
         )
     hold_closes()  # no month closes between this check and the commit
@@ -157,11 +176,14 @@ def _lock_subscription(subscription: Subscription) -> None:
 def cancel_refusal(subscription: Subscription) -> str | None:
     """Why the subscription cannot end at the end of this month, or None when it can."""
     if subscription.end_date is not None:
-        return f"This subscription already ends on {subscription.end_date:%Y-%m-%d}."
+        return _(
+            "This subscription already ends on %(date)s.", date=format_day(subscription.end_date)
+        )
     if subscription.start_date > cancellation_end():
-        return (
-            f"This subscription starts on {subscription.start_date:%Y-%m-%d}, after this month: "
-            "it cannot end at the end of this month."
+        return _(
+            "This subscription starts on %(date)s, after this month: it cannot end at the end "
+            "of this month.",
+            date=format_day(subscription.start_date),
         )
     return None
 
@@ -172,7 +194,10 @@ def reprice_refusal(subscription: Subscription) -> str | None:
     The plan's own state (its model, its price in the currency) is checked on re-pricing.
     """
     if subscription.end_date is not None and subscription.end_date < business_today():
-        return f"This subscription ended on {subscription.end_date:%Y-%m-%d}: nothing to re-price."
+        return _(
+            "This subscription ended on %(date)s: nothing to re-price.",
+            date=format_day(subscription.end_date),
+        )
     return None
 
 
@@ -212,9 +237,9 @@ def cancel_subscription(subscription: Subscription, actor=None) -> Subscription:
 
 
 _REFERENCES = (
-    (TimeEntry, "time entries"),
-    (UsageRecord, "usage records of a closed month"),
-    (BillableItem, "billable items"),
+    (TimeEntry, N_("time entries")),
+    (UsageRecord, N_("usage records of a closed month")),
+    (BillableItem, N_("billable items")),
 )
 
 
@@ -223,9 +248,10 @@ def delete_refusal(subscription: Subscription) -> str | None:
     for model, label in _REFERENCES:
         query = db.select(db.func.count()).where(model.subscription_id == subscription.id)
         if db.session.scalar(query):
-            return (
-                f"This subscription cannot be removed: {label} refer to it. "
-                "Cancel it at month end instead."
+            return _(
+                "This subscription cannot be removed: %(things)s refer to it. "
+                "Cancel it at month end instead.",
+                things=_(label),
             )
     return None
 
@@ -270,14 +296,24 @@ def reprice_subscription(subscription: Subscription, actor=None) -> Subscription
         raise DomainError(message, field="subscription")
     if plan.model != subscription.model:
         raise DomainError(
-            f"The plan “{plan.name}” is now {plan.model}, the subscription {subscription.model}: "
-            "assign the plan anew instead of re-pricing.",
+            _(
+                "The plan “%(plan)s” is now %(plan_model)s, the subscription %(model)s: "
+                "assign the plan anew instead of re-pricing.",
+                plan=plan.name,
+                plan_model=plan.model,
+                model=subscription.model,
+            ),
             field="subscription",
         )
     price = plan.price_for(subscription.currency_id)
     if price is None:
         raise DomainError(
-            f"The plan “{plan.name}” has no price in {code} any more: nothing to re-price from.",
+            _(
+                "The plan “%(plan)s” has no price in %(currency)s any more: nothing to "
+                "re-price from.",
+                plan=plan.name,
+                currency=code,
+            ),
             field="subscription",
         )
     before = _price_terms(subscription)
@@ -288,7 +324,10 @@ def reprice_subscription(subscription: Subscription, actor=None) -> Subscription
     after = _price_terms(subscription)
     if after == before:
         raise DomainError(
-            f"The subscription already has the plan's current price in {code}.",
+            _(
+                "The subscription already has the plan's current price in %(currency)s.",
+                currency=code,
+            ),
             field="subscription",
         )
     db.session.flush()
