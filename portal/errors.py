@@ -1,6 +1,7 @@
 """Error pages for people, JSON errors for the API."""
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -39,7 +40,7 @@ def is_database_busy(exc: Exception) -> bool:
 
 def busy_response():
     """503 with Retry-After: the request changed nothing and may be sent again."""
-    message = "The database is busy; nothing was saved. Try again in a moment."
+    message = _("The database is busy; nothing was saved. Try again in a moment.")
     if wants_json():
         response, status = api_error(503, message)
     else:
@@ -75,5 +76,5 @@ def register(app) -> None:
             return busy_response()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
-            return api_error(500, "Internal server error.")
+            return api_error(500, _("Internal server error."))
         return render_template("errors/500.html"), 500

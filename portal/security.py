@@ -4,6 +4,7 @@ and login rate limits (see docs/RELIABILITY.md, "Security")."""
 import time
 
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -62,7 +63,7 @@ def refuse_nul_in_forms():
     ):
         values = (value for _key, values in request.form.lists() for value in values)
         if any("\x00" in value for value in values):
-            abort(400, "Text may not contain NUL characters; nothing was saved.")
+            abort(400, _("Text may not contain NUL characters; nothing was saved."))
     return None
 
 
@@ -105,7 +106,7 @@ def enforce_session_timeouts():
     if session_expired(now, current_app.config):
         logout_user()
         session.clear()
-        flash("Your session has expired. Please log in again.", "info")
+        flash(_("Your session has expired. Please log in again."), "info")
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
     if now - session.get(SEEN_AT, 0) >= seen_resolution(current_app.config):

@@ -13,13 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, make_response, render_template, request, session
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.database import SAFE_METHODS, write_intent
 from portal.errors import api_error, busy_response, wants_json
 from portal.extensions import db
+from portal.i18n import N_
 
-CONFLICT = "Someone else changed the same thing at the same moment; nothing was saved. Try again."
+CONFLICT = N_(
+    "Someone else changed the same thing at the same moment; nothing was saved. Try again."
+)
 
 
 def discard() -> None:
@@ -70,8 +74,8 @@ def _failed_commit(exc: Exception):
     if isinstance(exc, OperationalError):  # busy, a serialisation failure: try again
         return make_response(*busy_response())
     if wants_json():
-        return make_response(*api_error(409, CONFLICT, "conflict"))
-    return make_response(render_template("errors/409.html", message=CONFLICT), 409)
+        return make_response(*api_error(409, _(CONFLICT), "conflict"))
+    return make_response(render_template("errors/409.html", message=_(CONFLICT)), 409)
 
 
 def init_app(app: Flask) -> None:

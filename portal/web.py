@@ -13,6 +13,7 @@ from flask import (
     request,
     stream_with_context,
 )
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -171,7 +172,7 @@ def confirmation_page(
     yes: str,
     keep_url: str,
     details: Iterable[tuple[str, str]] = (),
-    keep: str = "Keep it",
+    keep: str | None = None,
 ):
     """The second step of an irreversible button, no JavaScript needed: says what will
     happen and posts the same form back with `confirmed=1`. Nothing of this request is kept."""
@@ -185,7 +186,7 @@ def confirmation_page(
         consequence=consequence,
         yes=yes,
         keep_url=keep_url,
-        keep=keep,
+        keep=keep or _("Keep it"),
     )
 
 

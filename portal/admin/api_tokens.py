@@ -1,6 +1,8 @@
 """Admin page for API tokens: list, create (shown once), revoke."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
@@ -19,9 +21,11 @@ from portal.web import options, run_or_errors
 class TokenForm(FlaskForm):
     """Issue a token for a user."""
 
-    user = SelectField("User", coerce=optional_int, validators=[DataRequired("Choose a user.")])
-    name = StringField("Label", validators=[Length(max=100)], description="What it is for.")
-    submit = SubmitField("Create token")
+    user = SelectField(
+        _l("User"), coerce=optional_int, validators=[DataRequired(_l("Choose a user."))]
+    )
+    name = StringField(_l("Label"), validators=[Length(max=100)], description=_l("What it is for."))
+    submit = SubmitField(_l("Create token"))
 
 
 def _form() -> TokenForm:
@@ -29,7 +33,7 @@ def _form() -> TokenForm:
     form = TokenForm()
     users = db.session.scalars(db.select(User).filter_by(active=True).order_by(User.email))
     form.user.choices = options(
-        [("", "— choose a user —")] + [(u.id, f"{u.email} ({u.role})") for u in users]
+        [("", _("— choose a user —"))] + [(u.id, f"{u.email} ({u.role})") for u in users]
     )
     return form
 
@@ -71,5 +75,5 @@ def api_token_revoke(token_id: int):
     token = api_token_for(current_user, token_id)
     if ConfirmForm().validate_on_submit():
         revoke_api_token(token, current_user)
-        flash(f"Token {token.prefix}… revoked.", "success")
+        flash(_("Token %(prefix)s… revoked.", prefix=token.prefix), "success")
     return redirect(url_for("admin.api_tokens"))

@@ -1,6 +1,8 @@
 """The audit log (admin only): who changed what and when, filtered, paged, and as CSV."""
 
 from flask import Response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
@@ -29,25 +31,27 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    user = SelectField("User", validate_choice=False)
-    action = SelectField("Action", validate_choice=False)
-    object_type = SelectField("Object type", validate_choice=False)
-    date_from = StringField("From day", render_kw={"type": "date", "placeholder": "YYYY-MM-DD"})
-    date_to = StringField("To day", render_kw={"type": "date", "placeholder": "YYYY-MM-DD"})
+    user = SelectField(_l("User"), validate_choice=False)
+    action = SelectField(_l("Action"), validate_choice=False)
+    object_type = SelectField(_l("Object type"), validate_choice=False)
+    date_from = StringField(
+        _l("From day"), render_kw={"type": "date", "placeholder": _l("YYYY-MM-DD")}
+    )
+    date_to = StringField(_l("To day"), render_kw={"type": "date", "placeholder": _l("YYYY-MM-DD")})
 
 
 def _filter_form(choices) -> AuditFilterForm:
     """The filter form with the log's users, actions and object types as its options."""
     form = AuditFilterForm(request.args)
     form.user.choices = options(
-        [("", "Anyone"), (SYSTEM, "System (scheduler, CLI)")]
+        [("", _("Anyone")), (SYSTEM, _("System (scheduler, CLI)"))]
         + [(str(user_id), f"{name} <{email}>") for user_id, name, email in choices.users]
     )
     form.action.choices = options(
-        [("", "Any action")] + [(a, action_label(a)) for a in choices.actions]
+        [("", _("Any action"))] + [(a, action_label(a)) for a in choices.actions]
     )
     form.object_type.choices = options(
-        [("", "Any type")] + [(t, object_label(t)) for t in choices.object_types]
+        [("", _("Any type"))] + [(t, object_label(t)) for t in choices.object_types]
     )
     return form
 

@@ -1,6 +1,7 @@
 """Admin billing page: periods, preview, close, invoicing of waiting items."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
@@ -40,7 +41,7 @@ def billing():
 def billing_preview(period: str):
     """What closing the month would create (or did create); nothing is written."""
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("admin.billing"))
     discard()  # a preview never writes
     try:
@@ -66,7 +67,7 @@ def billing_close(period: str):
     """Close a past month once confirmed; a second click finds it closed and changes nothing."""
     form = ConfirmedForm()
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("admin.billing"))
     if not form.is_confirmed():
         return _confirm_close(form, period)
@@ -76,10 +77,15 @@ def billing_close(period: str):
         flash_refusal(exc)
     else:
         if result.already_closed:
-            flash(f"{period} was already closed; nothing changed.", "info")
+            flash(_("%(period)s was already closed; nothing changed.", period=period), "info")
         else:
             flash(
-                f"{period} closed: {result.item_count} items, {result.invoice_count} invoices.",
+                _(
+                    "%(period)s closed: %(items)s items, %(invoices)s invoices.",
+                    period=period,
+                    items=result.item_count,
+                    invoices=result.invoice_count,
+                ),
                 "success",
             )
     return redirect(url_for("admin.billing"))
@@ -95,26 +101,35 @@ def _confirm_close(form: ConfirmedForm, period: str):
         return redirect(url_for("admin.billing"))
     month = month_name(period)
     if is_period_closed(period):
-        consequence = f"{month} is already closed: closing it again changes nothing."
+        consequence = _(
+            "%(month)s is already closed: closing it again changes nothing.", month=month
+        )
     else:
         subscriptions, clients = close_scope(period)
-        invoices = (
-            " and each of those clients gets an invoice with the next number"
-            if get_settings()["invoice_on_close"]
-            else "; they wait on this page to be invoiced"
-        )
-        consequence = (
-            f"It bills {subscriptions} subscription(s) of {clients} client(s): their fees and "
-            f"overtime become billable items{invoices}. After the close, time in {month} "
-            "can no longer be added, edited or deleted."
-        )
+        values = {"subscriptions": subscriptions, "clients": clients, "month": month}
+        if get_settings()["invoice_on_close"]:
+            consequence = _(
+                "It bills %(subscriptions)s subscription(s) of %(clients)s client(s): their "
+                "fees and overtime become billable items and each of those clients gets an "
+                "invoice with the next number. After the close, time in %(month)s can no "
+                "longer be added, edited or deleted.",
+                **values,
+            )
+        else:
+            consequence = _(
+                "It bills %(subscriptions)s subscription(s) of %(clients)s client(s): their "
+                "fees and overtime become billable items; they wait on this page to be "
+                "invoiced. After the close, time in %(month)s can no longer be added, edited "
+                "or deleted.",
+                **values,
+            )
     return confirmation_page(
         form,
-        f"Close {month}?",
+        _("Close %(month)s?", month=month),
         consequence,
-        yes=f"Yes, close {period}",
+        yes=_("Yes, close %(period)s", period=period),
         keep_url=url_for("admin.billing"),
-        keep="Keep it open",
+        keep=_("Keep it open"),
     )
 
 
@@ -124,5 +139,5 @@ def billing_invoice_waiting():
     """Invoice the items that waited because "invoice on close" was off."""
     if ConfirmForm().validate_on_submit():
         invoices = invoice_uninvoiced(current_user)
-        flash(f"{len(invoices)} invoice(s) issued.", "success")
+        flash(_("%(count)s invoice(s) issued.", count=len(invoices)), "success")
     return redirect(url_for("admin.billing"))

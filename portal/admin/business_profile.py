@@ -1,6 +1,7 @@
 """Admin page for the business profile: the seller on every invoice."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
@@ -18,7 +19,7 @@ def business_profile():
     if form.validate_on_submit():
         values = form.values()
         if run_or_errors(form, lambda: save_business_profile(values, current_user)) is not None:
-            flash("Business profile saved.", "success")
+            flash(_("Business profile saved."), "success")
             return redirect(url_for("admin.business_profile"))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/settings/business_profile.html", form=form), status

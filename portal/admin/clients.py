@@ -2,8 +2,9 @@
 change anything else."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.admin import bp
 from portal.admin.config_forms import AssignPlanForm, ClientForm, ClientUserForm
@@ -11,7 +12,7 @@ from portal.admin.forms import ConfirmedForm, ConfirmForm, TopUpForm
 from portal.admin.invoice_forms import OneOffItemForm
 from portal.admin.profile_forms import TREATMENT_LABELS, joined, tax_rate_choices
 from portal.extensions import db
-from portal.formatting import format_hours_for_user
+from portal.formatting import format_day, format_hours_for_user
 from portal.guards import admin_required
 from portal.models import Client, Currency, Subscription
 from portal.services.billing.one_off import add_one_off_item, item_invoice, pending_one_off_items
@@ -63,7 +64,9 @@ def _render(client: Client, status: int = 200, **forms):
     if "top_up_form" not in forms:
         forms["top_up_form"] = TopUpForm(formdata=None, date=business_today())
     _plan_choices(client, forms["assign_form"])
-    forms["item_form"].unit_price.label.text = f"Unit price ({client.currency.code})"
+    forms["item_form"].unit_price.label.text = _(
+        "Unit price (%(currency)s)", currency=client.currency.code
+    )
     overview = service.client_overview(client)
     actions = {s.id: allowed_actions(s) for s in overview["subscriptions"]}
     page = render_template(
@@ -83,7 +86,7 @@ def _render(client: Client, status: int = 200, **forms):
 def _plan_choices(client: Client, form: AssignPlanForm) -> None:
     """Offer the active plans priced in the client's currency."""
     plans = assignable_plans(client)
-    form.plan.choices = options([("", "— choose a plan —")] + [(p.id, p.name) for p in plans])
+    form.plan.choices = options([("", _("— choose a plan —"))] + [(p.id, p.name) for p in plans])
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -111,7 +114,7 @@ def _client_form(client: Client | None):
     )
     initial |= joined(billing_values(client))
     form = ClientForm(data=initial | {"currency": client.currency_id if client else default})
-    form.currency.choices = options([("", "— choose —")] + [(c.id, c.code) for c in currencies])
+    form.currency.choices = options([("", _("— choose —"))] + [(c.id, c.code) for c in currencies])
     form.tax_rate_id.choices = tax_rate_choices(tax_rate_list())
     if form.validate_on_submit():
         data = service.ClientInput(
@@ -123,7 +126,7 @@ def _client_form(client: Client | None):
         )
         saved = run_or_errors(form, lambda: service.save_client(client, data, current_user))
         if saved is not None:
-            flash(f"Client {saved.name} saved.", "success")
+            flash(_("Client %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("admin.client", client_id=saved.id))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/clients/form.html", form=form, client=client), status
@@ -146,7 +149,14 @@ def client_user_add(client_id: int):
             ),
         )
         if user is not None:
-            flash(f"User {user.email} added to {client.name} and invited by mail.", "success")
+            flash(
+                _(
+                    "User %(email)s added to %(client)s and invited by mail.",
+                    email=user.email,
+                    client=client.name,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.client", client_id=client.id))
     return _render(client, 422, user_form=form)
 
@@ -166,7 +176,14 @@ def client_assign_plan(client_id: int):
             ),
         )
         if sub is not None:
-            flash(f"Plan {sub.plan.name} assigned from {sub.start_date:%Y-%m-%d}.", "success")
+            flash(
+                _(
+                    "Plan %(plan)s assigned from %(date)s.",
+                    plan=sub.plan.name,
+                    date=format_day(sub.start_date),
+                ),
+                "success",
+            )
             return redirect(url_for("admin.client", client_id=client.id))
     return _render(client, 422, assign_form=form)
 
@@ -198,12 +215,16 @@ def client_subscription_action(client_id: int, subscription_id: int, action: str
             apply_errors(form, exc)
         else:
             if action == "remove":
-                done = "removed"
+                done = _("Subscription to %(plan)s removed.", plan=plan_name)
             elif action == "cancel":
-                done = f"cancelled: it ends on {sub.end_date:%Y-%m-%d}"
+                done = _(
+                    "Subscription to %(plan)s cancelled: it ends on %(date)s.",
+                    plan=plan_name,
+                    date=format_day(sub.end_date),
+                )
             else:
-                done = "re-priced"
-            flash(f"Subscription to {plan_name} {done}.", "success")
+                done = _("Subscription to %(plan)s re-priced.", plan=plan_name)
+            flash(done, "success")
             return redirect(url_for("admin.client", client_id=client.id))
     return _render(client, 422, action_form=form)
 
@@ -214,10 +235,16 @@ def _confirm_remove(form: ConfirmedForm, client: Client, sub: Subscription):
         form,
         client,
         sub,
-        f"Remove {client.name}'s subscription to {sub.plan.name}?",
-        "It disappears as if it had never been assigned; the audit log keeps its values. "
-        "This is only possible while no time, usage or billable item refers to it.",
-        "Yes, remove the subscription",
+        _(
+            "Remove %(client)s's subscription to %(plan)s?",
+            client=client.name,
+            plan=sub.plan.name,
+        ),
+        _(
+            "It disappears as if it had never been assigned; the audit log keeps its values. "
+            "This is only possible while no time, usage or billable item refers to it."
+        ),
+        _("Yes, remove the subscription"),
     )
 
 
@@ -228,11 +255,18 @@ def _confirm_cancel(form: ConfirmedForm, client: Client, sub: Subscription):
         form,
         client,
         sub,
-        f"Cancel {client.name}'s subscription to {sub.plan.name}?",
-        f"It ends on {end:%Y-%m-%d}, the last day of this month, which is still billed in "
-        "full. To go on afterwards, assign a plan again from the next month.",
-        "Yes, cancel the subscription",
-        [("Ends on", f"{end:%Y-%m-%d}")],
+        _(
+            "Cancel %(client)s's subscription to %(plan)s?",
+            client=client.name,
+            plan=sub.plan.name,
+        ),
+        _(
+            "It ends on %(date)s, the last day of this month, which is still billed in "
+            "full. To go on afterwards, assign a plan again from the next month.",
+            date=format_day(end),
+        ),
+        _("Yes, cancel the subscription"),
+        [(_("Ends on"), format_day(end))],
     )
 
 
@@ -246,9 +280,9 @@ def _confirm_subscription(form, client, sub, question, explanation, yes, more=()
         yes=yes,
         keep_url=url_for("admin.client", client_id=client.id),
         details=[
-            ("Client", client.name),
-            ("Plan", sub.plan.name),
-            ("Runs", f"from {sub.start_date:%Y-%m-%d}"),
+            (_("Client"), client.name),
+            (_("Plan"), sub.plan.name),
+            (_("Runs"), _("from %(date)s", date=format_day(sub.start_date))),
             *more,
         ],
     )
@@ -272,14 +306,21 @@ def client_one_off_add(client_id: int):
     return _render(client, 422, item_form=form)
 
 
+def _invoice_link(invoice) -> Markup:
+    """An invoice's number, linked to its page."""
+    link = url_for("admin.invoice", invoice_id=invoice.id)
+    return Markup('<a href="{}">{}</a>').format(link, invoice.number)
+
+
 def _added_message(item) -> Markup:
     """Where the new item went: the next invoice of its month, or its own invoice (linked)."""
     invoice = item_invoice(item)
     if invoice is None:
         month = month_name(period_of(item.work_date))
-        return Markup("Added “{}” to the next invoice of {}.").format(item.description, month)
-    link = url_for("admin.invoice", invoice_id=invoice.id)
-    return Markup('Invoiced as <a href="{}">{}</a>.').format(link, invoice.number)
+        # The sentence escaped, then the values escaped into it: the flash shows as HTML.
+        message = escape(_("Added “%(description)s” to the next invoice of %(month)s."))
+        return message % {"description": item.description, "month": month}
+    return escape(_("Invoiced as %(invoice)s.")) % {"invoice": _invoice_link(invoice)}
 
 
 @bp.post("/clients/<int:client_id>/subscriptions/<int:subscription_id>/top-ups")
@@ -300,9 +341,11 @@ def client_top_up(client_id: int, subscription_id: int):
 
 def _bought_message(block, invoice) -> Markup:
     """What the top-up bought, until when, and its invoice (linked)."""
-    link = url_for("admin.invoice", invoice_id=invoice.id)
-    return Markup(
-        'Another block of {} h bought, valid until {}: invoiced as <a href="{}">{}</a>.'
-    ).format(
-        format_hours_for_user(block.minutes), f"{block.valid_until:%Y-%m-%d}", link, invoice.number
+    message = escape(
+        _("Another block of %(hours)s h bought, valid until %(date)s: invoiced as %(invoice)s.")
     )
+    return message % {
+        "hours": format_hours_for_user(block.minutes),
+        "date": format_day(block.valid_until),
+        "invoice": _invoice_link(invoice),
+    }

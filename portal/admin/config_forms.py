@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,6 +17,7 @@ from wtforms.validators import InputRequired, Optional
 
 from portal.admin.forms import optional_int
 from portal.admin.profile_forms import BillingFields
+from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from portal.models import BillingModel, WhenUsedUp
 from portal.services.catalog.input import INCLUDED_RULE
 from portal.services.catalog.tax_rates import PERCENT_RULE
@@ -27,8 +29,8 @@ from portal.services.settings import (
 )
 from portal.web import options
 
-DECIMALS_RULE = "Enter decimal places from 0 to 4 (JPY 0, most currencies 2)."
-DUE_DAYS_RULE = "Enter whole days from 0 to 365."
+DECIMALS_RULE = _l("Enter decimal places from 0 to 4 (JPY 0, most currencies 2).")
+DUE_DAYS_RULE = _l("Enter whole days from 0 to 365.")
 _WHOLE = re.compile(r"\s*[0-9]{1,6}\s*", re.ASCII)
 
 
@@ -70,75 +72,86 @@ class DayListField(StringField):
 class CurrencyForm(FlaskForm):
     """Create or edit a currency."""
 
-    code = StringField("ISO 4217 code", description="Three letters, e.g. EUR, USD, PLN, JPY.")
+    code = StringField(
+        _l("ISO 4217 code"), description=_l("Three letters, e.g. EUR, USD, PLN, JPY.")
+    )
     decimals = WholeNumberField(
-        "Decimal places",
+        _l("Decimal places"),
         default=2,
         validators=[InputRequired(DECIMALS_RULE)],
         invalid_value_message=DECIMALS_RULE,
     )
-    prefix = StringField("Prefix", description="Shown before amounts, e.g. € or $.")
-    suffix = StringField("Suffix", description="Shown after amounts, e.g. “ zł” (with a space).")
-    is_default = BooleanField("Default currency for new clients")
-    submit = SubmitField("Save")
+    prefix = StringField(_l("Prefix"), description=_l("Shown before amounts, e.g. € or $."))
+    suffix = StringField(
+        _l("Suffix"), description=_l("Shown after amounts, e.g. “ zł” (with a space).")
+    )
+    is_default = BooleanField(_l("Default currency for new clients"))
+    submit = SubmitField(_l("Save"))
 
 
 class TaxRateForm(FlaskForm):
     """Create or edit a tax rate; the country list is set by the view."""
 
-    name = StringField("Name", description="As invoices print it, e.g. “VAT 23%”.")
-    percent = StringField("Percent", description=PERCENT_RULE)
+    name = StringField(_l("Name"), description=_l("As invoices print it, e.g. “VAT 23%”."))
+    percent = StringField(_l("Percent"), description=PERCENT_RULE)
     # The service refuses an unknown code with its own message (the API's too).
-    country = SelectField("Country (optional)", validate_choice=False)
-    is_default = BooleanField("Default rate for clients without a rate of their own")
-    submit = SubmitField("Save")
+    country = SelectField(_l("Country (optional)"), validate_choice=False)
+    is_default = BooleanField(_l("Default rate for clients without a rate of their own"))
+    submit = SubmitField(_l("Save"))
 
 
 class PlanForm(FlaskForm):
     """Create or edit a plan; price fields per currency are added by plan_form_class()."""
 
-    name = StringField("Name")
-    description = TextAreaField("Description", validators=[Optional()])
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"), validators=[Optional()])
     model = SelectField(
-        "Billing model",
+        _l("Billing model"),
         choices=options(
             [
-                (BillingModel.PACKAGE.value, "Package: monthly fee, included hours, overtime"),
-                (BillingModel.HOURLY.value, "Hourly: no fee, every hour at the rate"),
-                (BillingModel.BLOCK.value, "Block: prepaid blocks of hours, invoiced when bought"),
+                (BillingModel.PACKAGE.value, _l("Package: monthly fee, included hours, overtime")),
+                (BillingModel.HOURLY.value, _l("Hourly: no fee, every hour at the rate")),
+                (
+                    BillingModel.BLOCK.value,
+                    _l("Block: prepaid blocks of hours, invoiced when bought"),
+                ),
             ]
         ),
     )
-    included_hours = StringField("Included hours a month (package only)", description=INCLUDED_RULE)
-    prorate = BooleanField("Prorate the first month (package only)", default=True)
+    included_hours = StringField(
+        _l("Included hours a month (package only)"), description=INCLUDED_RULE
+    )
+    prorate = BooleanField(_l("Prorate the first month (package only)"), default=True)
     # Rollover (package) and block terms: typed as text, so the service's rule is the message.
     rollover_months = StringField(
-        "Roll unused hours over for (months)",
+        _l("Roll unused hours over for (months)"),
         default="0",
-        description="Package only: 0 (no rollover) to 12.",
+        description=_l("Package only: 0 (no rollover) to 12."),
     )
     rollover_cap_hours = StringField(
-        "Rollover cap (hours)",
-        description="Package only: the most hours carried into a month; blank for no cap.",
+        _l("Rollover cap (hours)"),
+        description=_l("Package only: the most hours carried into a month; blank for no cap."),
     )
     block_hours = StringField(
-        "Hours in a block (block only)", description="In quarter-hour steps, e.g. 20 or 7:30."
+        _l("Hours in a block (block only)"),
+        description=_l("In quarter-hour steps, e.g. 20 or 7:30."),
     )
     validity_months = StringField(
-        "Block valid for (months)", description="Block only: 1 to 36, from the purchase's date."
+        _l("Block valid for (months)"),
+        description=_l("Block only: 1 to 36, from the purchase's date."),
     )
     when_used_up = SelectField(
-        "When the blocks are used up (block only)",
+        _l("When the blocks are used up (block only)"),
         default=WhenUsedUp.OVERTIME.value,
         choices=options(
             [
-                (WhenUsedUp.OVERTIME.value, "Overtime: bill the extra hours at the rate"),
-                (WhenUsedUp.REFUSE.value, "Refuse billable time until the client tops up"),
+                (WhenUsedUp.OVERTIME.value, _l("Overtime: bill the extra hours at the rate")),
+                (WhenUsedUp.REFUSE.value, _l("Refuse billable time until the client tops up")),
             ]
         ),
     )
-    active = BooleanField("Active: may be assigned to clients", default=True)
-    submit = SubmitField("Save")
+    active = BooleanField(_l("Active: may be assigned to clients"), default=True)
+    submit = SubmitField(_l("Save"))
 
 
 def price_field_names(code: str) -> tuple[str, str]:
@@ -154,9 +167,10 @@ def plan_form_class(currencies) -> type[PlanForm]:
 
     for currency in currencies:
         fee, rate = price_field_names(currency.code)
-        label = f"{currency.code} monthly fee, or block price"
+        label = _l("%(currency)s monthly fee, or block price", currency=currency.code)
         setattr(PricedPlanForm, fee, StringField(label))
-        setattr(PricedPlanForm, rate, StringField(f"{currency.code} hourly / overtime rate"))
+        rate_label = _l("%(currency)s hourly / overtime rate", currency=currency.code)
+        setattr(PricedPlanForm, rate, StringField(rate_label))
     return PricedPlanForm
 
 
@@ -164,61 +178,76 @@ class SettingsForm(FlaskForm):
     """The business settings."""
 
     business_timezone = SelectField(
-        "Business time zone",
+        _l("Business time zone"),
         choices=options((zone, zone) for zone in timezone_names()),
-        description="Months, “today” and work dates are counted in this time zone.",
+        description=_l("Months, “today” and work dates are counted in this time zone."),
     )
-    invoice_on_close = BooleanField("Issue invoices when a month is closed")
+    invoice_on_close = BooleanField(_l("Issue invoices when a month is closed"))
     due_days = WholeNumberField(
-        "Payment due after (days)",
+        _l("Payment due after (days)"),
         validators=[InputRequired(DUE_DAYS_RULE)],
         invalid_value_message=DUE_DAYS_RULE,
     )
-    invoice_number_format = StringField("Invoice number format", description=FORMAT_RULE)
+    invoice_number_format = StringField(_l("Invoice number format"), description=FORMAT_RULE)
     credit_note_number_format = StringField(
-        "Credit note number format",
-        description="Credit notes are numbered in their own series, e.g. CN-{YYYY}/{SEQ}.",
+        _l("Credit note number format"),
+        description=_l("Credit notes are numbered in their own series, e.g. CN-{YYYY}/{SEQ}."),
     )
     send_invoices_automatically = BooleanField(
-        "Send invoices automatically",
-        description="Off: invoice mail waits in the email log until an admin releases it.",
+        _l("Send invoices automatically"),
+        description=_l("Off: invoice mail waits in the email log until an admin releases it."),
     )
     reminder_days_before_due = WholeNumberField(
-        "Payment reminder (days before the due date)",
+        _l("Payment reminder (days before the due date)"),
         validators=[InputRequired(REMINDER_DAYS_RULE)],
         invalid_value_message=REMINDER_DAYS_RULE,
-        description="0: no reminder before the due date.",
+        description=_l("0: no reminder before the due date."),
     )
     overdue_reminder_days = DayListField(
-        "Overdue notices (days after the due date)",
+        _l("Overdue notices (days after the due date)"),
         validators=[InputRequired(OVERDUE_DAYS_RULE)],
-        description="Up to three, e.g. 1, 7, 14.",
+        description=_l("Up to three, e.g. 1, 7, 14."),
     )
-    payment_received_mail = BooleanField("Mail the client when an invoice is paid")
-    submit = SubmitField("Save settings")
+    payment_received_mail = BooleanField(_l("Mail the client when an invoice is paid"))
+    submit = SubmitField(_l("Save settings"))
 
 
 class ClientForm(BillingFields):
     """Create or edit a client account with its billing profile."""
 
-    name = StringField("Name")
-    email = StringField("Billing email")
-    currency = SelectField("Currency", coerce=optional_int)
-    active = BooleanField("Active", default=True)
-    submit = SubmitField("Save")
+    name = StringField(_l("Name"))
+    email = StringField(_l("Billing email"))
+    currency = SelectField(_l("Currency"), coerce=optional_int)
+    active = BooleanField(_l("Active"), default=True)
+    # The language of the client's invoices, credit notes and billing mail; each offered by
+    # its name in itself. The service checks the choice, with the field's message.
+    language = SelectField(
+        _l("Invoice language"),
+        choices=options(LANGUAGES.items()),
+        default=DEFAULT_LANGUAGE,
+        validate_choice=False,
+        description=_l("Invoices, credit notes and billing mail are written in it."),
+    )
+    submit = SubmitField(_l("Save"))
+
+    def billing_values(self) -> dict:
+        """The billing fields with the invoice language, as save_client takes them."""
+        return super().billing_values() | {"language": self.language.data or ""}
 
 
 class ClientUserForm(FlaskForm):
     """Add a user to a client account: they are mailed an invitation to choose a password."""
 
-    name = StringField("Name")
-    email = StringField("Email", description="The invitation to choose a password goes here.")
-    submit = SubmitField("Add user")
+    name = StringField(_l("Name"))
+    email = StringField(
+        _l("Email"), description=_l("The invitation to choose a password goes here.")
+    )
+    submit = SubmitField(_l("Add user"))
 
 
 class AssignPlanForm(FlaskForm):
     """Assign a plan to a client from a start date."""
 
-    plan = SelectField("Plan", coerce=optional_int)
-    start_date = DateField("Start date", validators=[Optional()])
-    submit = SubmitField("Assign plan")
+    plan = SelectField(_l("Plan"), coerce=optional_int)
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    submit = SubmitField(_l("Assign plan"))

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
@@ -54,7 +55,7 @@ def _currency_form(currency: Currency | None):
         )
         saved = run_or_errors(form, lambda: save_currency(currency, data, current_user))
         if saved is not None:
-            flash(f"Currency {saved.code} saved.", "success")
+            flash(_("Currency %(code)s saved.", code=saved.code), "success")
             return redirect(url_for("admin.currencies"))
     status = 422 if form.is_submitted() else 200
     in_use = currency is not None and currency_in_use(currency)

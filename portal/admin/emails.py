@@ -4,6 +4,8 @@ failed one, release held mail. The HTML part is shown in a sandboxed frame (see 
 from email.utils import format_datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.admin import bp
@@ -124,11 +126,11 @@ def email_retry(email_id: int):
     """Queue a failed message again; the sender takes it at once."""
     message = email_for(current_user, email_id)
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
     else:
         try:
             retry_email(message, current_user)
-            flash("Message queued again; it is sent within a minute.", "success")
+            flash(_("Message queued again; it is sent within a minute."), "success")
         except DomainError as exc:
             flash_refusal(exc)
     return redirect(url_for("admin.email", email_id=email_id))
@@ -140,20 +142,26 @@ def emails_release_held():
     """Queue every held message, once confirmed; they go with the sender's next run."""
     form = ConfirmedForm()
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
     elif not form.is_confirmed():
         held = held_count()
         return confirmation_page(
             form,
-            f"Send {held} held {'message' if held == 1 else 'messages'}?",
-            "Held mail (invoices kept back for review while automatic sending is off) is "
-            "queued and goes out with the sender's next run, within a minute.",
-            yes="Yes, send them",
+            ngettext("Send %(num)d held message?", "Send %(num)d held messages?", held),
+            _(
+                "Held mail (invoices kept back for review while automatic sending is off) is "
+                "queued and goes out with the sender's next run, within a minute."
+            ),
+            yes=_("Yes, send them"),
             keep_url=url_for("admin.emails", status="held"),
-            keep="Keep them held",
+            keep=_("Keep them held"),
         )
     else:
         released = release_held(current_user)
-        noun = "message" if released == 1 else "messages"
-        flash(f"{released} held {noun} released to be sent.", "success")
+        message = ngettext(
+            "%(num)d held message released to be sent.",
+            "%(num)d held messages released to be sent.",
+            released,
+        )
+        flash(message, "success")
     return redirect(url_for("admin.emails"))

@@ -1,5 +1,7 @@
 """Forms of the staff area."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -14,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from portal.formatting import LABELS
 from portal.forms import TicketFields
 from portal.models import Priority, TicketStatus
 from portal.money import HOURS_RULE
@@ -33,39 +36,40 @@ def optional_int(value):
 class TicketUpdateForm(FlaskForm):
     """The inline form on a ticket page: reply, status, time and plan in one submit."""
 
-    reply = TextAreaField("Reply to the client", validators=[Optional(), Length(max=20_000)])
+    reply = TextAreaField(_l("Reply to the client"), validators=[Optional(), Length(max=20_000)])
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=options(
-            [("", "Automatic (Answered when you reply)")] + [(s, s) for s in TicketStatus.values()]
+            [("", _l("Automatic (Answered when you reply)"))]
+            + [(s, LABELS[s]) for s in TicketStatus.values()]
         ),
         default="",
     )
-    hours = StringField("Time spent (hours)", description=HOURS_RULE)
-    work_date = DateField("Work date", validators=[Optional()])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
-    billable = BooleanField("Billable", default=True)
+    hours = StringField(_l("Time spent (hours)"), description=HOURS_RULE)
+    work_date = DateField(_l("Work date"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    billable = BooleanField(_l("Billable"), default=True)
     # Shown for a prepaid-block subscription only: another block, dated on the work date.
-    top_up = BooleanField("Buy another block (invoiced now)", default=False)
-    plan = SelectField("Assign a plan", coerce=optional_int, validate_choice=True)
+    top_up = BooleanField(_l("Buy another block (invoiced now)"), default=False)
+    plan = SelectField(_l("Assign a plan"), coerce=optional_int, validate_choice=True)
     # Checked by the service (active staff only), so a refusal names the person.
-    assignee = SelectField("Assignee", coerce=optional_int, validate_choice=False)
+    assignee = SelectField(_l("Assignee"), coerce=optional_int, validate_choice=False)
     priority = SelectField(
-        "Priority",
-        choices=options([(p, p) for p in Priority.values()]),
+        _l("Priority"),
+        choices=options([(p, LABELS[p]) for p in Priority.values()]),
         default="",
         validate_choice=False,
     )
-    internal = BooleanField("Internal note (not shown to the client)", default=False)
-    attachments = MultipleFileField("Attach files")
-    submit = SubmitField("Update ticket")
+    internal = BooleanField(_l("Internal note (not shown to the client)"), default=False)
+    attachments = MultipleFileField(_l("Attach files"))
+    submit = SubmitField(_l("Update ticket"))
 
 
 class TopUpForm(FlaskForm):
     """Buy another prepaid block for a client's block subscription, dated (today by default)."""
 
-    date = DateField("Purchase date", validators=[Optional()])
-    submit = SubmitField("Buy another block (invoiced now)")
+    date = DateField(_l("Purchase date"), validators=[Optional()])
+    submit = SubmitField(_l("Buy another block (invoiced now)"))
 
 
 class TrackingForm(FlaskForm):
@@ -78,11 +82,11 @@ class TrackingForm(FlaskForm):
 class TimeEntryForm(FlaskForm):
     """Edit one time entry."""
 
-    hours = StringField("Hours", description=HOURS_RULE, validators=[DataRequired(HOURS_RULE)])
-    work_date = DateField("Work date", validators=[DataRequired()])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
-    billable = BooleanField("Billable", default=True)
-    submit = SubmitField("Save")
+    hours = StringField(_l("Hours"), description=HOURS_RULE, validators=[DataRequired(HOURS_RULE)])
+    work_date = DateField(_l("Work date"), validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    billable = BooleanField(_l("Billable"), default=True)
+    submit = SubmitField(_l("Save"))
 
 
 class ConfirmForm(FlaskForm):
@@ -109,43 +113,45 @@ class NewTicketForm(TicketFields):
     # types part of a name and presses "Find"; the matches come back as radio buttons in
     # the same form, so nothing typed is lost (tickets.ticket_new fills the choices).
     client_name = StringField(
-        "Find the client by name",
+        _l("Find the client by name"),
         validators=[Optional(), Length(max=100)],
-        description="Part of the name, then Find.",
+        description=_l("Part of the name, then Find."),
     )
-    find = SubmitField("Find")
-    client = RadioField("Client", coerce=optional_int, validate_choice=False)
-    time_tracking = BooleanField("Track time on this ticket", default=True)
-    submit = SubmitField("Open ticket")
+    find = SubmitField(_l("Find"))
+    client = RadioField(_l("Client"), coerce=optional_int, validate_choice=False)
+    time_tracking = BooleanField(_l("Track time on this ticket"), default=True)
+    submit = SubmitField(_l("Open ticket"))
 
     def validate_client(self, field):
         """One of the clients offered (the view offers only clients that exist)."""
         if field.data is None or all(value != field.data for value, _label in field.choices):
-            raise ValidationError("Choose a client: find it by name above.")
+            raise ValidationError(_("Choose a client: find it by name above."))
 
 
 class NewUserForm(FlaskForm):
     """An admin adds a staff member or a client user, who is mailed an invitation."""
 
-    name = StringField("Name")
-    email = StringField("Email")
+    name = StringField(_l("Name"))
+    email = StringField(_l("Email"))
     role = SelectField(
-        "Role",
-        choices=options([("operator", "Operator"), ("admin", "Admin"), ("client", "Client user")]),
+        _l("Role"),
+        choices=options(
+            [("operator", _l("Operator")), ("admin", _l("Admin")), ("client", _l("Client user"))]
+        ),
         validate_choice=False,  # the service answers with the field's message
     )
     client_id = SelectField(
-        "Client (client users only)", coerce=optional_int, validate_choice=False
+        _l("Client (client users only)"), coerce=optional_int, validate_choice=False
     )
-    submit = SubmitField("Add user")
+    submit = SubmitField(_l("Add user"))
 
 
 class RoleForm(FlaskForm):
     """A staff member's role."""
 
     role = SelectField(
-        "Role",
-        choices=options([("operator", "Operator"), ("admin", "Admin")]),
+        _l("Role"),
+        choices=options([("operator", _l("Operator")), ("admin", _l("Admin"))]),
         validate_choice=False,
     )
-    submit = SubmitField("Change role")
+    submit = SubmitField(_l("Change role"))

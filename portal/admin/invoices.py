@@ -1,12 +1,14 @@
 """Staff invoice pages: list with filters, the invoice, mark paid and cancel (admin)."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmedForm, ConfirmForm
 from portal.extensions import db
-from portal.formatting import format_money
+from portal.formatting import format_day, format_money, value_label
 from portal.guards import admin_required
 from portal.models import Client, InvoiceKind, InvoiceStatus
 from portal.services.billing.documents import invoice_document
@@ -18,7 +20,10 @@ from portal.services.errors import DomainError, ValidationFailed
 from portal.services.lookups import invoice_for
 from portal.web import confirmation_page, flash_refusal, id_arg, page_args, text_arg
 
-KINDS = {InvoiceKind.INVOICE.value: "Invoices", InvoiceKind.CREDIT_NOTE.value: "Credit notes"}
+KINDS = {
+    InvoiceKind.INVOICE.value: _l("Invoices"),
+    InvoiceKind.CREDIT_NOTE.value: _l("Credit notes"),
+}
 
 
 @bp.get("/invoices")
@@ -33,7 +38,7 @@ def invoices():
         try:
             period = parse_period(period)
         except ValidationFailed:
-            flash("Give the month as YYYY-MM, e.g. 2026-09; showing every month.", "info")
+            flash(_("Give the month as YYYY-MM, e.g. 2026-09; showing every month."), "info")
             period = None
     client_id = id_arg("client_id")
     client_name = text_arg("client")
@@ -67,13 +72,13 @@ def invoice(invoice_id: int):
     )
 
 
-def _transition(invoice_id: int, action, done: str, ask=None):
+def _transition(invoice_id: int, action, done, ask=None):
     """Apply an invoice transition from a POST, with a message either way; with `ask`, a
     post without `confirmed` gets its confirmation page instead."""
     invoice = invoice_for(current_user, invoice_id)
     form = ConfirmedForm()
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
     elif (
         ask is not None
         and not form.is_confirmed()
@@ -83,9 +88,7 @@ def _transition(invoice_id: int, action, done: str, ask=None):
     else:
         try:
             action(invoice, current_user)
-            note = invoice.credit_note
-            issued = f"; credit note {note.number} issued" if note is not None else ""
-            flash(f"Invoice {invoice.number} {done}{issued}.", "success")
+            flash(done(invoice), "success")
         except DomainError as exc:
             flash_refusal(exc)
     return redirect(url_for("admin.invoice", invoice_id=invoice_id))
@@ -95,30 +98,49 @@ def _transition(invoice_id: int, action, done: str, ask=None):
 @admin_required
 def invoice_mark_paid(invoice_id: int):
     """Unpaid -> Paid."""
-    return _transition(invoice_id, mark_paid, "marked paid")
+    return _transition(invoice_id, mark_paid, _paid_message)
 
 
 @bp.post("/invoices/<int:invoice_id>/cancel")
 @admin_required
 def invoice_cancel(invoice_id: int):
     """Unpaid -> Cancelled, once confirmed."""
-    return _transition(invoice_id, cancel_invoice, "cancelled", ask=_confirm_cancel)
+    return _transition(invoice_id, cancel_invoice, _cancelled_message, ask=_confirm_cancel)
+
+
+def _paid_message(invoice) -> str:
+    """What marking an invoice paid did."""
+    return _("Invoice %(number)s marked paid.", number=invoice.number)
+
+
+def _cancelled_message(invoice) -> str:
+    """What cancelling an invoice did: its credit note, when one was issued."""
+    note = invoice.credit_note
+    if note is None:
+        return _("Invoice %(number)s cancelled.", number=invoice.number)
+    return _(
+        "Invoice %(number)s cancelled; credit note %(note)s issued.",
+        number=invoice.number,
+        note=note.number,
+    )
 
 
 def _confirm_cancel(form: ConfirmedForm, invoice):
     """Ask before cancelling: which invoice, whose, how much."""
     return confirmation_page(
         form,
-        f"Cancel invoice {invoice.number}?",
-        "The invoice becomes Cancelled: it can no longer be paid or re-opened, and its number "
-        "stays used, so the numbering keeps no gap. A credit note of the same lines and "
-        "taxes, negated, is issued in the credit-note series.",
-        yes="Yes, cancel invoice",
+        _("Cancel invoice %(number)s?", number=invoice.number),
+        _(
+            "The invoice becomes Cancelled: it can no longer be paid or re-opened, and its "
+            "number stays used, so the numbering keeps no gap. A credit note of the same lines "
+            "and taxes, negated, is issued in the credit-note series."
+        ),
+        yes=_("Yes, cancel invoice"),
         keep_url=url_for("admin.invoice", invoice_id=invoice.id),
         details=[
-            ("Client", invoice.client.name),
-            ("Issued", invoice.issue_date.isoformat()),
-            ("Total", format_money(invoice.total, invoice.currency)),
-            ("Status", invoice.status),
+            (_("Client"), invoice.client.name),
+            (_("Issued"), format_day(invoice.issue_date)),
+            (_("Total"), format_money(invoice.total, invoice.currency)),
+            (_("Status"), value_label(invoice.status)),
         ],
     )

@@ -5,6 +5,7 @@ The invoice page itself is admin/invoices.py; the payment form reaches its templ
 """
 
 from flask import flash, g, make_response, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
@@ -26,7 +27,7 @@ def payment_form_for(invoice: Invoice) -> PaymentForm:
         date=business_today(),
         amount=f"{invoice.balance:.{invoice.currency.decimals}f}",
     )
-    form.amount.label.text = f"Amount ({invoice.currency.code})"
+    form.amount.label.text = _("Amount (%(currency)s)", currency=invoice.currency.code)
     return form
 
 
@@ -46,8 +47,14 @@ def invoice_payment_add(invoice_id: int):
         payment = run_or_errors(form, lambda: record_payment(invoice, current_user, form.values()))
         if payment is not None:
             amount = f"{payment.amount:.{invoice.currency.decimals}f} {invoice.currency.code}"
-            paid = " It is paid in full." if invoice.status == InvoiceStatus.PAID else ""
-            flash(f"Payment of {amount} recorded on {invoice.number}.{paid}", "success")
+            values = {"amount": amount, "number": invoice.number}
+            if invoice.status == InvoiceStatus.PAID:
+                message = _(
+                    "Payment of %(amount)s recorded on %(number)s. It is paid in full.", **values
+                )
+            else:
+                message = _("Payment of %(amount)s recorded on %(number)s.", **values)
+            flash(message, "success")
             return redirect(url_for("admin.invoice", invoice_id=invoice_id))
     g.payment_form = form
     response = make_response(invoice_page(invoice_id))

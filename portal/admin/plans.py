@@ -1,6 +1,8 @@
 """Admin pages for plans and their price per currency: list, create, edit."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.admin import bp
@@ -8,7 +10,7 @@ from portal.admin.config_forms import plan_form_class, price_field_names
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import Currency, Plan
-from portal.money import format_hours
+from portal.money import format_hours, local_number
 from portal.services.catalog.input import PlanInput
 from portal.services.catalog.rules import save_plan
 from portal.services.lookups import plan_for
@@ -23,26 +25,40 @@ def plans():
     return render_template("admin/plans/index.html", plans=rows, plan_terms=plan_terms)
 
 
-def _months(count: int) -> str:
-    """ "1 month", "3 months"."""
-    return f"{count} month" if count == 1 else f"{count} months"
-
-
 def plan_terms(plan: Plan) -> str:
     """A plan's rollover or block terms in a few words, for the plan list."""
     if plan.model == "block":
-        beyond = "refuses time beyond them" if plan.when_used_up == "refuse" else "overtime beyond"
-        return (
-            f"{format_hours(plan.block_minutes)} h blocks, valid "
-            f"{_months(plan.validity_months)}; {beyond}"
+        hours = local_number(format_hours(plan.block_minutes))
+        if plan.when_used_up == "refuse":
+            return ngettext(
+                "%(hours)s h blocks, valid %(num)d month; refuses time beyond them",
+                "%(hours)s h blocks, valid %(num)d months; refuses time beyond them",
+                plan.validity_months,
+                hours=hours,
+            )
+        return ngettext(
+            "%(hours)s h blocks, valid %(num)d month; overtime beyond",
+            "%(hours)s h blocks, valid %(num)d months; overtime beyond",
+            plan.validity_months,
+            hours=hours,
         )
     if plan.model != "package":
         return "—"
     if not plan.rollover_months:
-        return "no rollover"
+        return _("no rollover")
     cap = plan.rollover_cap_minutes
-    limit = "no cap" if cap is None else f"cap {format_hours(cap)} h"
-    return f"rolls over {_months(plan.rollover_months)}, {limit}"
+    if cap is None:
+        return ngettext(
+            "rolls over %(num)d month, no cap",
+            "rolls over %(num)d months, no cap",
+            plan.rollover_months,
+        )
+    return ngettext(
+        "rolls over %(num)d month, cap %(cap)s h",
+        "rolls over %(num)d months, cap %(cap)s h",
+        plan.rollover_months,
+        cap=local_number(format_hours(cap)),
+    )
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -120,7 +136,7 @@ def _plan_form(plan: Plan | None):
         )
         saved = run_or_errors(form, lambda: save_plan(plan, data, current_user))
         if saved is not None:
-            flash(f"Plan “{saved.name}” saved.", "success")
+            flash(_("Plan “%(name)s” saved.", name=saved.name), "success")
             return redirect(url_for("admin.plans"))
     status = 422 if form.is_submitted() else 200
     page = render_template("admin/plans/form.html", form=form, plan=plan, currencies=currencies)

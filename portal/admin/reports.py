@@ -1,6 +1,7 @@
 """Staff reports: hours by client, operator and month, on a page and as CSV."""
 
 from flask import Response, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
@@ -19,16 +20,16 @@ class HoursRangeForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     start = StringField(
-        "From month",
+        _l("From month"),
         name="from",
         default=lambda: default_range()[0],
-        render_kw={"type": "month", "placeholder": "YYYY-MM"},
+        render_kw={"type": "month", "placeholder": _l("YYYY-MM")},
     )
     end = StringField(
-        "To month",
+        _l("To month"),
         name="to",
         default=lambda: default_range()[1],
-        render_kw={"type": "month", "placeholder": "YYYY-MM"},
+        render_kw={"type": "month", "placeholder": _l("YYYY-MM")},
     )
 
 

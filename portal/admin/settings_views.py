@@ -1,6 +1,7 @@
 """Admin page for the business settings."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -33,7 +34,7 @@ def settings():
             "payment_received_mail": form.payment_received_mail.data,
         }
         if run_or_errors(form, lambda: change_settings(values, current_user)) is not None:
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("admin.settings"))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/settings/edit.html", form=form), status

@@ -1,6 +1,7 @@
 """Admin pages for tax rates: list, create, edit."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
@@ -41,7 +42,7 @@ def tax_rate_edit(tax_rate_id: int):
 def _tax_rate_form(rate: TaxRate | None):
     """Show the form; on a valid submit save it, and go back to the list."""
     form = TaxRateForm(obj=rate)
-    form.country.choices = options([("", "None"), *country_names().items()])
+    form.country.choices = options([("", _("None")), *country_names().items()])
     if rate is not None and not form.is_submitted():
         form.percent.data = f"{rate.percent:f}"
         form.country.data = rate.country or ""
@@ -54,7 +55,7 @@ def _tax_rate_form(rate: TaxRate | None):
         )
         saved = run_or_errors(form, lambda: save_tax_rate(rate, data, current_user))
         if saved is not None:
-            flash(f"Tax rate {saved.name} saved.", "success")
+            flash(_("Tax rate %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("admin.tax_rates"))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/tax_rates/form.html", form=form, rate=rate), status

@@ -1,12 +1,13 @@
 """Staff ticket pages: the ticket with its inline update form, tracking, new tickets."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm, NewTicketForm, TicketUpdateForm, TrackingForm
 from portal.extensions import db
-from portal.formatting import format_hours_for_user
+from portal.formatting import format_day, format_hours_for_user
 from portal.models import Client, Ticket
 from portal.services.billing.periods import period_of
 from portal.services.clients.blocks import block_balance
@@ -49,13 +50,13 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
     if form.work_date.data is None and not form.is_submitted():
         form.work_date.data = business_today()
     form.plan.choices = options(
-        [("", "— keep without a plan —")]
+        [("", _("— keep without a plan —"))]
         + [(plan.id, plan.name) for plan in assignable_plans(ticket.client)]
     )
     staff = [(person.id, person.name) for person in assignable_staff()]
     if ticket.assignee is not None and ticket.assignee_id not in dict(staff):
-        staff.append((ticket.assignee_id, f"{ticket.assignee.name} (disabled)"))
-    form.assignee.choices = options([("", "— nobody —")] + staff)
+        staff.append((ticket.assignee_id, _("%(name)s (disabled)", name=ticket.assignee.name)))
+    form.assignee.choices = options([("", _("— nobody —"))] + staff)
     if not form.is_submitted():
         form.assignee.data = ticket.assignee_id
         form.priority.data = ticket.priority
@@ -129,22 +130,27 @@ def _saved_message(result: dict) -> str:
     """Say what the submit saved."""
     parts = []
     if result["subscription"] is not None:
-        parts.append(f"plan {result['subscription'].plan.name} assigned")
+        parts.append(_("plan %(plan)s assigned", plan=result["subscription"].plan.name))
     if result["entry"] is not None:
-        parts.append(f"{format_hours_for_user(result['entry'].minutes)} h logged")
+        parts.append(_("%(hours)s h logged", hours=format_hours_for_user(result["entry"].minutes)))
     if result["message"] is not None:
-        parts.append("internal note added" if result["message"].internal else "reply sent")
+        parts.append(_("internal note added") if result["message"].internal else _("reply sent"))
     if result.get("assignee"):
-        parts.append("assignee changed")
+        parts.append(_("assignee changed"))
     if result.get("priority"):
-        parts.append("priority changed")
+        parts.append(_("priority changed"))
     if result.get("top_up") is not None:
         block = result["top_up"]
         parts.append(
-            f"another block of {format_hours_for_user(block.minutes)} h bought and invoiced "
-            f"(valid until {block.valid_until:%Y-%m-%d})"
+            _(
+                "another block of %(hours)s h bought and invoiced (valid until %(date)s)",
+                hours=format_hours_for_user(block.minutes),
+                date=format_day(block.valid_until),
+            )
         )
-    return ("Ticket updated: " + ", ".join(parts) + ".") if parts else "Ticket updated."
+    if not parts:
+        return _("Ticket updated.")
+    return _("Ticket updated: %(changes)s.", changes=", ".join(parts))
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -161,11 +167,12 @@ def ticket_tracking(ticket_id: int):
     if form.validate_on_submit() and form.enabled.data in ("0", "1"):
         try:
             set_tracking(ticket, form.enabled.data == "1", current_user)
-            flash(f"Time tracking is {'on' if ticket.time_tracking else 'off'}.", "success")
+            on = ticket.time_tracking
+            flash(_("Time tracking is on.") if on else _("Time tracking is off."), "success")
         except DomainError as exc:
             flash_refusal(exc)
     else:
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
     return redirect(url_for("admin.ticket", ticket_id=ticket.id))
 
 
@@ -197,7 +204,14 @@ def ticket_new():
             lambda: open_ticket(client, current_user, form.ticket_input(form.time_tracking.data)),
         )
         if ticket is not None:
-            flash(f"Ticket {ticket.display_number} opened for {client.name}.", "success")
+            flash(
+                _(
+                    "Ticket %(number)s opened for %(client)s.",
+                    number=ticket.display_number,
+                    client=client.name,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
     status = 422 if form.is_submitted() and not finding else 200
     search = {

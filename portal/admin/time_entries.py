@@ -1,11 +1,12 @@
 """Staff pages to edit and delete time entries while their month is open."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmedForm, TimeEntryForm
-from portal.formatting import format_hours_for_user, user_time_format
+from portal.formatting import format_day, format_hours_for_user, user_time_format
 from portal.models import TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
@@ -45,7 +46,7 @@ def time_entry_edit(entry_id: int):
         else:
             data = TimeInput(minutes, form.work_date.data, form.note.data or "", form.billable.data)
             if run_or_errors(form, lambda: edit_time_entry(entry, current_user, data)) is not None:
-                flash("Time entry saved.", "success")
+                flash(_("Time entry saved."), "success")
                 return redirect(url_for("admin.ticket", ticket_id=entry.ticket_id))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/time_entries/edit.html", form=form, entry=entry), status
@@ -58,13 +59,13 @@ def time_entry_delete(entry_id: int):
     ticket_id = entry.ticket_id
     form = ConfirmedForm()
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
     elif not form.is_confirmed():
         return _confirm_delete(form, entry)
     else:
         try:
             delete_time_entry(entry, current_user)
-            flash("Time entry deleted.", "success")
+            flash(_("Time entry deleted."), "success")
         except DomainError as exc:
             flash_refusal(exc)
     return redirect(url_for("admin.ticket", ticket_id=ticket_id))
@@ -74,19 +75,26 @@ def _confirm_delete(form: ConfirmedForm, entry: TimeEntry):
     """Ask before deleting: which entry, on which ticket."""
     ticket = entry.ticket
     details = [
-        ("Ticket", f"{ticket.display_number} · {ticket.subject}"),
-        ("Work date", entry.work_date.isoformat()),
-        ("Hours", format_hours_for_user(entry.minutes)),
-        ("Operator", entry.operator.name),
-        ("Billable", "yes" if entry.billable else "no"),
+        (_("Ticket"), f"{ticket.display_number} · {ticket.subject}"),
+        (_("Work date"), format_day(entry.work_date)),
+        (_("Hours"), format_hours_for_user(entry.minutes)),
+        (_("Operator"), entry.operator.name),
+        (_("Billable"), _("yes") if entry.billable else _("no")),
     ]
     if entry.note:
-        details.append(("Note", entry.note))
+        details.append((_("Note"), entry.note))
     return confirmation_page(
         form,
-        f"Delete {format_hours_for_user(entry.minutes)} h of {entry.work_date:%Y-%m-%d}?",
-        f"The entry is removed from ticket {ticket.display_number} and from this month's hours.",
-        yes="Yes, delete the entry",
+        _(
+            "Delete %(hours)s h of %(date)s?",
+            hours=format_hours_for_user(entry.minutes),
+            date=format_day(entry.work_date),
+        ),
+        _(
+            "The entry is removed from ticket %(number)s and from this month's hours.",
+            number=ticket.display_number,
+        ),
+        yes=_("Yes, delete the entry"),
         keep_url=url_for("admin.ticket", ticket_id=ticket.id),
         details=details,
     )

@@ -1,6 +1,8 @@
 """Staff pages: the ticket queue, users and API tokens."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.admin import bp
@@ -72,7 +74,7 @@ def _new_user_form(**kwargs) -> NewUserForm:
     """The add-user form with the clients to choose from."""
     form = NewUserForm(**kwargs)
     clients = db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all()
-    choices = [("", "(staff: no client)")] + [(c.id, c.name) for c in clients]
+    choices = [("", _("(staff: no client)"))] + [(c.id, c.name) for c in clients]
     form.client_id.choices = options(choices)
     return form
 
@@ -113,8 +115,11 @@ def user_new():
         )
         if user is not None:
             flash(
-                f"User {user.email} added and invited by mail to choose a password "
-                "(the link is valid for 7 days).",
+                _(
+                    "User %(email)s added and invited by mail to choose a password "
+                    "(the link is valid for 7 days).",
+                    email=user.email,
+                ),
                 "success",
             )
             return redirect(url_for("admin.users"))
@@ -128,13 +133,16 @@ def user_role(user_id: int):
     user = user_for(current_user, user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, _("The form has expired; reload the page and try again."))
     try:
         change_role(current_user._get_current_object(), user, form.role.data or "")
     except ValidationFailed as exc:
         flash_refusal(exc)
         return redirect(url_for("admin.users"))
-    flash(f"{user.email} is now {user.role}.", "success")
+    if user.role == "admin":
+        flash(_("%(email)s is now admin.", email=user.email), "success")
+    else:
+        flash(_("%(email)s is now operator.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -144,14 +152,17 @@ def user_invite(user_id: int):
     """Mail a new invitation to a user who has not chosen a password yet."""
     user = user_for(current_user, user_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, _("The form has expired; reload the page and try again."))
     try:
         resend_invitation(current_user._get_current_object(), user)
     except ValidationFailed as exc:
         flash_refusal(exc)
         return redirect(url_for("admin.users"))
     flash(
-        f"A new invitation is on its way to {user.email}; the earlier link no longer works.",
+        _(
+            "A new invitation is on its way to %(email)s; the earlier link no longer works.",
+            email=user.email,
+        ),
         "success",
     )
     return redirect(url_for("admin.users"))
@@ -161,18 +172,27 @@ def _set_active(user_id: int, active: bool):
     """Disable or enable a user from the users page (a POST with CSRF), then go back to it."""
     user = user_for(current_user, user_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, _("The form has expired; reload the page and try again."))
     try:
         revoked = set_user_active(current_user._get_current_object(), user, active)
     except ValidationFailed as exc:
         flash_refusal(exc)
         return redirect(url_for("admin.users"))
     if active:
-        flash(f"{user.email} is enabled.", "success")
+        flash(_("%(email)s is enabled.", email=user.email), "success")
     else:
-        tokens = f"{len(revoked)} API token{'' if len(revoked) == 1 else 's'}"
-        revoked_text = f"; {tokens} revoked for good" if revoked else ""
-        flash(f"{user.email} is disabled and logged out everywhere{revoked_text}.", "success")
+        if revoked:
+            message = ngettext(
+                "%(email)s is disabled and logged out everywhere; "
+                "%(num)d API token revoked for good.",
+                "%(email)s is disabled and logged out everywhere; "
+                "%(num)d API tokens revoked for good.",
+                len(revoked),
+                email=user.email,
+            )
+        else:
+            message = _("%(email)s is disabled and logged out everywhere.", email=user.email)
+        flash(message, "success")
     return redirect(url_for("admin.users"))
 
 

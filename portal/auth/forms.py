@@ -1,95 +1,127 @@
 """Forms of the auth area."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length
 
+from portal.i18n import LANGUAGES
 from portal.web import options
+
+PASSWORD_HELP = _l("At least 12 characters; a phrase of several unrelated words works well.")
 
 
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Log in")
+    submit = SubmitField(_l("Log in"))
 
 
 class LogoutForm(FlaskForm):
     """A lone button: logging out is a POST with a CSRF token."""
 
-    submit = SubmitField("Log out")
+    submit = SubmitField(_l("Log out"))
 
 
 class ChangePasswordForm(FlaskForm):
     """Current password, then the new one twice."""
 
     current_password = PasswordField(
-        "Current password",
+        _l("Current password"),
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(max=1024)],
-        description="At least 12 characters; a phrase of several unrelated words works well.",
+        description=PASSWORD_HELP,
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
 
 class TimeFormatForm(FlaskForm):
     """How hours show on pages: 1:30 or 1.50 (invoices and exports always use decimals)."""
 
     time_format = RadioField(
-        "Show time as",
-        choices=options([("hm", "1:30 (hours and minutes)"), ("decimal", "1.50 (decimal hours)")]),
+        _l("Show time as"),
+        choices=options(
+            [
+                ("hm", _l("1:30 (hours and minutes)")),
+                ("decimal", _l("1.50 (decimal hours)")),
+            ]
+        ),
         validate_choice=False,  # the service says what is allowed, with the field's message
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
+
+
+class LanguageForm(FlaskForm):
+    """The language of one's pages and mail: the browser's, or one the portal speaks."""
+
+    # "" is the browser's language (stored as None); the service says what is allowed.
+    language = SelectField(
+        _l("Language"),
+        choices=options([("", _l("Browser default")), *LANGUAGES.items()]),
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Save"))
+
+    def chosen(self) -> str | None:
+        """The language code chosen, None for the browser's."""
+        return self.language.data or None
 
 
 class ForgotPasswordForm(FlaskForm):
     """The email a reset link is sent to."""
 
     email = EmailField(
-        "Email",
+        _l("Email"),
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "email"},
     )
-    submit = SubmitField("Send me a link")
+    submit = SubmitField(_l("Send me a link"))
 
 
 class ChoosePasswordForm(FlaskForm):
     """A new password twice, through a reset or invitation link (no current password)."""
 
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(max=1024)],
-        description="At least 12 characters; a phrase of several unrelated words works well.",
+        description=PASSWORD_HELP,
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Save password")
+    submit = SubmitField(_l("Save password"))
 
 
 class NotificationsForm(FlaskForm):
     """Which optional mail the user gets; the view drops the staff-only box for clients."""
 
-    notify_replies = BooleanField("Replies to my tickets")
-    notify_alerts = BooleanField("Usage alerts (80 % and 100 % of the month's hours)")
-    notify_new_tickets = BooleanField("New tickets without an owner (staff)")
-    submit = SubmitField("Save mail choices")
+    notify_replies = BooleanField(_l("Replies to my tickets"))
+    notify_alerts = BooleanField(_l("Usage alerts (80 % and 100 % of the month's hours)"))
+    notify_new_tickets = BooleanField(_l("New tickets without an owner (staff)"))
+    submit = SubmitField(_l("Save mail choices"))

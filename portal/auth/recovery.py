@@ -1,12 +1,14 @@
 """Choosing a password through a mailed link: "Forgot password?" and invitations."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import logout_user
 
 from portal.auth import bp
 from portal.auth.forms import ChoosePasswordForm, ForgotPasswordForm
 from portal.auth.views import home_url_for, start_session
 from portal.extensions import limiter
+from portal.i18n import N_
 from portal.services.accounts.links import INVITATION, PASSWORD_RESET, LinkInvalid, user_for_link
 from portal.services.accounts.recovery import (
     accept_invitation,
@@ -17,7 +19,7 @@ from portal.web import run_or_errors
 
 # The one answer to every reset request that passes the form's checks: nobody learns from
 # it whether the address has an account, is unknown or is disabled.
-SAME_ANSWER = (
+SAME_ANSWER = N_(
     "If an account exists for that address, we have sent a link to choose a new password. "
     "It works once, for one hour."
 )
@@ -54,7 +56,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         if run_or_errors(form, lambda: request_password_reset(form.email.data or "")) is not None:
-            flash(SAME_ANSWER, "info")
+            flash(_(SAME_ANSWER), "info")
             return redirect(url_for("auth.forgot_password"))
     status = 422 if form.errors else 200
     return render_template("auth/forgot_password.html", form=form), status
@@ -86,14 +88,14 @@ def _after_reset(_user):
     """This browser is logged out too: the new password is proven by logging in with it."""
     logout_user()
     session.clear()
-    flash("Your password is changed and every session ended. Log in with it.", "success")
+    flash(_("Your password is changed and every session ended. Log in with it."), "success")
     return redirect(url_for("auth.login"))
 
 
 def _after_invitation(user):
     """The invited user proved the mailbox and chose a password: they are in."""
     start_session(user)
-    flash("Password chosen. Welcome!", "success")
+    flash(_("Password chosen. Welcome!"), "success")
     return redirect(home_url_for(user))
 
 
@@ -101,7 +103,7 @@ def _after_invitation(user):
 def reset_password_page(token: str):
     """Choose a new password through a reset link; every session of the account ends."""
     return _choose_through_link(
-        token, PASSWORD_RESET, reset_password, "Choose a new password", _after_reset
+        token, PASSWORD_RESET, reset_password, _("Choose a new password"), _after_reset
     )
 
 
@@ -109,5 +111,5 @@ def reset_password_page(token: str):
 def accept_invitation_page(token: str):
     """Choose one's first password through an invitation link, then go in."""
     return _choose_through_link(
-        token, INVITATION, accept_invitation, "Welcome: choose your password", _after_invitation
+        token, INVITATION, accept_invitation, _("Welcome: choose your password"), _after_invitation
     )

@@ -3,24 +3,28 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
 from portal.auth.forms import (
     ChangePasswordForm,
+    LanguageForm,
     LoginForm,
     LogoutForm,
     NotificationsForm,
     TimeFormatForm,
 )
 from portal.extensions import limiter, login_manager
-from portal.i18n import N_
+from portal.i18n import LANGUAGES, N_
 from portal.security import start_session_clock
 from portal.services.accounts.users import (
     authenticate,
     change_password,
     end_all_sessions,
     load_session_user,
+    set_language,
     set_notifications,
     set_time_format,
 )
@@ -102,7 +106,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("Email or password is incorrect.")
+            form.password.errors.append(_("Email or password is incorrect."))
         else:
             start_session(user)
             target = request.args.get("next")
@@ -120,7 +124,7 @@ def logout():
         end_all_sessions(current_user)
         logout_user()
         session.clear()
-        flash("You have been logged out.", "success")
+        flash(_("You have been logged out."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -146,9 +150,9 @@ def change_password_page():
             first = was_one_time
             start_session(user)  # this browser stays logged in under the new session version
             if first:
-                flash("Password chosen. Welcome!", "success")
+                flash(_("Password chosen. Welcome!"), "success")
                 return redirect(home_url_for(user))
-            flash("Password changed. Your other sessions have been logged out.", "success")
+            flash(_("Password changed. Your other sessions have been logged out."), "success")
             return redirect(url_for("auth.change_password"))
     time_form = TimeFormatForm(formdata=None, time_format=current_user.time_format)
     return _account_page(form, time_form, status=200)  # as before: refusals here answer 200
@@ -162,17 +166,28 @@ def _notifications_form(**kwargs) -> NotificationsForm:
     return form
 
 
-def _account_page(password_form, time_form, notify_form=None, status: int | None = None):
-    """The account page: the password form, the time display setting and the mail choices."""
+def _language_form() -> LanguageForm:
+    """The language choice as saved ("" for the browser's)."""
+    return LanguageForm(formdata=None, language=current_user.language or "")
+
+
+def _account_page(
+    password_form, time_form, notify_form=None, status: int | None = None, language_form=None
+):
+    """The account page: the password form, the time display setting, the language and the
+    mail choices."""
     if notify_form is None:
         notify_form = _notifications_form(formdata=None, obj=current_user)
-    forms = (password_form, time_form, notify_form)
+    if language_form is None:
+        language_form = _language_form()
+    forms = (password_form, time_form, notify_form, language_form)
     status = status or (422 if any(form.errors for form in forms) else 200)
     page = render_template(
         "auth/change_password.html",
         form=password_form,
         time_form=time_form,
         notify_form=notify_form,
+        language_form=language_form,
     )
     return page, status
 
@@ -186,9 +201,30 @@ def time_format_page():
         user = current_user._get_current_object()
         if run_or_errors(form, lambda: set_time_format(user, form.time_format.data or "")):
             shown = "1.50" if user.time_format == "decimal" else "1:30"
-            flash(f"Saved: pages show time as {shown}.", "success")
+            flash(_("Saved: pages show time as %(shown)s.", shown=shown), "success")
             return redirect(url_for("auth.change_password"))
     return _account_page(ChangePasswordForm(formdata=None), form, status=422)
+
+
+@bp.post("/account/language", endpoint="language")
+@login_required
+def language_page():
+    """Choose the language of one's pages and mail, or follow the browser's."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if run_or_errors(form, lambda: set_language(user, form.chosen())) is not None:
+            refresh()  # the confirmation, and the pages from now on, speak the new language
+            if user.language in LANGUAGES:
+                language = LANGUAGES[user.language]
+                flash(_("Saved: pages and mail are in %(language)s.", language=language), "success")
+            else:
+                flash(_("Saved: pages follow your browser's language."), "success")
+            return redirect(url_for("auth.change_password"))
+    time_form = TimeFormatForm(formdata=None, time_format=current_user.time_format)
+    return _account_page(
+        ChangePasswordForm(formdata=None), time_form, status=422, language_form=form
+    )
 
 
 @bp.post("/account/notifications", endpoint="notifications")
@@ -209,7 +245,7 @@ def notifications_page():
             ),
         )
         if saved is not None:
-            flash("Saved: your mail choices.", "success")
+            flash(_("Saved: your mail choices."), "success")
             return redirect(url_for("auth.change_password"))
     time_form = TimeFormatForm(formdata=None, time_format=current_user.time_format)
     return _account_page(ChangePasswordForm(formdata=None), time_form, form, status=422)

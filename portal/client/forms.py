@@ -1,5 +1,6 @@
 """Forms of the client area."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -10,18 +11,20 @@ from portal.forms import TicketFields
 class NewTicketForm(TicketFields):
     """A client opens a ticket."""
 
-    submit = SubmitField("Open ticket")
+    submit = SubmitField(_l("Open ticket"))
 
 
 class ReplyForm(FlaskForm):
     """A client replies on a ticket."""
 
-    message = TextAreaField("Your reply", validators=[DataRequired(), Length(max=20_000)])
-    attachments = MultipleFileField("Attach files", description="Up to 5 files of 10 MB each.")
-    submit = SubmitField("Send reply")
+    message = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=20_000)])
+    attachments = MultipleFileField(
+        _l("Attach files"), description=_l("Up to 5 files of 10 MB each.")
+    )
+    submit = SubmitField(_l("Send reply"))
 
 
 class CloseTicketForm(FlaskForm):
     """The "Close ticket" button: CSRF only."""
 
-    submit = SubmitField("Close ticket")
+    submit = SubmitField(_l("Close ticket"))

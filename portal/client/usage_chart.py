@@ -5,8 +5,12 @@ so the SVG is drawn on the server without floats and without any JavaScript.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from babel.dates import format_date
+
+from portal.i18n import DEFAULT_LANGUAGE, current_language
 from portal.money import format_hours
 from portal.services.billing.periods import month_name
 from portal.services.clients.usage import MonthUsage
@@ -75,6 +79,14 @@ class UsageChart:
     last: str
 
 
+def month_abbreviation(month_number: int) -> str:
+    """A month's short name under its bars: "Jan" in English, "sty" in Polish, "Jan." in German."""
+    language = current_language()
+    if language == DEFAULT_LANGUAGE:
+        return MONTH_ABBR[month_number - 1]
+    return format_date(date(2000, month_number, 1), "LLL", locale=language)
+
+
 def _text(value: Decimal | int) -> str:
     """A coordinate as SVG text with two decimals (no float ever involved)."""
     return str(Decimal(value).quantize(_PLACES))
@@ -110,7 +122,7 @@ def build_chart(history: list[MonthUsage]) -> UsageChart:
             MonthGroup(
                 period=month.period,
                 name=month_name(month.period),
-                label=MONTH_ABBR[month_number - 1],
+                label=month_abbreviation(month_number),
                 year_label=month.period[:4] if index == 0 or month_number == 1 else "",
                 label_x=_text(x + GROUP_WIDTH // 2),
                 included=_bar(x + INCLUDED_OFFSET, month.included_minutes, top_minutes),

@@ -1,6 +1,7 @@
 """Client pages; every query starts from the logged-in user's client."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.client import bp
@@ -69,7 +70,7 @@ def ticket(ticket_id: int):
             form, lambda: add_reply(ticket, current_user, form.message.data, uploads=uploads)
         )
         if reply is not None:
-            flash("Reply sent.", "success")
+            flash(_("Reply sent."), "success")
             return redirect(url_for("client.ticket", ticket_id=ticket.id))
     entries = ticket_entries(ticket.id)
     state = billing_states([ticket])[ticket.id]
@@ -91,12 +92,12 @@ def ticket_close(ticket_id: int):
     ticket = ticket_for(current_user, ticket_id)
     if CloseTicketForm().validate_on_submit():
         if ticket.status == "Closed":
-            flash("This ticket is already closed.", "info")
+            flash(_("This ticket is already closed."), "info")
         else:
             close_own_ticket(ticket, current_user)
-            flash("Ticket closed. Reply here any time to reopen it.", "success")
+            flash(_("Ticket closed. Reply here any time to reopen it."), "success")
     else:
-        flash("The form expired; please try again.", "danger")
+        flash(_("The form expired; please try again."), "danger")
     return redirect(url_for("client.ticket", ticket_id=ticket.id))
 
 
@@ -115,7 +116,10 @@ def ticket_new():
             form, lambda: open_ticket(current_user.client, current_user, form.ticket_input())
         )
         if ticket is not None:
-            flash(f"Ticket {ticket.display_number} opened. We will answer here.", "success")
+            flash(
+                _("Ticket %(number)s opened. We will answer here.", number=ticket.display_number),
+                "success",
+            )
             return redirect(url_for("client.ticket", ticket_id=ticket.id))
     status = 422 if form.is_submitted() else 200
     return render_template("client/tickets/new.html", form=form), status

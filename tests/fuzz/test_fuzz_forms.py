@@ -95,6 +95,7 @@ PAGE_OF = {
     "admin.user_role": ("admin.users", lambda a, w: {}),
     "admin.user_invite": ("admin.users", lambda a, w: {}),
     "auth.notifications": ("auth.change_password", lambda a, w: {}),
+    "auth.language": ("auth.change_password", lambda a, w: {}),
     "auth.time_format": ("auth.change_password", lambda a, w: {}),
     "admin.email_retry": ("admin.email", lambda a, w: {"email_id": a["email_id"]}),
     "admin.emails_release_held": ("admin.emails", lambda a, w: {}),

@@ -106,6 +106,7 @@ TABLE: dict[str, dict[str, dict[str, Outcome]]] = {
     "auth.change_password": {"GET": USER_PAGE, "POST": USER_FORM},
     "auth.time_format": {"GET": NO_SUCH_METHOD, "POST": USER_FORM},
     "auth.notifications": {"GET": NO_SUCH_METHOD, "POST": USER_FORM},
+    "auth.language": {"GET": NO_SUCH_METHOD, "POST": USER_FORM},
     # "Forgot password?" and the mailed links: open to anyone, logged in or not.
     "auth.forgot_password": {"GET": PUBLIC, "POST": ANYONE_FORM},
     "auth.reset_password": {"GET": LINK_PAGE, "POST": LINK_PAGE},

@@ -78,6 +78,7 @@ def forged_bodies(world: World) -> dict[str, dict]:
         "admin.client_user_add": {"name": "Mallory", "email": "mallory@example.com"},
         "auth.forgot_password": {"email": world.emails["client_a"]},  # a reset mail
         "auth.notifications": {"notify_alerts": "y"},
+        "auth.language": {"language": "de"},
         "admin.client_subscription_action": {"confirmed": "1"},  # cancel A's subscription
         "admin.api_tokens": {"user": a["user_id"], "name": "forged"},
         "admin.api_token_revoke": {},
