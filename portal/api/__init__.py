@@ -1,6 +1,8 @@
 """JSON API v1 (/api/v1): bearer tokens, no cookies, no CSRF; described by its own schemas."""
 
 from flask import g, request
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_smorest import Blueprint
 
 from portal.api.common import StrictParser, domain_error_response
@@ -26,13 +28,14 @@ def authenticate_token():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None  # the description of the API is public
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     user = find_token_user(token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
-        response = api_error(401, "A valid API token is required.", "unauthorized")
+        response = api_error(401, _("A valid API token is required."), "unauthorized")
         response[0].headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     g.api_user = user
+    refresh()  # from here on the request speaks its token user's language
     return None
 
 
@@ -48,7 +51,9 @@ def refuse_other_bodies():
     )
     if request.mimetype not in JSON_TYPES and not multipart:
         return api_error(
-            415, "Send the body as JSON (Content-Type: application/json).", "unsupported_media_type"
+            415,
+            _("Send the body as JSON (Content-Type: application/json)."),
+            "unsupported_media_type",
         )
     return None
 

@@ -2,6 +2,8 @@
 
 import re
 
+from flask_babel import gettext as _
+
 from portal.api import bp
 from portal.api.common import (
     STAFF,
@@ -120,7 +122,7 @@ def _plan_input(data: dict, plan: Plan | None) -> PlanInput:
     known = set(db.session.scalars(db.select(Currency.code)))
     unknown = sorted(set(prices) - known)
     if unknown:
-        raise BadRequest({"prices": "No such currency: " + ", ".join(unknown) + "."})
+        raise BadRequest({"prices": _("No such currency: %(codes)s.", codes=", ".join(unknown))})
     return PlanInput(
         name=merged.get("name", ""),
         description=merged.get("description", ""),
@@ -222,7 +224,7 @@ def clients_create(data: dict):
     code = data["currency"]
     currency = db.session.scalar(db.select(Currency).filter_by(code=code.upper()))
     if currency is None:
-        raise BadRequest({"currency": f"No such currency: {code}."})
+        raise BadRequest({"currency": _("No such currency: %(codes)s.", codes=code)})
     billing = {k: v for k, v in data.items() if k in CLIENT_BILLING_FIELDS} or None
     changes = ClientInput(data["name"], data["email"], currency.id, billing=billing)
     return client_json(save_client(None, changes, user()))

@@ -5,6 +5,8 @@ from decimal import Decimal
 from functools import wraps
 
 from flask import g, jsonify
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from marshmallow import RAISE, missing
 from webargs.flaskparser import FlaskParser
 
@@ -25,7 +27,7 @@ def roles(*allowed: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.api_user.role not in allowed:
-                return api_error(403, "Your role may not do this.", "forbidden")
+                return api_error(403, _("Your role may not do this."), "forbidden")
             return view(*args, **kwargs)
 
         return wrapped
@@ -127,7 +129,7 @@ class StrictParser(FlaskParser):
             return json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: too deep
             raise BadRequest(
-                {"body": "Send a JSON object (Content-Type: application/json)."}
+                {"body": _("Send a JSON object (Content-Type: application/json).")}
             ) from None
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
@@ -135,10 +137,13 @@ class StrictParser(FlaskParser):
 
 
 def flatten(messages, prefix: str = "") -> dict[str, str]:
-    """marshmallow's nested messages as API.md's flat {"field": "message"}."""
+    """marshmallow's nested messages as API.md's flat {"field": "message"} (the fields'
+    messages, lazy until now, in the request's language as plain strings)."""
     flat: dict[str, str] = {}
+    if isinstance(messages, LazyString):
+        messages = [str(messages)]
     if isinstance(messages, list | tuple):
-        texts = [m for m in messages if isinstance(m, str)]
+        texts = [str(m) for m in messages if isinstance(m, str | LazyString)]
         if texts:
             flat[prefix or "body"] = " ".join(texts)
         return flat
@@ -153,7 +158,7 @@ def flatten(messages, prefix: str = "") -> dict[str, str]:
             name = f"{prefix}.{key}" if prefix else str(key)
         flat.update(flatten(value, name))
     if flat.get("body") == "Invalid input type.":
-        flat["body"] = "Send a JSON object."
+        flat["body"] = _("Send a JSON object.")
     return flat
 
 

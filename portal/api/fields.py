@@ -8,7 +8,9 @@ and are read by the same parsers the pages use, so their rules live in one place
 import re
 from datetime import date
 
-from marshmallow import fields, validate
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from marshmallow import ValidationError, fields, validate
 
 from portal.web import MAX_ID
 
@@ -19,8 +21,19 @@ MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 HOURS_PATTERN = r"^[0-9]+\.[0-9]{2}$"
 
 
-# Messages every field shares, in the words the pages use.
-COMMON_MESSAGES = {"required": "This field is required.", "null": "Must not be null."}
+# Messages every field shares, in the words the pages use (in the request's language).
+COMMON_MESSAGES = {"required": _l("This field is required."), "null": _l("Must not be null.")}
+
+
+class Translated:
+    """A field whose messages are lazy: each refusal is a plain string in the language of
+    the request that made it (the API answers with JSON)."""
+
+    def make_error(self, key: str, **kwargs) -> ValidationError:
+        message = self.error_messages[key]
+        if isinstance(message, LazyString):
+            return ValidationError(str(message))
+        return super().make_error(key, **kwargs)
 
 
 def optional(kwargs: dict) -> dict:
@@ -29,10 +42,10 @@ def optional(kwargs: dict) -> dict:
     return kwargs
 
 
-class Integer(fields.Integer):
+class Integer(Translated, fields.Integer):
     """A JSON integer: not a boolean, not a float like 1.0, not a string like "1"."""
 
-    default_error_messages = {**COMMON_MESSAGES, "invalid": "Must be an integer."}
+    default_error_messages = {**COMMON_MESSAGES, "invalid": _l("Must be an integer.")}
 
     def __init__(self, *, minimum: int | None = None, maximum: int | None = None, **kwargs):
         if minimum is not None or maximum is not None:
@@ -47,11 +60,11 @@ class Integer(fields.Integer):
         return value
 
 
-def _range(minimum: int | None, maximum: int | None) -> str:
+def _range(minimum: int | None, maximum: int | None) -> LazyString:
     """The message of a range check."""
     if maximum is None:
-        return f"Must be at least {minimum}."
-    return f"Must be between {minimum} and {maximum}."
+        return _l("Must be at least %(minimum)s.", minimum=minimum)
+    return _l("Must be between %(minimum)s and %(maximum)s.", minimum=minimum, maximum=maximum)
 
 
 class Id(Integer):
@@ -61,12 +74,12 @@ class Id(Integer):
         super().__init__(minimum=1, maximum=MAX_ID, **kwargs)
 
 
-class QueryNumber(fields.Integer):
+class QueryNumber(Translated, fields.Integer):
     """A whole number in the query string (page, per_page) from 1 to `top`, in ASCII digits
     only: int() would also take " 7", "+7" and other scripts' digits ("٧")."""
 
     def __init__(self, top: int, **kwargs):
-        message = f"Must be a whole number from 1 to {top}."
+        message = _l("Must be a whole number from 1 to %(top)s.", top=top)
         super().__init__(validate=validate.Range(1, top, error=message), **kwargs)
         self.error_messages["invalid"] = message
 
@@ -83,10 +96,10 @@ class QueryId(QueryNumber):
         super().__init__(MAX_ID, **kwargs)
 
 
-class Boolean(fields.Boolean):
+class Boolean(Translated, fields.Boolean):
     """A JSON true or false: not 1, not "true"."""
 
-    default_error_messages = {**COMMON_MESSAGES, "invalid": "Must be true or false."}
+    default_error_messages = {**COMMON_MESSAGES, "invalid": _l("Must be true or false.")}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, bool):
@@ -94,16 +107,16 @@ class Boolean(fields.Boolean):
         return value
 
 
-class Text(fields.String):
+class Text(Translated, fields.String):
     """A JSON string that a database can store: no NUL, no lone surrogate; `required`
     strings must not be blank. `max_length` is checked and documented."""
 
     default_error_messages = {
         **COMMON_MESSAGES,
-        "invalid": "Must be a string.",
-        "blank": "Must not be empty.",
-        "nul": "Must not contain NUL characters.",
-        "unicode": "Must be valid Unicode text.",
+        "invalid": _l("Must be a string."),
+        "blank": _l("Must not be empty."),
+        "nul": _l("Must not contain NUL characters."),
+        "unicode": _l("Must be valid Unicode text."),
     }
 
     def __init__(self, *, max_length: int | None = None, **kwargs):
@@ -111,7 +124,9 @@ class Text(fields.String):
         validators = [given] if callable(given) else list(given or [])
         if max_length is not None:
             validators.append(
-                validate.Length(max=max_length, error=f"At most {max_length} characters.")
+                validate.Length(
+                    max=max_length, error=_l("At most %(num)s characters.", num=max_length)
+                )
             )
         super().__init__(validate=validators, **optional(kwargs))
 
@@ -130,10 +145,10 @@ class Text(fields.String):
         return value
 
 
-class Day(fields.Date):
+class Day(Translated, fields.Date):
     """A "YYYY-MM-DD" date (and nothing else Python's parser would also take)."""
 
-    default_error_messages = {**COMMON_MESSAGES, "invalid": "Must be a date as YYYY-MM-DD."}
+    default_error_messages = {**COMMON_MESSAGES, "invalid": _l("Must be a date as YYYY-MM-DD.")}
 
     def __init__(self, **kwargs):
         super().__init__(**optional(kwargs))

@@ -1,6 +1,7 @@
 """The shapes of API.md, once: each schema validates a request or writes a response, and
 the OpenAPI document at /api/v1/openapi.json is generated from the same schemas."""
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, missing, post_load, validate
 
 from portal.api.fields import (
@@ -11,12 +12,14 @@ from portal.api.fields import (
     QueryId,
     QueryNumber,
     Text,
+    Translated,
     hours,
     iso_date,
     money,
     period,
     timestamp,
 )
+from portal.i18n import LANGUAGES
 from portal.models import (
     DEPARTMENTS,
     BillingModel,
@@ -35,12 +38,19 @@ from portal.models import (
 
 def one_of(choices) -> validate.OneOf:
     """A choice among fixed values, with the message the pages use."""
-    return validate.OneOf(list(choices), error="One of: " + ", ".join(choices) + ".")
+    choices = list(choices)
+    return validate.OneOf(choices, error=_l("One of: %(choices)s.", choices=", ".join(choices)))
+
+
+# marshmallow's refusal of a key the schema does not know, in the request's language.
+UNKNOWN_FIELD = {"unknown": _l("Unknown field.")}
 
 
 class Input(Schema):
     """A request: unknown keys are refused; an optional field sent as null counts as not sent,
     except the keys of NULL_IS_A_VALUE, where null says what no other value could."""
+
+    error_messages = UNKNOWN_FIELD
 
     NULL_IS_A_VALUE: frozenset[str] = frozenset()
 
@@ -75,7 +85,7 @@ class SettingsIn(Input):
     overdue_reminder_days = fields.List(
         Integer(minimum=1, maximum=90),
         allow_none=True,
-        validate=validate.Length(min=1, max=3, error="Give 1 to 3 numbers of days."),
+        validate=validate.Length(min=1, max=3, error=_l("Give 1 to 3 numbers of days.")),
         metadata={"example": [1, 7, 14]},
     )
     payment_received_mail = Boolean()
@@ -179,7 +189,7 @@ class AddressIn(Input):
     address_lines = fields.List(
         Text(max_length=100),
         allow_none=True,
-        validate=validate.Length(max=3, error="At most 3 address lines."),
+        validate=validate.Length(max=3, error=_l("At most 3 address lines.")),
         metadata={"example": ["Friedrichstraße 123", "3rd floor"]},
     )
     postal_code = Text(max_length=20, metadata={"example": "10117"})
@@ -206,7 +216,7 @@ class BillingIn(AddressIn):
     billing_emails = fields.List(
         Text(max_length=254),
         allow_none=True,
-        validate=validate.Length(max=10, error="At most 10 billing emails."),
+        validate=validate.Length(max=10, error=_l("At most 10 billing emails.")),
         metadata={"example": ["ap@example.com", "controller@example.com"]},
     )
     po_reference = Text(max_length=100, metadata={"example": "PO-2026-0042"})
@@ -222,6 +232,10 @@ class BillingIn(AddressIn):
     )
     tax_exemption_reason = Text(
         max_length=300, metadata={"example": "Exempt under Art. 43(1) of the VAT Act"}
+    )
+    language = Text(
+        validate=one_of(LANGUAGES),
+        metadata={"example": "de", "description": "of its invoices and billing mail"},
     )
 
 
@@ -253,7 +267,7 @@ class PaymentIn(Input):
     amount = Text(
         required=True,
         max_length=32,
-        error_messages={"invalid": 'Send the amount as a string, e.g. "1000.00".'},
+        error_messages={"invalid": _l('Send the amount as a string, e.g. "1000.00".')},
         metadata={"example": "1000.00"},
     )
     method = Text(required=True, validate=one_of(PaymentMethod.values()))
@@ -267,13 +281,13 @@ class OneOffItemIn(Input):
     quantity = Text(
         required=True,
         max_length=12,
-        error_messages={"invalid": 'Send the quantity as a string, e.g. "2.00".'},
+        error_messages={"invalid": _l('Send the quantity as a string, e.g. "2.00".')},
         metadata={"example": "2.00", "description": "above 0, at most 2 decimals"},
     )
     unit_price = Text(
         required=True,
         max_length=32,
-        error_messages={"invalid": 'Send the unit price as a string, e.g. "45.00".'},
+        error_messages={"invalid": _l('Send the unit price as a string, e.g. "45.00".')},
         metadata={"example": "45.00"},
     )
     date = Day(metadata={"description": "in an open month; default today"})
@@ -281,9 +295,18 @@ class OneOffItemIn(Input):
 
 
 class MePatch(Input):
-    """The caller's own preferences: how pages show time, and which optional mail they get
-    (`notify_new_tickets` is for staff: a client user sending true gets a 400)."""
+    """The caller's own preferences: their language, how pages show time, and which optional
+    mail they get (`notify_new_tickets` is for staff: a client user sending true gets a 400).
 
+    `language: null` is the one null that is a value: pages follow the browser again.
+    """
+
+    NULL_IS_A_VALUE = frozenset({"language"})
+
+    language = Text(
+        validate=one_of(LANGUAGES),
+        metadata={"example": "pl", "description": "null = the browser's language"},
+    )
     time_format = Text(validate=one_of(["hm", "decimal"]), metadata={"example": "hm"})
     notify_replies = Boolean()
     notify_alerts = Boolean()
@@ -357,17 +380,21 @@ class ReplyIn(Input):
     )
 
 
+class FormBoolean(Translated, fields.Boolean):
+    """A form part read as a boolean ("true", "1", "false", "0", "")."""
+
+
 class ReplyUploadIn(Input):
     """A reply as multipart/form-data: the same fields as text parts, files under
     `attachments` (at most 5, each 1 byte to 10 MB)."""
 
     message = Text(required=True, max_length=20000)
     status = Text(validate=one_of(TicketStatus.values()))
-    internal = fields.Boolean(
+    internal = FormBoolean(
         load_default=False,
         truthy={"true", "1"},
         falsy={"false", "0", ""},
-        error_messages={"invalid": "Must be true or false."},
+        error_messages={"invalid": _l("Must be true or false.")},
     )
     attachments = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}), load_only=True
@@ -379,7 +406,7 @@ class TimeEntryPatch(Input):
 
     hours = Text(
         max_length=12,
-        error_messages={"invalid": 'Send hours as a string, e.g. "1.5" or "1:30".'},
+        error_messages={"invalid": _l('Send hours as a string, e.g. "1.5" or "1:30".')},
         metadata={"example": "1:30"},
     )
     work_date = Day()
@@ -393,7 +420,7 @@ class TimeEntryIn(TimeEntryPatch):
     hours = Text(
         required=True,
         max_length=12,
-        error_messages={"invalid": 'Send hours as a string, e.g. "1.5" or "1:30".'},
+        error_messages={"invalid": _l('Send hours as a string, e.g. "1.5" or "1:30".')},
         metadata={"example": "1:30"},
     )
     assign_plan_id = Id()
@@ -402,16 +429,18 @@ class TimeEntryIn(TimeEntryPatch):
 class PageQuery(Schema):
     """?page= and ?per_page= (at most 200)."""
 
+    error_messages = UNKNOWN_FIELD
+
     page = QueryNumber(10**6, load_default=1)
     per_page = QueryNumber(200, load_default=50)
 
 
-class QueryAssignee(fields.String):
+class QueryAssignee(Translated, fields.String):
     """?assignee_id=7, or ?assignee_id=none for unassigned tickets (loaded as None)."""
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"pattern": "^(none|[0-9]+)$", "example": "none"}, **kwargs)
-        self.error_messages["invalid"] = 'An operator\'s id, or "none" for unassigned.'
+        self.error_messages["invalid"] = _l('An operator\'s id, or "none" for unassigned.')
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "none":
@@ -464,6 +493,8 @@ class EmailQuery(PageQuery):
 class UsageQuery(Schema):
     """?period=YYYY-MM (default: the current month)."""
 
+    error_messages = UNKNOWN_FIELD
+
     period = fields.String(metadata={"example": "2026-09"})
 
 
@@ -496,6 +527,11 @@ class MeOut(Output):
     email = out()
     role = out(validate=validate.OneOf(["admin", "operator", "client"]))
     client_id = out(fields.Integer, allow_none=True)
+    language = out(
+        allow_none=True,
+        validate=validate.OneOf(list(LANGUAGES)),
+        metadata={"description": "null = the browser's language"},
+    )
     time_format = out(validate=validate.OneOf(["hm", "decimal"]))
     notify_replies = out(fields.Boolean)
     notify_alerts = out(fields.Boolean)
@@ -642,6 +678,10 @@ class ClientOut(AddressOut):
     tax_treatment = out(validate=validate.OneOf(TaxTreatment.values()))
     tax_rate_id = out(fields.Integer, allow_none=True)
     tax_exemption_reason = out()
+    language = out(
+        validate=validate.OneOf(list(LANGUAGES)),
+        metadata={"description": "of its invoices and billing mail"},
+    )
     subscription = fields.Nested(SubscriptionOut, required=True, allow_none=True)
 
 

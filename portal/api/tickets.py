@@ -1,6 +1,7 @@
 """Tickets, replies and time entries over the API, on the services the pages use."""
 
 from flask import Response, request
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +39,7 @@ from portal.api.serializers import (
     ticket_json,
 )
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import Client, Plan, Ticket, TicketStatus, TimeEntry
 from portal.money import HoursError, parse_hours
 from portal.services.errors import DomainError
@@ -132,12 +134,12 @@ def tickets_create(data: dict):
         client_id = client_for(user(), data.get("client_id", user().client_id)).id
         tracking = True
     elif "client_id" not in data:
-        raise BadRequest({"client_id": "This field is required."})
+        raise BadRequest({"client_id": _("This field is required.")})
     else:
         client_id, tracking = data["client_id"], data["time_tracking"]
     client = db.session.get(Client, client_id)
     if client is None:
-        raise BadRequest({"client_id": "No such client."})
+        raise BadRequest({"client_id": _("No such client.")})
     ticket = open_ticket(
         client,
         user(),
@@ -168,9 +170,9 @@ def tickets_patch(data: dict, ticket_id: int):
     token may only close its own ticket: `{"status": "Closed"}`, anything else is a 400."""
     ticket = ticket_for(user(), ticket_id)
     if user().role == "client":
-        refused = {key: CLIENT_PATCH_ONLY for key in data if key != "status"}
+        refused = {key: _(CLIENT_PATCH_ONLY) for key in data if key != "status"}
         if data.get("status") != TicketStatus.CLOSED.value:
-            refused["status"] = CLIENT_PATCH_ONLY
+            refused["status"] = _(CLIENT_PATCH_ONLY)
         if refused:
             raise BadRequest(refused)
         close_own_ticket(ticket, user())
@@ -188,7 +190,7 @@ def tickets_patch(data: dict, ticket_id: int):
     return one_ticket_json(ticket)
 
 
-CLIENT_PATCH_ONLY = 'A client may only close its ticket: send {"status": "Closed"}.'
+CLIENT_PATCH_ONLY = N_('A client may only close its ticket: send {"status": "Closed"}.')
 
 bp.url_value_preprocessor(allow_upload_size)  # the replies take files: a larger body
 
@@ -216,9 +218,9 @@ def tickets_reply(ticket_id: int):
     else:
         data, uploads = parser.parse(ReplyIn(), request, location="json"), []
     if user().role == "client":
-        refused = {k: "Only staff may set this." for k in ("status", "internal") if data.get(k)}
+        refused = {k: _("Only staff may set this.") for k in ("status", "internal") if data.get(k)}
         if "status" in data:
-            refused["status"] = "Clients cannot set the status."
+            refused["status"] = _("Clients cannot set the status.")
         if refused:
             raise BadRequest(refused)
     reply = add_reply(
@@ -259,7 +261,7 @@ def _time_input(data: dict, defaults: TimeEntry | None) -> tuple[TimeInput, Plan
     plan = None
     if (plan_id := data.get("assign_plan_id")) is not None:
         if (plan := db.session.get(Plan, plan_id)) is None:
-            raise BadRequest({"assign_plan_id": "No such plan."})
+            raise BadRequest({"assign_plan_id": _("No such plan.")})
     time_input = TimeInput(
         minutes,
         data.get("work_date") or (defaults.work_date if defaults else business_today()),

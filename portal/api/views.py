@@ -16,6 +16,7 @@ from portal.api.schemas import (
 from portal.services.accounts.users import (
     add_user,
     change_role,
+    set_language,
     set_notifications,
     set_time_format,
     set_user_active,
@@ -39,6 +40,7 @@ def _me_json(current) -> dict:
         "email": current.email,
         "role": current.role,
         "client_id": current.client_id,
+        "language": current.language,
         "time_format": current.time_format,
         "notify_replies": current.notify_replies,
         "notify_alerts": current.notify_alerts,
@@ -50,9 +52,12 @@ def _me_json(current) -> dict:
 @bp.arguments(MePatch)
 @bp.response(200, MeOut)
 def me_patch(data: dict):
-    """Change one's own preferences: how pages show time ("hm" 1:30 or "decimal" 1.50) and
-    which optional mail comes; keys left out keep their value."""
+    """Change one's own preferences: the language of pages and mail ("en", "pl", "de", or
+    null for the browser's), how pages show time ("hm" 1:30 or "decimal" 1.50) and which
+    optional mail comes; keys left out keep their value."""
     current = user()
+    if "language" in data:
+        set_language(current, data["language"])
     if "time_format" in data:
         set_time_format(current, data["time_format"])
     if NOTIFY_KEYS & set(data):

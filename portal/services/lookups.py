@@ -7,9 +7,11 @@ exist, so no one learns it is there. The API answers NotFound as a 404 JSON body
 pages as their 404 page.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import (
     ApiToken,
     Client,
@@ -25,30 +27,32 @@ from portal.models import (
 from portal.services.errors import NotFound
 
 
-def _visible(user: User, row, what: str, client_id=lambda row: row.client_id):
+def _visible(user: User, row, missing: str, client_id=lambda row: row.client_id):
     """`row` when staff asks, or a client user whose client owns it; else NotFound."""
     if row is None or not (user.is_staff or client_id(row) == user.client_id):
-        raise NotFound(f"{what} not found.")
+        raise NotFound(_(missing))
     return row
 
 
-def _staff_only(user: User, model, object_id: int, what: str):
+def _staff_only(user: User, model, object_id: int, missing: str):
     """A row only staff may see (catalogue, users, tokens); NotFound for anyone else."""
     row = db.session.get(model, object_id) if user.is_staff else None
     if row is None:
-        raise NotFound(f"{what} not found.")
+        raise NotFound(_(missing))
     return row
 
 
 def ticket_for(user: User, ticket_id: int) -> Ticket:
     """A ticket: staff any, a client user its own client's."""
-    return _visible(user, db.session.get(Ticket, ticket_id), "Ticket")
+    return _visible(user, db.session.get(Ticket, ticket_id), N_("Ticket not found."))
 
 
 def time_entry_for(user: User, entry_id: int) -> TimeEntry:
     """A time entry: staff any, a client user one on its own client's tickets."""
     entry = db.session.get(TimeEntry, entry_id)
-    return _visible(user, entry, "Time entry", client_id=lambda row: row.ticket.client_id)
+    return _visible(
+        user, entry, N_("Time entry not found."), client_id=lambda row: row.ticket.client_id
+    )
 
 
 def invoice_for(user: User, invoice_id: int) -> Invoice:
@@ -59,45 +63,49 @@ def invoice_for(user: User, invoice_id: int) -> Invoice:
         joinedload(Invoice.currency),
         joinedload(Invoice.period),
     ]
-    return _visible(user, db.session.get(Invoice, invoice_id, options=options), "Invoice")
+    return _visible(
+        user, db.session.get(Invoice, invoice_id, options=options), N_("Invoice not found.")
+    )
 
 
 def client_for(user: User, client_id: int) -> Client:
     """A client account: staff any, a client user only its own."""
     client = db.session.get(Client, client_id)
-    return _visible(user, client, "Client", client_id=lambda row: row.id)
+    return _visible(user, client, N_("Client not found."), client_id=lambda row: row.id)
 
 
 def subscription_for(
     user: User, subscription_id: int, client: Client | None = None
 ) -> Subscription:
     """A subscription, of `client` when given (a page under that client's URL)."""
-    subscription = _visible(user, db.session.get(Subscription, subscription_id), "Subscription")
+    subscription = _visible(
+        user, db.session.get(Subscription, subscription_id), N_("Subscription not found.")
+    )
     if client is not None and subscription.client_id != client.id:
-        raise NotFound("Subscription not found.")
+        raise NotFound(_("Subscription not found."))
     return subscription
 
 
 def plan_for(user: User, plan_id: int) -> Plan:
     """A plan (staff only)."""
-    return _staff_only(user, Plan, plan_id, "Plan")
+    return _staff_only(user, Plan, plan_id, N_("Plan not found."))
 
 
 def currency_for(user: User, currency_id: int) -> Currency:
     """A currency (staff only)."""
-    return _staff_only(user, Currency, currency_id, "Currency")
+    return _staff_only(user, Currency, currency_id, N_("Currency not found."))
 
 
 def tax_rate_for(user: User, tax_rate_id: int) -> TaxRate:
     """A tax rate (staff only)."""
-    return _staff_only(user, TaxRate, tax_rate_id, "Tax rate")
+    return _staff_only(user, TaxRate, tax_rate_id, N_("Tax rate not found."))
 
 
 def user_for(actor: User, user_id: int) -> User:
     """A user account (staff only)."""
-    return _staff_only(actor, User, user_id, "User")
+    return _staff_only(actor, User, user_id, N_("User not found."))
 
 
 def api_token_for(user: User, token_id: int) -> ApiToken:
     """An API token (staff only; the page itself is admin-only)."""
-    return _staff_only(user, ApiToken, token_id, "API token")
+    return _staff_only(user, ApiToken, token_id, N_("API token not found."))

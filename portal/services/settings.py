@@ -8,6 +8,8 @@ from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import g, has_app_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Setting
@@ -79,16 +81,22 @@ DUE_DAYS_MAX = 365
 REMINDER_DAYS_MAX = 60
 OVERDUE_DAYS_MAX = 90
 OVERDUE_STAGES_MAX = 3
-REMINDER_DAYS_RULE = f"Enter whole days from 0 to {REMINDER_DAYS_MAX} (0: no reminder)."
-OVERDUE_DAYS_RULE = (
-    f"Enter 1 to {OVERDUE_STAGES_MAX} different whole numbers of days from 1 to "
-    f"{OVERDUE_DAYS_MAX}, e.g. 1, 7, 14."
+# The rules as people read them, lazy: a form or a refusal shows them in its reader's
+# language (the services return them as plain strings).
+REMINDER_DAYS_RULE = _l(
+    "Enter whole days from 0 to %(max)d (0: no reminder).", max=REMINDER_DAYS_MAX
+)
+OVERDUE_DAYS_RULE = _l(
+    "Enter 1 to %(stages)d different whole numbers of days from 1 to %(max)d, e.g. 1, 7, 14.",
+    stages=OVERDUE_STAGES_MAX,
+    max=OVERDUE_DAYS_MAX,
 )
 FORMAT_MAX = 40
 PLACEHOLDERS = ("{YYYY}", "{MM}", "{SEQ}")
-FORMAT_RULE = (
+FORMAT_RULE = _l(
     "Use only the placeholders {YYYY}, {MM} and {SEQ}; {SEQ} is required; "
-    f"at most {FORMAT_MAX} characters, e.g. INV-{{YYYY}}-{{SEQ}}."
+    "at most %(max)d characters, e.g. INV-{YYYY}-{SEQ}.",
+    max=FORMAT_MAX,
 )
 _ZONE_TABLE = "zone.tab"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -125,24 +133,26 @@ def timezone_allowed(zone: object) -> bool:
 def invoice_format_error(text: str) -> str | None:
     """Why an invoice number format is not acceptable, or None."""
     if not text or len(text) > FORMAT_MAX or "{SEQ}" not in text:
-        return FORMAT_RULE
+        return str(FORMAT_RULE)
     unknown = [p for p in _PLACEHOLDER.findall(text) if p not in PLACEHOLDERS]
     if unknown:
-        return f"Unknown placeholder {unknown[0]}. " + FORMAT_RULE
+        return _("Unknown placeholder %(placeholder)s.", placeholder=unknown[0]) + " " + FORMAT_RULE
     rest = _PLACEHOLDER.sub("", text)
     if "{" in rest or "}" in rest or not rest.isprintable():
-        return "Braces belong to placeholders only, and no control characters. " + FORMAT_RULE
+        return (
+            _("Braces belong to placeholders only, and no control characters.") + " " + FORMAT_RULE
+        )
     return None
 
 
 def overdue_days_error(days: object) -> str | None:
     """Why a list of overdue reminder days is not acceptable, or None."""
     if not isinstance(days, list | tuple) or not 1 <= len(days) <= OVERDUE_STAGES_MAX:
-        return OVERDUE_DAYS_RULE
+        return str(OVERDUE_DAYS_RULE)
     if any(type(day) is not int or not 1 <= day <= OVERDUE_DAYS_MAX for day in days):
-        return OVERDUE_DAYS_RULE
+        return str(OVERDUE_DAYS_RULE)
     if len(set(days)) != len(days):
-        return "Each day may appear once. " + OVERDUE_DAYS_RULE
+        return _("Each day may appear once.") + " " + OVERDUE_DAYS_RULE
     return None
 
 
@@ -151,10 +161,10 @@ def change_settings(values: dict, actor) -> dict:
     errors = {}
     zone = values.get("business_timezone")
     if not timezone_allowed(zone):
-        errors["business_timezone"] = "Choose a time zone from the list."
+        errors["business_timezone"] = _("Choose a time zone from the list.")
     due_days = values.get("due_days")
     if type(due_days) is not int or not 0 <= due_days <= DUE_DAYS_MAX:
-        errors["due_days"] = f"Enter whole days from 0 to {DUE_DAYS_MAX}."
+        errors["due_days"] = _("Enter whole days from 0 to %(max)d.", max=DUE_DAYS_MAX)
     number_format = (values.get("invoice_number_format") or "").strip()
     if message := invoice_format_error(number_format):
         errors["invoice_number_format"] = message
@@ -162,13 +172,13 @@ def change_settings(values: dict, actor) -> dict:
     if message := invoice_format_error(note_format):
         errors["credit_note_number_format"] = message.replace("INV-", "CN-")
     elif note_format == number_format:
-        errors["credit_note_number_format"] = (
+        errors["credit_note_number_format"] = _(
             "Credit notes have their own series: give them a format that differs from the "
             "invoices', e.g. CN-{YYYY}/{SEQ}."
         )
     reminder_days = values.get("reminder_days_before_due")
     if type(reminder_days) is not int or not 0 <= reminder_days <= REMINDER_DAYS_MAX:
-        errors["reminder_days_before_due"] = REMINDER_DAYS_RULE
+        errors["reminder_days_before_due"] = str(REMINDER_DAYS_RULE)
     overdue_days = values.get("overdue_reminder_days")
     if message := overdue_days_error(overdue_days):
         errors["overdue_reminder_days"] = message

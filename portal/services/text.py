@@ -6,6 +6,8 @@ the API refuse the same text with the same message.
 
 import unicodedata
 
+from flask_babel import gettext as _
+
 # Line breaks and tabs belong in messages, notes and descriptions; browsers send CR LF.
 _LAYOUT = frozenset("\t\n\r")
 # Joiners are invisible but spell words (Persian, Indic scripts) and emoji sequences.
@@ -27,17 +29,17 @@ def _refused(char: str, multiline: bool) -> str | None:
     """Why this one character cannot be in the text, or None."""
     category = unicodedata.category(char)
     if category == "Cs":
-        return f"Remove {_code(char)}: half a character pair is not text."
+        return _("Remove %(character)s: half a character pair is not text.", character=_code(char))
     if multiline:
         if category == "Cc" and char not in _LAYOUT:
-            return f"Remove the control character {_code(char)}."
+            return _("Remove the control character %(character)s.", character=_code(char))
         return None
     if category in ("Zl", "Zp") or char in "\n\r":
-        return "Keep this to one line: remove the line break."
+        return _("Keep this to one line: remove the line break.")
     if category == "Cc":
-        return f"Remove the control character {_code(char)}."
+        return _("Remove the control character %(character)s.", character=_code(char))
     if category == "Cf" and char not in _JOINERS:
-        return f"Remove the invisible character {_code(char)}."
+        return _("Remove the invisible character %(character)s.", character=_code(char))
     return None
 
 
@@ -56,5 +58,5 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     if text.strip() and all(
         unicodedata.category(char) in _INVISIBLE or char in _BLANK_LETTERS for char in text
     ):
-        return "Enter visible text: this holds only invisible characters."
+        return _("Enter visible text: this holds only invisible characters.")
     return None

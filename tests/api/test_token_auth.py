@@ -18,6 +18,7 @@ def test_me_answers_with_the_token_user(client, f, role):
         "email": user.email,
         "role": role,
         "client_id": user.client_id,
+        "language": None,
         "time_format": "hm",
         "notify_replies": True,
         "notify_alerts": True,

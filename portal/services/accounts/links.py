@@ -10,9 +10,11 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import User
 
 # A link longer than this was not made here; refused before any work is done.
@@ -32,7 +34,7 @@ PASSWORD_RESET = LinkPurpose("portal.password-reset", 60 * 60, "password reset")
 INVITATION = LinkPurpose("portal.invitation", 7 * 24 * 60 * 60, "invitation")
 
 
-USED = "This link was already used or has been replaced."
+USED = N_("This link was already used or has been replaced.")
 
 
 class LinkInvalid(Exception):
@@ -63,21 +65,21 @@ def make_link_token(user: User, purpose: LinkPurpose) -> str:
 def user_for_link(token: str, purpose: LinkPurpose) -> User:
     """The active user a still-valid link was made for; LinkInvalid otherwise."""
     if not token or len(token) > TOKEN_MAX_LENGTH:
-        raise LinkInvalid("This link is not valid.")
+        raise LinkInvalid(_("This link is not valid."))
     try:
         payload = _serializer(purpose).loads(token, max_age=purpose.max_age_seconds)
     except SignatureExpired as exc:
-        raise LinkInvalid("This link has expired.") from exc
+        raise LinkInvalid(_("This link has expired.")) from exc
     except BadSignature as exc:  # forged, altered, cut short, or made for another purpose
-        raise LinkInvalid("This link is not valid.") from exc
+        raise LinkInvalid(_("This link is not valid.")) from exc
     if (
         not isinstance(payload, list)
         or len(payload) != 2
         or not isinstance(payload[0], int)
         or isinstance(payload[0], bool)
     ):
-        raise LinkInvalid("This link is not valid.")
+        raise LinkInvalid(_("This link is not valid."))
     user = db.session.get(User, payload[0])
     if user is None or not user.active or payload[1] != fingerprint(user):
-        raise LinkInvalid(USED)
+        raise LinkInvalid(_(USED))
     return user

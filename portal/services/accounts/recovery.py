@@ -1,6 +1,7 @@
 """Choosing a password through a mailed link: "Forgot password?" and invitations."""
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.models import User
@@ -31,7 +32,7 @@ def request_password_reset(email: str) -> bool:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
         # A header injection ("x\r\nBcc: y") or anything else that is not an address.
-        raise ValidationFailed({"email": "Enter a valid email address."}) from exc
+        raise ValidationFailed({"email": _("Enter a valid email address.")}) from exc
     user = db.session.scalar(db.select(User).filter_by(email=email))
     if user is None or not user.active:
         return False
@@ -46,7 +47,7 @@ def _choose_password(user: User, new: str, confirm: str, action: str) -> User:
     if problem:
         raise ValidationFailed({"new_password": problem})
     if new != confirm:
-        raise ValidationFailed({"confirm_password": "The two new passwords differ."})  # noqa: S105
+        raise ValidationFailed({"confirm_password": _("The two new passwords differ.")})  # noqa: S105
     # Only if the account is still as the link saw it: of two requests racing with one link,
     # the second finds the row changed (PostgreSQL waits for the first one's lock) and fails.
     changed = db.session.execute(
@@ -64,7 +65,7 @@ def _choose_password(user: User, new: str, confirm: str, action: str) -> User:
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:
-        raise LinkInvalid(USED)
+        raise LinkInvalid(_(USED))
     db.session.expire(user)
     audit.record(user, action, "user", user.id)
     return user
@@ -91,9 +92,13 @@ def resend_invitation(actor: User, user: User) -> User:
     """Mail a new invitation to a user who has not chosen a password yet; the earlier link
     stops working (the session version is part of it)."""
     if not user.awaiting_password:
-        raise ValidationFailed({"user": f"{user.email} has already chosen a password."})
+        raise ValidationFailed(
+            {"user": _("%(email)s has already chosen a password.", email=user.email)}
+        )
     if not user.active:
-        raise ValidationFailed({"user": f"{user.email} is disabled; enable the user first."})
+        raise ValidationFailed(
+            {"user": _("%(email)s is disabled; enable the user first.", email=user.email)}
+        )
     end_all_sessions(user)
     mail_invitation(user, actor)
     audit.record(actor, "user.invitation_resend", "user", user.id)

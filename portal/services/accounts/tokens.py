@@ -3,6 +3,8 @@
 import hashlib
 import secrets
 
+from flask_babel import ngettext
+
 from portal.extensions import db
 from portal.models import ApiToken, User
 from portal.models.types import utcnow
@@ -26,7 +28,15 @@ def create_api_token(user: User, name: str = "", actor=None) -> tuple[ApiToken, 
     """
     name = (name or "").strip()
     if len(name) > LABEL_MAX:
-        raise ValidationFailed({"name": f"Keep the label to {LABEL_MAX} characters or fewer."})
+        raise ValidationFailed(
+            {
+                "name": ngettext(
+                    "Keep the label to %(num)d character or fewer.",
+                    "Keep the label to %(num)d characters or fewer.",
+                    LABEL_MAX,
+                )
+            }
+        )
     if problem := text_problem(name):
         raise ValidationFailed({"name": problem})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -6,6 +6,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from zxcvbn import zxcvbn
 
 from portal.extensions import db
@@ -75,13 +77,19 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
     """
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return ngettext(
+            "Use at least %(num)d character.",
+            "Use at least %(num)d characters.",
+            MIN_PASSWORD_LENGTH,
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return ngettext(
+            "Use at most %(num)d character.", "Use at most %(num)d characters.", MAX_PASSWORD_LENGTH
+        )
     user_inputs = [word for word in (email, email.partition("@")[0], name) if word]
     estimate = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[*user_inputs, *PRODUCT_WORDS])
     if estimate["score"] < MIN_PASSWORD_SCORE:
-        return (
+        return _(
             "This password is too easy to guess: it is a common password, a pattern or "
             "contains your own details. A phrase of several unrelated words works well."
         )
@@ -107,24 +115,28 @@ def create_user(
     email = normalise_email(email)
     name = (name or "").strip()
     if len(name) > NAME_MAX:
-        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+        errors["name"] = ngettext(
+            "Keep the name to %(num)d character or fewer.",
+            "Keep the name to %(num)d characters or fewer.",
+            NAME_MAX,
+        )
     elif problem := text_problem(name):
         errors["name"] = problem
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        errors["email"] = "Enter a valid email address."
+        errors["email"] = _("Enter a valid email address.")
     if not errors and db.session.scalar(db.select(User.id).filter_by(email=email)):
-        errors["email"] = "A user with this email already exists."
+        errors["email"] = _("A user with this email already exists.")
     if password is not None and (problem := password_problem(password, email=email, name=name)):
         errors["password"] = problem
     if role not in Role.values():
-        errors["role"] = "Role must be admin, operator or client."
+        errors["role"] = _("Role must be admin, operator or client.")
     elif role == Role.CLIENT:
         if client_id is None or db.session.get(Client, client_id) is None:
-            errors["client_id"] = "A client user needs an existing client account."
+            errors["client_id"] = _("A client user needs an existing client account.")
     elif client_id is not None:
-        errors["client_id"] = "Only client users belong to a client account."
+        errors["client_id"] = _("Only client users belong to a client account.")
     if errors:
         raise ValidationFailed(errors)
     user = User(
@@ -155,7 +167,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login loader: "id:version" -> the user, only while the version still matches."""
-    user_id, _, version = (session_id or "").partition(":")
+    user_id, _colon, version = (session_id or "").partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(user_id))
@@ -174,14 +186,14 @@ def change_password(user: User, current: str, new: str, confirm: str) -> User:
     """Check the current password and the new one, store its hash, end the other sessions."""
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current or ""):
-        errors["current_password"] = "This is not your current password."  # noqa: S105
+        errors["current_password"] = _("This is not your current password.")  # noqa: S105
     problem = password_problem(new, email=user.email, name=user.name)
     if problem:
         errors["new_password"] = problem
     elif new == current:
-        errors["new_password"] = "Choose a password you have not used here just now."  # noqa: S105
+        errors["new_password"] = _("Choose a password you have not used here just now.")  # noqa: S105
     if not errors and new != confirm:
-        errors["confirm_password"] = "The two new passwords differ."  # noqa: S105
+        errors["confirm_password"] = _("The two new passwords differ.")  # noqa: S105
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)
@@ -207,7 +219,7 @@ def add_user(
     name = (name or "").strip()
     errors: dict[str, str] = {}
     if not name:
-        errors["name"] = "Enter the person's name."
+        errors["name"] = _("Enter the person's name.")
     try:
         user = create_user(email, None, role, name=name, client_id=client_id)
     except ValidationFailed as exc:
@@ -234,15 +246,15 @@ def _is_last_active_admin(user: User) -> bool:
 def change_role(actor: User, user: User, role: str) -> User:
     """Make a staff member an operator or an admin; never the last admin, never oneself."""
     if user.role not in STAFF_ROLES:
-        raise ValidationFailed({"role": "Only staff members change role; client users stay."})
+        raise ValidationFailed({"role": _("Only staff members change role; client users stay.")})
     if role not in STAFF_ROLES:
-        raise ValidationFailed({"role": "Role must be admin or operator."})
+        raise ValidationFailed({"role": _("Role must be admin or operator.")})
     if role == user.role:
         return user
     if user.id == actor.id:
-        raise ValidationFailed({"role": "You cannot take away your own admin rights."})
+        raise ValidationFailed({"role": _("You cannot take away your own admin rights.")})
     if _is_last_active_admin(user):
-        raise ValidationFailed({"role": "This is the last active admin; make another first."})
+        raise ValidationFailed({"role": _("This is the last active admin; make another first.")})
     before = {"role": user.role}
     user.role = role
     end_all_sessions(user)  # pages already open were drawn for the old role
@@ -253,7 +265,7 @@ def change_role(actor: User, user: User, role: str) -> User:
 def set_time_format(user: User, time_format: str) -> User:
     """How this user sees hours on pages: "hm" (1:30) or "decimal" (1.50)."""
     if time_format not in ("hm", "decimal"):
-        raise ValidationFailed({"time_format": "One of: hm, decimal."})
+        raise ValidationFailed({"time_format": _("One of: %(choices)s.", choices="hm, decimal")})
     if user.time_format != time_format:
         before = {"time_format": user.time_format}
         user.time_format = time_format
@@ -269,7 +281,7 @@ def set_notifications(
     """Which optional mail this user gets; new-ticket mail is for staff only (a client user
     may send it as off, never as on)."""
     if new_tickets and not user.is_staff:
-        raise ValidationFailed({"notify_new_tickets": "New-ticket mail is for staff only."})
+        raise ValidationFailed({"notify_new_tickets": _("New-ticket mail is for staff only.")})
     before = _notifications(user)
     user.notify_replies, user.notify_alerts = bool(replies), bool(alerts)
     if new_tickets is not None:
@@ -284,7 +296,7 @@ def set_notifications(
 def set_language(user: User, language: str | None) -> User:
     """The language of this user's pages and mail; None follows the browser."""
     if language is not None and language not in LANGUAGES:
-        raise ValidationFailed({"language": "Choose English, Polish or German."})
+        raise ValidationFailed({"language": _("Choose English, Polish or German.")})
     if user.language != language:
         before, user.language = {"language": user.language}, language
         audit.record(user, "user.language", "user", user.id, before, {"language": language})
@@ -308,11 +320,11 @@ def set_user_active(actor: User, user: User, active: bool) -> list[ApiToken]:
     Returns the tokens it revoked.
     """
     if user.id == actor.id and not active:
-        raise ValidationFailed({"active": "You cannot disable your own account."})
+        raise ValidationFailed({"active": _("You cannot disable your own account.")})
     if user.active == active:
         return []
     if not active and _is_last_active_admin(user):
-        raise ValidationFailed({"active": "This is the last active admin; it stays enabled."})
+        raise ValidationFailed({"active": _("This is the last active admin; it stays enabled.")})
     before = {"active": user.active}
     user.active = active
     end_all_sessions(user)

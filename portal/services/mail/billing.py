@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, exists, literal
 
 from portal.extensions import db
-from portal.formatting import format_money
+from portal.formatting import format_day, format_money
+from portal.i18n import document_language, speaking
 from portal.models import (
     Client,
     Currency,
@@ -51,42 +53,59 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
     INSERT; held for an admin when "send invoices automatically" is off.
 
     `invoices` are rows as plan_invoices builds them (id, number, kind, total, due date,
-    buyer and seller snapshots): the recipients are the buyer's billing emails as issued.
+    buyer and seller snapshots): the recipients are the buyer's billing emails as issued,
+    and the message speaks the buyer's language as issued. The close writes thousands:
+    they are rendered a language at a time (one switch of locale per language, not per
+    message), and keep their order.
     """
     invoices = list(invoices)
     if not invoices:
         return 0
     held = not get_settings()["send_invoices_automatically"]
     currencies = _currencies()
-    rows = []
-    for invoice in invoices:
-        note = invoice["kind"] == InvoiceKind.CREDIT_NOTE.value
-        what = "Credit note" if note else "Invoice"
-        seller = (invoice.get("seller") or {}).get("legal_name") or "Support Hours Portal"
-        buyer = invoice.get("buyer") or {}
-        rows.append(
-            message_values(
-                MailKind.CREDIT_NOTE_ISSUED if note else MailKind.INVOICE_ISSUED,
-                f"invoice:{invoice['id']}:issued",
-                # As the document shows the buyer: the billing emails, else the account's.
-                list(buyer.get("emails") or [buyer.get("email", "")]),
-                f"{what} {invoice['number']} from {seller}",
-                "invoice_issued",
-                held=held,
-                client_id=invoice["client_id"],
-                invoice_id=invoice["id"],
-                credit_note=note,
-                recipient_name=buyer.get("name", ""),
-                seller_name=seller,
-                number=invoice["number"],
-                total=format_money(invoice["total"], currencies[invoice["currency_id"]]),
-                issue_date=invoice["issue_date"],
-                due_date=invoice["due_date"],
-                credited_number=invoice.get("credited_number", ""),
-                invoice_url=portal_url("client.invoice", invoice_id=invoice["id"]),
-            )
-        )
+    by_language: dict[str, list[int]] = {}
+    for position, invoice in enumerate(invoices):
+        language = document_language((invoice.get("buyer") or {}).get("language"))
+        by_language.setdefault(language, []).append(position)
+    rows: list[dict | None] = [None] * len(invoices)
+    for language, positions in by_language.items():
+        with speaking(language):
+            for position in positions:
+                rows[position] = _issued_values(invoices[position], held, currencies)
     return queue_mails(rows)
+
+
+def _issued_values(invoice: dict, held: bool, currencies) -> dict | None:
+    """The message of one issued invoice or credit note, in the language being spoken."""
+    note = invoice["kind"] == InvoiceKind.CREDIT_NOTE.value
+    seller = (invoice.get("seller") or {}).get("legal_name") or "Support Hours Portal"
+    buyer = invoice.get("buyer") or {}
+    if note:
+        subject = _(
+            "Credit note %(number)s from %(seller)s", number=invoice["number"], seller=seller
+        )
+    else:
+        subject = _("Invoice %(number)s from %(seller)s", number=invoice["number"], seller=seller)
+    return message_values(
+        MailKind.CREDIT_NOTE_ISSUED if note else MailKind.INVOICE_ISSUED,
+        f"invoice:{invoice['id']}:issued",
+        # As the document shows the buyer: the billing emails, else the account's.
+        list(buyer.get("emails") or [buyer.get("email", "")]),
+        subject,
+        "invoice_issued",
+        held=held,
+        client_id=invoice["client_id"],
+        invoice_id=invoice["id"],
+        credit_note=note,
+        recipient_name=buyer.get("name", ""),
+        seller_name=seller,
+        number=invoice["number"],
+        total=format_money(invoice["total"], currencies[invoice["currency_id"]]),
+        issue_date=invoice["issue_date"],
+        due_date=invoice["due_date"],
+        credited_number=invoice.get("credited_number", ""),
+        invoice_url=portal_url("client.invoice", invoice_id=invoice["id"]),
+    )
 
 
 def tell_invoice_issued(invoice: Invoice) -> int:
@@ -111,20 +130,21 @@ def tell_payment_received(invoice: Invoice) -> bool:
     """`payment_received` when an invoice has become Paid (setting, default on)."""
     if invoice.status != InvoiceStatus.PAID or not get_settings()["payment_received_mail"]:
         return False
-    return queue_mail(
-        MailKind.PAYMENT_RECEIVED,
-        f"invoice:{invoice.id}:paid",
-        invoice.client.invoice_emails,
-        f"Payment received for invoice {invoice.number}, thank you",
-        "payment_received",
-        client_id=invoice.client_id,
-        invoice_id=invoice.id,
-        recipient_name=invoice.client.billing_name,
-        number=invoice.number,
-        total=format_money(invoice.total, invoice.currency),
-        paid_date=invoice.paid_date,
-        invoice_url=portal_url("client.invoice", invoice_id=invoice.id),
-    )
+    with speaking(invoice.client.language):
+        return queue_mail(
+            MailKind.PAYMENT_RECEIVED,
+            f"invoice:{invoice.id}:paid",
+            invoice.client.invoice_emails,
+            _("Payment received for invoice %(number)s, thank you", number=invoice.number),
+            "payment_received",
+            client_id=invoice.client_id,
+            invoice_id=invoice.id,
+            recipient_name=invoice.client.billing_name,
+            number=invoice.number,
+            total=format_money(invoice.total, invoice.currency),
+            paid_date=invoice.paid_date,
+            invoice_url=portal_url("client.invoice", invoice_id=invoice.id),
+        )
 
 
 # ---- reminders: the daily job --------------------------------------------------------------
@@ -197,9 +217,18 @@ def queue_reminders(today: date | None = None) -> dict[str, int]:
         )
         found = db.session.execute(query).all()
         written[stage.suffix] = len(found)
-        for invoice, client in found:
-            rows.append(_reminder_values(stage, invoice, client, currencies, today))
-    queue_mails(rows)
+        rows.extend((stage, invoice, client) for invoice, client in found)
+    # In the client's language, a language at a time (one switch of locale per language).
+    by_language: dict[str, list[int]] = {}
+    for position, (_stage, _invoice, client) in enumerate(rows):
+        by_language.setdefault(document_language(client.language), []).append(position)
+    values: list[dict | None] = [None] * len(rows)
+    for language, positions in by_language.items():
+        with speaking(language):
+            for position in positions:
+                stage, invoice, client = rows[position]
+                values[position] = _reminder_values(stage, invoice, client, currencies, today)
+    queue_mails(values)
     return written
 
 
@@ -208,9 +237,17 @@ def _reminder_values(stage: Stage, invoice: Invoice, client: Client, currencies,
     overdue = stage.kind == MailKind.INVOICE_OVERDUE
     balance = format_money(invoice.total - invoice.paid_total, currencies[invoice.currency_id])
     if overdue:
-        subject = f"Invoice {invoice.number} is overdue ({balance} open)"
+        subject = _(
+            "Invoice %(number)s is overdue (%(balance)s open)",
+            number=invoice.number,
+            balance=balance,
+        )
     else:
-        subject = f"Reminder: invoice {invoice.number} is due on {invoice.due_date.isoformat()}"
+        subject = _(
+            "Reminder: invoice %(number)s is due on %(due_date)s",
+            number=invoice.number,
+            due_date=format_day(invoice.due_date),
+        )
     return message_values(
         stage.kind,
         f"invoice:{invoice.id}:{stage.suffix}",

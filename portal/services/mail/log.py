@@ -9,6 +9,8 @@ and mail not sent (yet): an invoice held for review may still be cancelled befor
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm import defer
 
@@ -36,7 +38,7 @@ CLIENT_KINDS = (
 # Mail carrying a one-time link into someone's account: the logs show that it was sent,
 # never its body, so nobody (an admin included) can use another person's link.
 SECRET_KINDS = (MailKind.PASSWORD_RESET, MailKind.INVITATION)
-WITHHELD = "(Not shown: this message carries a one-time link into the recipient's account.)"
+WITHHELD = _l("(Not shown: this message carries a one-time link into the recipient's account.)")
 
 
 def shows_body(message: OutboxMessage) -> bool:
@@ -109,9 +111,9 @@ def email_for(user: User, email_id: int) -> OutboxMessage:
     (operators see no mail log)."""
     message = db.session.get(OutboxMessage, email_id)
     if message is None or user.role == "operator":
-        raise NotFound("Email not found.")
+        raise NotFound(_("Email not found."))
     if user.role == "client" and not is_client_mail(message, user.client_id):
-        raise NotFound("Email not found.")
+        raise NotFound(_("Email not found."))
     return message
 
 
@@ -126,11 +128,13 @@ def email_file(message: OutboxMessage) -> bytes:
     """The whole message as an .eml file, as the sender builds it; refused for mail with a
     one-time link or a message the email package cannot build."""
     if not shows_body(message):
-        raise DomainError(WITHHELD)
+        raise DomainError(str(WITHHELD))
     try:
         return build(message).as_bytes()
     except (ValueError, TypeError) as exc:
-        raise DomainError(f"This message cannot be built as a file: {exc}") from None
+        raise DomainError(
+            _("This message cannot be built as a file: %(problem)s", problem=exc)
+        ) from None
 
 
 def release_held(actor: User | None = None) -> int:

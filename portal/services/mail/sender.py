@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from portal.extensions import db
@@ -185,7 +186,10 @@ class NotRetryable(DomainError):
 
     def __init__(self, message: OutboxMessage):
         super().__init__(
-            f"This message is {message.status}; only a failed message can be retried.",
+            _(
+                "This message is %(status)s; only a failed message can be retried.",
+                status=message.status,
+            ),
             field="status",
         )
 

@@ -1,9 +1,12 @@
 """The ticket messages of SPEC "Mail": staff replies to the client's users, client messages
 to the ticket's assignee (or, unassigned, to the operators who asked for new-ticket mail).
 Internal notes never produce mail. One message per recipient, so each person's choices
-(and, later, language) apply to their own copy."""
+and language apply to their own copy."""
+
+from flask_babel import gettext as _
 
 from portal.extensions import db
+from portal.i18n import person_language, speaking
 from portal.models import MailKind, Role, Ticket, TicketMessage, User
 from portal.services.mail.outbox import portal_url, queue_mail
 
@@ -24,7 +27,7 @@ def tell_staff_reply(ticket: Ticket, message: TicketMessage) -> int:
         MailKind.TICKET_REPLY,
         ticket,
         message,
-        subject=f"[#{ticket.number}] {ticket.subject}",
+        subject=lambda: f"[#{ticket.number}] {ticket.subject}",
         template="ticket_reply",
         endpoint="client.ticket",
     )
@@ -41,13 +44,19 @@ def tell_client_message(ticket: Ticket, message: TicketMessage, new: bool) -> in
         wanted = [User.role.in_((Role.ADMIN, Role.OPERATOR)), User.notify_new_tickets.is_(True)]
     users = db.session.scalars(db.select(User).where(User.active.is_(True), *wanted))
     kind = MailKind.TICKET_NEW if new else MailKind.TICKET_CLIENT_REPLY
-    what = "New ticket" if new else "Client reply"
+    names = {"number": ticket.number, "subject": ticket.subject, "client": ticket.client.name}
+
+    def subject() -> str:
+        if new:
+            return _("New ticket [#%(number)s] %(subject)s (%(client)s)", **names)
+        return _("Client reply [#%(number)s] %(subject)s (%(client)s)", **names)
+
     return _queue_each(
         users,
         kind,
         ticket,
         message,
-        subject=f"{what} [#{ticket.number}] {ticket.subject} ({ticket.client.name})",
+        subject=subject,
         template="ticket_client_message",
         endpoint="admin.ticket",
         to_staff=True,
@@ -57,29 +66,31 @@ def tell_client_message(ticket: Ticket, message: TicketMessage, new: bool) -> in
 
 
 def _queue_each(users, kind, ticket, message, subject, template, endpoint, **context) -> int:
-    """One message per user for one ticket message; returns how many were written."""
+    """One message per user for one ticket message, each in its reader's language (`subject`
+    is called in it); returns how many were written."""
     written = 0
     ticket_url = portal_url(endpoint, ticket_id=ticket.id)
     account_url = portal_url("auth.change_password")
-    author = message.author.name if message.author is not None else "Support"
+    author = message.author.name if message.author is not None else None
     for user in users:
-        written += queue_mail(
-            kind,
-            f"{kind}:{message.id}:{user.id}",
-            [user.email],
-            subject,
-            template,
-            client_id=ticket.client_id,
-            user_id=user.id,
-            ticket_id=ticket.id,
-            recipient_name=user.name,
-            author_name=author,
-            ticket=ticket,
-            body=message.body,
-            attachment_names=[attachment.filename for attachment in message.attachments],
-            ticket_url=ticket_url,
-            account_url=account_url,
-            assigned=ticket.assignee_id == user.id,
-            **context,
-        )
+        with speaking(person_language(user)):
+            written += queue_mail(
+                kind,
+                f"{kind}:{message.id}:{user.id}",
+                [user.email],
+                subject(),
+                template,
+                client_id=ticket.client_id,
+                user_id=user.id,
+                ticket_id=ticket.id,
+                recipient_name=user.name,
+                author_name=author if author is not None else _("Support"),
+                ticket=ticket,
+                body=message.body,
+                attachment_names=[attachment.filename for attachment in message.attachments],
+                ticket_url=ticket_url,
+                account_url=account_url,
+                assigned=ticket.assignee_id == user.id,
+                **context,
+            )
     return written

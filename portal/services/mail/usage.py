@@ -4,8 +4,11 @@ hours of a month to 80 % and to 100 % of what it has for the month writes `usage
 
 from datetime import date
 
+from flask_babel import gettext as _
+
 from portal.extensions import db
 from portal.formatting import format_money
+from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES, document_language, speaking
 from portal.models import MailKind, OutboxMessage, Role, Subscription, User
 from portal.services.billing.ledger import bill_months
 from portal.services.billing.periods import month_name, period_of
@@ -28,7 +31,8 @@ def tell_usage(subscription_id: int | None, work_date: date) -> int:
         return 0
     period = period_of(work_date)
     keys = {
-        percent: f"usage:{subscription_id}:{period}:{percent}" for percent, _ in USAGE_THRESHOLDS
+        percent: f"usage:{subscription_id}:{period}:{percent}"
+        for percent, _kind in USAGE_THRESHOLDS
     }
     sent = set(
         db.session.scalars(
@@ -59,11 +63,75 @@ def tell_usage(subscription_id: int | None, work_date: date) -> int:
 
 
 def _queue_usage(subscription, period, percent, kind, key, bill) -> int:
-    """The client's message and the admins' message of one threshold."""
+    """The client's message and the admins' message of one threshold, each in its readers'
+    language: the client's billing emails and its users who speak the client's language
+    (or have chosen none) share the message `key`; a user who chose another language gets
+    `key:<language>`; the admins get `key:staff` (English) or `key:staff:<language>`."""
     client = subscription.client
-    context = {
+    client_language = document_language(client.language)
+    users = db.session.execute(
+        db.select(User.email, User.language).where(
+            User.client_id == client.id, User.active.is_(True), User.notify_alerts.is_(True)
+        )
+    )
+    readers = {client_language: list(client.invoice_emails)}
+    for email, language in users:
+        language = language if language in LANGUAGES else client_language
+        readers.setdefault(language, []).append(email)
+    written = 0
+    for language, emails in sorted(readers.items()):
+        with speaking(language):
+            written += queue_mail(
+                kind,
+                key if language == client_language else f"{key}:{language}",
+                emails,
+                _usage_subject(client, percent, period),
+                "usage_alert",
+                client_id=client.id,
+                staff=False,
+                link=portal_url("client.usage"),
+                **_usage_context(subscription, period, percent, bill),
+            )
+    admins = db.session.execute(
+        db.select(User.email, User.language).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.notify_alerts.is_(True)
+        )
+    )
+    staff: dict[str, list[str]] = {}
+    for email, language in admins:
+        staff.setdefault(document_language(language), []).append(email)
+    for language, emails in sorted(staff.items()):
+        with speaking(language):
+            written += queue_mail(
+                kind,
+                f"{key}:staff" if language == DEFAULT_LANGUAGE else f"{key}:staff:{language}",
+                emails,
+                _usage_subject(client, percent, period),
+                "usage_alert",
+                client_id=client.id,
+                to_staff=True,
+                staff=True,
+                link=portal_url("admin.client", client_id=client.id),
+                **_usage_context(subscription, period, percent, bill),
+            )
+    return written
+
+
+def _usage_subject(client, percent: int, period: str) -> str:
+    """The alert's subject, in the language being spoken."""
+    return _(
+        "%(client)s has used %(percent)s %% of its support hours for %(month)s",
+        client=client.name,
+        percent=percent,
+        month=month_name(period),
+    )
+
+
+def _usage_context(subscription, period: str, percent: int, bill) -> dict:
+    """What the alert's templates show, in the language being spoken."""
+    return {
         "percent": percent,
-        "client_name": client.name,
+        "client_name": subscription.client.name,
         "plan_name": subscription.plan.name,
         "month": month_name(period),
         "used_minutes": bill.used_minutes,
@@ -71,38 +139,3 @@ def _queue_usage(subscription, period, percent, kind, key, bill) -> int:
         "overtime_rate": format_money(subscription.rate, subscription.currency),
         "account_url": portal_url("auth.change_password"),
     }
-    subject = f"{client.name} has used {percent} % of its support hours for {month_name(period)}"
-    users = db.session.scalars(
-        db.select(User.email).where(
-            User.client_id == client.id, User.active.is_(True), User.notify_alerts.is_(True)
-        )
-    )
-    written = queue_mail(
-        kind,
-        key,
-        [*client.invoice_emails, *users],
-        subject,
-        "usage_alert",
-        client_id=client.id,
-        staff=False,
-        link=portal_url("client.usage"),
-        **context,
-    )
-    admins = db.session.scalars(
-        db.select(User.email).where(
-            User.role == Role.ADMIN, User.active.is_(True), User.notify_alerts.is_(True)
-        )
-    )
-    written += queue_mail(
-        kind,
-        f"{key}:staff",
-        list(admins),
-        subject,
-        "usage_alert",
-        client_id=client.id,
-        to_staff=True,
-        staff=True,
-        link=portal_url("admin.client", client_id=client.id),
-        **context,
-    )
-    return written

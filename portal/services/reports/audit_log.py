@@ -6,54 +6,57 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import AuditLogEntry, BillingPeriod, Client, Invoice, Subscription, Ticket, User
 from portal.services.settings import business_tz, to_business_time
 
+# A person's words for the actions and objects (translated when shown).
 ACTION_LABELS = {
-    "time_entry.create": "Time logged",
-    "time_entry.update": "Time edited",
-    "time_entry.delete": "Time deleted",
-    "subscription.assign": "Plan assigned",
-    "subscription.cancel": "Subscription cancelled",
-    "subscription.reprice": "Subscription re-priced",
-    "period.close": "Period closed",
-    "invoice.issue": "Invoice issued",
-    "invoice.paid": "Invoice marked paid",
-    "invoice.cancelled": "Invoice cancelled",
-    "ticket.status": "Ticket status changed",
-    "ticket.tracking": "Time tracking switched",
-    "ticket.assignee": "Ticket assignee changed",
-    "ticket.priority": "Ticket priority changed",
-    "client.create": "Client added",
-    "client.update": "Client edited",
-    "user.create": "User added",
-    "user.update": "User edited",
-    "user.disable": "User disabled",
-    "user.enable": "User enabled",
-    "user.password_change": "Password changed",
-    "plan.create": "Plan added",
-    "plan.update": "Plan edited",
-    "currency.create": "Currency added",
-    "currency.update": "Currency edited",
-    "settings.update": "Settings changed",
-    "api_token.create": "API token created",
-    "api_token.revoke": "API token revoked",
+    "time_entry.create": N_("Time logged"),
+    "time_entry.update": N_("Time edited"),
+    "time_entry.delete": N_("Time deleted"),
+    "subscription.assign": N_("Plan assigned"),
+    "subscription.cancel": N_("Subscription cancelled"),
+    "subscription.reprice": N_("Subscription re-priced"),
+    "period.close": N_("Period closed"),
+    "invoice.issue": N_("Invoice issued"),
+    "invoice.paid": N_("Invoice marked paid"),
+    "invoice.cancelled": N_("Invoice cancelled"),
+    "ticket.status": N_("Ticket status changed"),
+    "ticket.tracking": N_("Time tracking switched"),
+    "ticket.assignee": N_("Ticket assignee changed"),
+    "ticket.priority": N_("Ticket priority changed"),
+    "client.create": N_("Client added"),
+    "client.update": N_("Client edited"),
+    "user.create": N_("User added"),
+    "user.update": N_("User edited"),
+    "user.disable": N_("User disabled"),
+    "user.enable": N_("User enabled"),
+    "user.password_change": N_("Password changed"),
+    "plan.create": N_("Plan added"),
+    "plan.update": N_("Plan edited"),
+    "currency.create": N_("Currency added"),
+    "currency.update": N_("Currency edited"),
+    "settings.update": N_("Settings changed"),
+    "api_token.create": N_("API token created"),
+    "api_token.revoke": N_("API token revoked"),
 }
 OBJECT_LABELS = {
-    "time_entry": "Time entry",
-    "ticket": "Ticket",
-    "subscription": "Subscription",
-    "billing_period": "Period",
-    "invoice": "Invoice",
-    "client": "Client",
-    "user": "User",
-    "plan": "Plan",
-    "currency": "Currency",
-    "setting": "Settings",
-    "api_token": "API token",
+    "time_entry": N_("Time entry"),
+    "ticket": N_("Ticket"),
+    "subscription": N_("Subscription"),
+    "billing_period": N_("Period"),
+    "invoice": N_("Invoice"),
+    "client": N_("Client"),
+    "user": N_("User"),
+    "plan": N_("Plan"),
+    "currency": N_("Currency"),
+    "setting": N_("Settings"),
+    "api_token": N_("API token"),
 }
 # Objects with a page of their own, reached by their id; and objects shown on a list page
 # of their kind. Which URL that is, the admin view knows (portal/admin/audit_log.py).
@@ -78,22 +81,22 @@ MAX_VALUE_CHARS = 60
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID = re.compile(r"[0-9]{1,9}")
 MIN_YEAR, MAX_YEAR = 1900, 2999
-DATE_MESSAGE = "Enter a date as YYYY-MM-DD (years 1900 to 2999); this filter was ignored."
+DATE_MESSAGE = N_("Enter a date as YYYY-MM-DD (years 1900 to 2999); this filter was ignored.")
 
 
 def action_label(action: str) -> str:
     """A person's words for an action: "time_entry.create" -> "Time logged"."""
     if action in ACTION_LABELS:
-        return ACTION_LABELS[action]
-    kind, _, verb = action.partition(".")
-    return (
-        f"{OBJECT_LABELS.get(kind, kind.replace('_', ' ').capitalize())} {verb.replace('_', ' ')}"
-    )
+        return _(ACTION_LABELS[action])
+    kind, _dot, verb = action.partition(".")
+    return f"{object_label(kind)} {verb.replace('_', ' ')}"
 
 
 def object_label(object_type: str) -> str:
     """ "time_entry" -> "Time entry"."""
-    return OBJECT_LABELS.get(object_type, object_type.replace("_", " ").capitalize())
+    if object_type in OBJECT_LABELS:
+        return _(OBJECT_LABELS[object_type])
+    return object_type.replace("_", " ").capitalize()
 
 
 @dataclass
@@ -171,28 +174,28 @@ def parse_filters(args: Mapping, choices: FilterChoices) -> tuple[AuditFilters, 
         if _ID.fullmatch(user) and int(user) in known:
             filters.user_id = int(user)
         else:
-            errors["user"] = "No such user in the log; showing everyone."
+            errors["user"] = _("No such user in the log; showing everyone.")
     action = str(args.get("action") or "").strip()
     if action:
         if action in choices.actions:
             filters.action = action
         else:
-            errors["action"] = "Choose one of the listed actions; showing all actions."
+            errors["action"] = _("Choose one of the listed actions; showing all actions.")
     object_type = str(args.get("object_type") or "").strip()
     if object_type:
         if object_type in choices.object_types:
             filters.object_type = object_type
         else:
-            errors["object_type"] = "Choose one of the listed types; showing all types."
+            errors["object_type"] = _("Choose one of the listed types; showing all types.")
     for name in ("date_from", "date_to"):
         text = str(args.get(name) or "").strip()
         if text:
             day = _parse_date(text)
             if day is None:
-                errors[name] = DATE_MESSAGE
+                errors[name] = _(DATE_MESSAGE)
             setattr(filters, name, day)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        errors["date_to"] = "The end date is before the start date; the dates were ignored."
+        errors["date_to"] = _("The end date is before the start date; the dates were ignored.")
         filters.date_from = filters.date_to = None
     return filters, errors
 
@@ -275,11 +278,16 @@ def object_refs(entries: list[AuditLogEntry]) -> dict[int, ObjectRef]:
         ref = ObjectRef(label)
         if e.object_type == "time_entry" and entry_tickets[e.id] in tickets:
             ticket_id = entry_tickets[e.id]
-            ref.label += f" on ticket #{tickets[ticket_id]}"
+            ref.label = _(
+                "%(object)s on ticket #%(number)s", object=ref.label, number=tickets[ticket_id]
+            )
             ref.page, ref.page_id = "ticket", ticket_id
         elif e.object_type == "subscription" and e.object_id in sub_clients:
             client_id = sub_clients[e.object_id]
-            ref.label += f" of {clients.get(client_id, 'client ' + str(client_id))}"
+            client = (
+                clients[client_id] if client_id in clients else _("client %(id)s", id=client_id)
+            )
+            ref.label = _("%(object)s of %(client)s", object=ref.label, client=client)
             ref.page, ref.page_id = "client", client_id
         elif e.object_type in OWN_PAGES and e.object_id is not None:
             known = {"ticket": tickets, "invoice": invoices, "client": clients}.get(e.object_type)
@@ -312,7 +320,7 @@ def _short(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
@@ -334,7 +342,7 @@ def who(user_name: str | None, user_email: str | None, user_id: int | None) -> s
     if user_id is None:
         return SYSTEM
     if user_name is None:
-        return f"user {user_id}"
+        return _("user %(id)s", id=user_id)
     return f"{user_name} <{user_email}>"
 
 

@@ -6,6 +6,8 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+from flask_babel import lazy_gettext as _l
+
 from portal.extensions import db
 from portal.models import Client, Ticket, TimeEntry, User
 from portal.money import format_hours, round_money
@@ -18,24 +20,34 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # which honour quotes only at the start of a cell (quotes right after the separator are
 # read away). Such a start followed by a formula character gets a leading quote.
 _FORMULA_START = re.compile(r'(^|[\r\n,;]"*)(?=[' + re.escape("".join(FORMULA_PREFIXES)) + "])")
-TIME_ENTRY_HEADER = ["date", "ticket", "subject", "hours", "billable", "note", "operator"]
+# The column names people read, in their language (lazy: a download writes them in its
+# request's language); the values below them stay machine-readable ("1.50", "2026-11-30").
+TIME_ENTRY_HEADER = [
+    _l("date"),
+    _l("ticket"),
+    _l("subject"),
+    _l("hours"),
+    _l("billable"),
+    _l("note"),
+    _l("operator"),
+]
 USAGE_HEADER = [
-    "period",
-    "plan",
-    "included_hours",
-    "used_hours",
-    "overtime_hours",
-    "amount",
-    "currency",
-    "invoice",
-    "status",
+    _l("period"),
+    _l("plan"),
+    _l("included_hours"),
+    _l("used_hours"),
+    _l("overtime_hours"),
+    _l("amount"),
+    _l("currency"),
+    _l("invoice"),
+    _l("status"),
     # Rollover and prepaid blocks (0 for plans without them), after the original columns
     # so readers of the first nine keep working.
-    "carried_in_hours",
-    "carry_used_hours",
-    "carried_out_hours",
-    "block_used_hours",
-    "block_left_hours",
+    _l("carried_in_hours"),
+    _l("carry_used_hours"),
+    _l("carried_out_hours"),
+    _l("block_used_hours"),
+    _l("block_left_hours"),
 ]
 
 

@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import String, and_, case, func, literal, union_all
 
 from portal.extensions import db
@@ -87,9 +89,11 @@ def parse_range(start: str | None, end: str | None) -> tuple[str, str]:
         except ValidationFailed as exc:
             errors[name] = exc.fields["period"]
     if not errors and values["from"] > values["to"]:
-        errors["to"] = "The last month must not be before the first."
+        errors["to"] = _("The last month must not be before the first.")
     if not errors and month_count(values["from"], values["to"]) > MAX_MONTHS:
-        errors["to"] = f"Choose at most {MAX_MONTHS} months."
+        errors["to"] = ngettext(
+            "Choose at most %(num)d month.", "Choose at most %(num)d months.", MAX_MONTHS
+        )
     if errors:
         raise ValidationFailed(errors)
     return values["from"], values["to"]

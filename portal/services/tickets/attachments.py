@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from flask import current_app, request, send_file
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.extensions import db
 from portal.models import Attachment, Ticket, TicketMessage, User
@@ -75,13 +77,19 @@ def uploads_from(files) -> list[Upload]:
 def upload_problem(uploads: list[Upload]) -> str | None:
     """Why these files cannot go with one message, or None."""
     if len(uploads) > max_files():
-        return f"Attach at most {max_files()} files to one message."
+        return ngettext(
+            "Attach at most %(num)d file to one message.",
+            "Attach at most %(num)d files to one message.",
+            max_files(),
+        )
     for upload in uploads:
         name = clean_filename(upload.filename)
         if upload.too_big:
-            return f"{name} is larger than {max_bytes() // (1024 * 1024)} MB."
+            return _(
+                "%(name)s is larger than %(size)s MB.", name=name, size=max_bytes() // (1024 * 1024)
+            )
         if not upload.data:
-            return f"{name} is empty."
+            return _("%(name)s is empty.", name=name)
     return None
 
 
@@ -137,7 +145,7 @@ def attachment_for(user: User, attachment_id: int) -> Attachment:
         query = query.where(Ticket.client_id == user.client_id, TicketMessage.internal.is_(False))
     row = db.session.scalar(query)
     if row is None:
-        raise NotFound("Attachment not found.")
+        raise NotFound(_("Attachment not found."))
     return row
 
 

@@ -4,9 +4,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
+from portal.formatting import format_day, format_number
 from portal.models import (
     DEPARTMENTS,
     HourPool,
@@ -54,15 +56,15 @@ def generate_ticket_number(rng=None) -> str:
 def _check_message(body: str, field: str = "message", required: bool = True) -> str | None:
     """Why a message body is not acceptable, or None."""
     if required and not body.strip():
-        return "Write a message."
+        return _("Write a message.")
     if len(body) > MESSAGE_MAX:
-        return f"Keep the message under {MESSAGE_MAX:,} characters."
+        return _("Keep the message under %(max)s characters.", max=format_number(MESSAGE_MAX))
     return text_problem(body, multiline=True)
 
 
 def _one_of(values) -> str:
     """The message for a value outside a closed list."""
-    return "Choose one of: " + ", ".join(values) + "."
+    return _("Choose one of: %(choices)s.", choices=", ".join(values))
 
 
 @dataclass
@@ -82,9 +84,9 @@ def open_ticket(client, actor: User, data: TicketInput) -> Ticket:
     subject = (data.subject or "").strip()
     message, department, priority = data.message or "", data.department, data.priority
     if not subject:
-        errors["subject"] = "Give the ticket a subject."
+        errors["subject"] = _("Give the ticket a subject.")
     elif len(subject) > SUBJECT_MAX:
-        errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
+        errors["subject"] = _("Keep the subject under %(max)s characters.", max=SUBJECT_MAX)
     elif problem := text_problem(subject):
         errors["subject"] = problem
     if msg := _check_message(message):
@@ -154,7 +156,7 @@ def add_reply(
     if problem := upload_problem(list(uploads)):
         errors["attachments"] = problem
     if internal and not actor.is_staff:
-        errors["internal"] = "Only staff write internal notes."
+        errors["internal"] = _("Only staff write internal notes.")
     if errors:
         raise ValidationFailed(errors)
     message = TicketMessage(
@@ -212,9 +214,14 @@ def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
     closed = ", ".join(period for period in periods if is_period_closed(period))
     if closed:
         raise DomainError(
-            f"Tracking stays on: this ticket's time in {closed} is already billed."
+            _(
+                "Tracking stays on: this ticket's time in %(months)s is already billed.",
+                months=closed,
+            )
             if ticket.time_tracking
-            else f"Tracking stays off: {closed} closed without this ticket's time.",
+            else _(
+                "Tracking stays off: %(months)s closed without this ticket's time.", months=closed
+            ),
             field="time_tracking",
         )
     audit.record(
@@ -249,7 +256,8 @@ def _check_billable_time_counts(ticket: Ticket) -> None:
             check_refuse(subscription_id, first_day)
         except ValidationFailed as exc:
             raise DomainError(
-                f"Tracking stays off: {exc.fields['hours']}", field="time_tracking"
+                _("Tracking stays off: %(reason)s", reason=exc.fields["hours"]),
+                field="time_tracking",
             ) from None
     for subscription_id, day in {(sub, period_of(day)): (sub, day) for sub, day in days}.values():
         tell_usage(subscription_id, day)
@@ -304,13 +312,13 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
             errors["hours"] = exc.message_for(actor.time_format)
     elif change.note.strip() or (work_date != today and not change.top_up):
         # A top-up alone is dated on the work date: the date is the purchase's then.
-        errors["hours"] = "Enter the hours spent for this work date and note."
+        errors["hours"] = _("Enter the hours spent for this work date and note.")
     if change.reply and (msg := _check_message(change.reply, required=False)):
         errors["reply"] = msg
     if change.uploads and (problem := upload_problem(change.uploads)):
         errors["attachments"] = problem
     elif change.uploads and not change.reply.strip():
-        errors["reply"] = "Write a reply or note to go with the files."
+        errors["reply"] = _("Write a reply or note to go with the files.")
     if change.status and change.status not in TicketStatus.values():
         errors["status"] = _one_of(TicketStatus.values())
     reassign = change.set_assignee and change.assignee_id != ticket.assignee_id
@@ -322,7 +330,7 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
     if change.plan_id is not None:
         plan = db.session.get(Plan, change.plan_id)
         if plan is None or plan not in assignable_plans(ticket.client):
-            errors["plan"] = "Choose one of the listed plans."
+            errors["plan"] = _("Choose one of the listed plans.")
         elif message := overlap_error(ticket.client, work_date):
             errors["plan"] = message
     if hours_text:
@@ -337,7 +345,7 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
     reprioritise = bool(change.priority) and change.priority != ticket.priority
     nothing = not (change.reply.strip() or change.status or hours_text or plan or change.top_up)
     if nothing and not (reassign or reprioritise) and not errors:
-        errors["reply"] = (
+        errors["reply"] = _(
             "Nothing to save: write a reply, change the status, assignee or priority, or log time."
         )
     if errors:
@@ -383,7 +391,13 @@ def update_ticket(ticket: Ticket, actor: User, change: TicketUpdate) -> dict:
 def _top_up_errors(ticket: Ticket, work_date: date) -> dict[str, str]:
     """A top-up without time is bought on the work date: the client needs a plan then."""
     if active_subscription(ticket.client_id, work_date) is None:
-        return {"top_up": f"{ticket.client.name} has no plan on {work_date:%Y-%m-%d} to top up."}
+        return {
+            "top_up": _(
+                "%(client)s has no plan on %(date)s to top up.",
+                client=ticket.client.name,
+                date=format_day(work_date),
+            )
+        }
     return {}
 
 
@@ -400,7 +414,7 @@ def _latest_block(subscription) -> HourPool | None:
 def _assign_date_error(work_date: date) -> str | None:
     """An on-the-spot plan starts on the work date: not in the future, after every closed month."""
     if work_date > business_today():
-        return "The work date cannot be in the future."
+        return _("The work date cannot be in the future.")
     return closed_start_error(work_date)
 
 
@@ -421,9 +435,9 @@ def assignee_problem(assignee_id: int | None) -> str | None:
         return None
     person = db.session.get(User, assignee_id) if isinstance(assignee_id, int) else None
     if person is None or not person.is_staff:
-        return "Choose an operator or admin (or nobody)."
+        return _("Choose an operator or admin (or nobody).")
     if not person.active:
-        return f"{person.name} is disabled: choose an active operator or admin."
+        return _("%(name)s is disabled: choose an active operator or admin.", name=person.name)
     return None
 
 
@@ -444,5 +458,5 @@ def set_priority(ticket: Ticket, priority: str, actor: User) -> None:
 def close_own_ticket(ticket: Ticket, actor: User) -> None:
     """A client closes its own ticket (a later reply reopens it as Customer-Reply)."""
     if actor.is_staff or ticket.client_id != actor.client_id:
-        raise DomainError("Only the ticket's client may close it this way.", field="status")
+        raise DomainError(_("Only the ticket's client may close it this way."), field="status")
     change_status(ticket, TicketStatus.CLOSED.value, actor)

@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_
 
 from portal.extensions import db
+from portal.i18n import N_
 from portal.models import (
     BillableItem,
     BillingPeriod,
@@ -133,12 +135,13 @@ def ticket_queue(filters: QueueFilters, page: int, per_page: int):
     return pagination
 
 
-# The statuses as clients read them (SPEC "Helpdesk"): ?status= key -> (words, statuses).
+# The statuses as clients read them (SPEC "Helpdesk"): ?status= key -> (words, statuses);
+# the words are lazy, in the language of the page that shows them.
 CLIENT_STATUSES = {
-    "support": ("Waiting for support", ("Open", "Customer-Reply")),
-    "you": ("Waiting for you", ("Answered",)),
-    "hold": ("On hold", ("On Hold",)),
-    "closed": ("Closed", ("Closed",)),
+    "support": (_l("Waiting for support"), ("Open", "Customer-Reply")),
+    "you": (_l("Waiting for you"), ("Answered",)),
+    "hold": (_l("On hold"), ("On Hold",)),
+    "closed": (_l("Closed"), ("Closed",)),
 }
 
 
@@ -189,6 +192,8 @@ def billing_states(tickets: list[Ticket], days: list[tuple] | None = None) -> di
     Once all of it is closed, the latest such month decides: "Invoiced 2026/10/0031 —
     Unpaid" when that month charged hours (overtime or hourly), "Billed, not yet invoiced"
     when those charges wait for an invoice, else "Included in package".
+    The states are English keys the pages look their notes up by (marked for the catalog:
+    a page shows `_(state)`).
     """
     logged: set[int] = set()
     billable: set[int] = set()
@@ -212,19 +217,19 @@ def billing_states(tickets: list[Ticket], days: list[tuple] | None = None) -> di
     states = {}
     for ticket in tickets:
         if not ticket.time_tracking:
-            states[ticket.id] = "Not tracked"
+            states[ticket.id] = N_("Not tracked")
         elif ticket.id not in logged:
-            states[ticket.id] = "No time logged"
+            states[ticket.id] = N_("No time logged")
         elif ticket.id not in billable:
-            states[ticket.id] = "Not billable"
+            states[ticket.id] = N_("Not billable")
         elif ticket.id in in_open_month:
-            states[ticket.id] = "Open month"
+            states[ticket.id] = N_("Open month")
         else:
             key = (ticket.client_id, latest_closed[ticket.id])
             if key not in charged:
-                states[ticket.id] = "Included in package"
+                states[ticket.id] = N_("Included in package")
             elif charged[key] is None:
-                states[ticket.id] = "Billed, not yet invoiced"
+                states[ticket.id] = N_("Billed, not yet invoiced")
             else:
                 states[ticket.id] = "Invoiced {} — {}".format(*charged[key])
     return states

@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+
 from portal.extensions import db
+from portal.formatting import format_day
 from portal.models import Plan, Ticket, TimeEntry, User
 from portal.models.types import utcnow
 from portal.services import audit
@@ -33,7 +36,10 @@ class PeriodClosed(DomainError):
     status = 409
 
     def __init__(self, period: str):
-        super().__init__(f"{period} is closed: its time can no longer change.", field="work_date")
+        super().__init__(
+            _("%(month)s is closed: its time can no longer change.", month=period),
+            field="work_date",
+        )
 
 
 @dataclass
@@ -62,14 +68,15 @@ def snapshot(entry: TimeEntry) -> dict:
 def check_work_date(work_date: date) -> str | None:
     """Why a work date cannot take time (before 2000, future, or a closed month), or None."""
     if work_date < EARLIEST_WORK_DATE:
-        return (
-            f"{work_date.isoformat()} is too long ago: "
-            f"enter a work date from {EARLIEST_WORK_DATE.isoformat()} on."
+        return _(
+            "%(date)s is too long ago: enter a work date from %(earliest)s on.",
+            date=format_day(work_date),
+            earliest=format_day(EARLIEST_WORK_DATE),
         )
     if work_date > business_today():
-        return "The work date cannot be in the future."
+        return _("The work date cannot be in the future.")
     if is_period_closed(period_of(work_date)):
-        return f"{period_of(work_date)} is closed: its time can no longer change."
+        return _("%(month)s is closed: its time can no longer change.", month=period_of(work_date))
     return None
 
 
@@ -77,14 +84,14 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
     """Every rule a new entry must meet, as field -> message (empty when all is well)."""
     errors: dict[str, str] = {}
     if not ticket.time_tracking:
-        errors["hours"] = "Time tracking is off for this ticket; switch it on to log time."
+        errors["hours"] = _("Time tracking is off for this ticket; switch it on to log time.")
     date_error = check_work_date(data.work_date)
     if plan is not None and date_error is None:
         date_error = closed_start_error(data.work_date)  # the plan starts on the work date
     if date_error:
         errors["work_date"] = date_error
     if len(data.note.strip()) > NOTE_MAX:
-        errors["note"] = f"Keep the note under {NOTE_MAX} characters."
+        errors["note"] = _("Keep the note under %(max)s characters.", max=NOTE_MAX)
     elif problem := text_problem(data.note.strip(), multiline=True):
         errors["note"] = problem
     if (
@@ -93,9 +100,11 @@ def check_time(ticket: Ticket, data: TimeInput, plan: Plan | None = None) -> dic
         and "work_date" not in errors
         and active_subscription(ticket.client_id, data.work_date) is None
     ):
-        errors["plan"] = (
-            f"{ticket.client.name} has no plan on {data.work_date.isoformat()}: choose a plan "
-            "to assign, or log the time as non-billable."
+        errors["plan"] = _(
+            "%(client)s has no plan on %(date)s: choose a plan to assign, or log the time as "
+            "non-billable.",
+            client=ticket.client.name,
+            date=format_day(data.work_date),
         )
     return errors
 
@@ -125,12 +134,18 @@ def log_time(
     if assign is not None:
         if subscription is not None:
             raise ValidationFailed(
-                {"plan": f"{ticket.client.name} already has a plan on {data.work_date:%Y-%m-%d}."}
+                {
+                    "plan": _(
+                        "%(client)s already has a plan on %(date)s.",
+                        client=ticket.client.name,
+                        date=format_day(data.work_date),
+                    )
+                }
             )
         subscription = assign_plan(ticket.client, assign, data.work_date, actor)
     if top_up:
         if subscription is None:
-            raise ValidationFailed({"top_up": "The client has no plan to top up on this date."})
+            raise ValidationFailed({"top_up": _("The client has no plan to top up on this date.")})
         top_up_block(subscription, data.work_date, actor)
     entry = TimeEntry(
         ticket_id=ticket.id,
@@ -166,7 +181,7 @@ class NotAllowed(DomainError):
 def ensure_may_change(entry: TimeEntry, actor: User) -> None:
     """Operators change their own entries, admins any; never in a closed month."""
     if not may_change(entry, actor):
-        raise NotAllowed("Only the operator who logged this time, or an admin, may change it.")
+        raise NotAllowed(_("Only the operator who logged this time, or an admin, may change it."))
     lock_period(period_of(entry.work_date), exclusive=False)
     if is_period_closed(period_of(entry.work_date)):
         raise PeriodClosed(period_of(entry.work_date))
