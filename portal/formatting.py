@@ -153,6 +153,11 @@ LABELS = {
     "hourly": _l("Hourly"),
     "one_off": _l("One-off"),
     "block_fee": _l("Prepaid block"),
+    # Ticket departments.
+    "Support": _l("Support"),
+    "Hosting": _l("Hosting"),
+    "Network": _l("Network"),
+    "Billing": _l("Billing"),
 }
 
 

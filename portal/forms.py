@@ -15,7 +15,7 @@ class TicketFields(FlaskForm):
     """What opening a ticket asks for, whoever opens it: subject, department, priority, message."""
 
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=SUBJECT_MAX)])
-    department = SelectField(_l("Department"), choices=options((d, d) for d in DEPARTMENTS))
+    department = SelectField(_l("Department"), choices=options((d, LABELS[d]) for d in DEPARTMENTS))
     priority = SelectField(
         _l("Priority"),
         choices=options((p, LABELS[p]) for p in Priority.values()),

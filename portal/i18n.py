@@ -77,8 +77,5 @@ def init_app(app) -> None:
     from portal.extensions import login_manager
 
     login_manager.localize_callback = gettext
-
-    @app.context_processor
-    def language_of_the_page() -> dict:
-        """`page_language` for <html lang>: the language the page is rendered in."""
-        return {"page_language": current_language}
+    # <html lang="{{ current_language() }}"> on pages, mail and documents.
+    app.add_template_global(current_language)

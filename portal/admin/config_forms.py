@@ -43,7 +43,7 @@ class WholeNumberField(IntegerField):
             return
         self.data = None
         if valuelist[0].strip() and not _WHOLE.fullmatch(valuelist[0]):
-            raise ValueError(self.invalid_value_message)
+            raise ValueError(str(self.invalid_value_message))
         if valuelist[0].strip():
             self.data = int(valuelist[0])
 
@@ -59,7 +59,7 @@ class DayListField(StringField):
         self.data = None
         parts = [part for part in re.split(r"[\s,;]+", valuelist[0]) if part]
         if not parts or not all(_WHOLE.fullmatch(part) for part in parts):
-            raise ValueError(OVERDUE_DAYS_RULE)
+            raise ValueError(str(OVERDUE_DAYS_RULE))
         self.data = [int(part) for part in parts]
 
     def _value(self):
@@ -93,7 +93,7 @@ class TaxRateForm(FlaskForm):
     """Create or edit a tax rate; the country list is set by the view."""
 
     name = StringField(_l("Name"), description=_l("As invoices print it, e.g. “VAT 23%”."))
-    percent = StringField(_l("Percent"), description=PERCENT_RULE)
+    percent = StringField(_l("Percent"), description=_l(PERCENT_RULE))
     # The service refuses an unknown code with its own message (the API's too).
     country = SelectField(_l("Country (optional)"), validate_choice=False)
     is_default = BooleanField(_l("Default rate for clients without a rate of their own"))
@@ -119,7 +119,7 @@ class PlanForm(FlaskForm):
         ),
     )
     included_hours = StringField(
-        _l("Included hours a month (package only)"), description=INCLUDED_RULE
+        _l("Included hours a month (package only)"), description=_l(INCLUDED_RULE)
     )
     prorate = BooleanField(_l("Prorate the first month (package only)"), default=True)
     # Rollover (package) and block terms: typed as text, so the service's rule is the message.

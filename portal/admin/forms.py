@@ -45,7 +45,7 @@ class TicketUpdateForm(FlaskForm):
         ),
         default="",
     )
-    hours = StringField(_l("Time spent (hours)"), description=HOURS_RULE)
+    hours = StringField(_l("Time spent (hours)"), description=_l(HOURS_RULE))
     work_date = DateField(_l("Work date"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     billable = BooleanField(_l("Billable"), default=True)
@@ -82,7 +82,9 @@ class TrackingForm(FlaskForm):
 class TimeEntryForm(FlaskForm):
     """Edit one time entry."""
 
-    hours = StringField(_l("Hours"), description=HOURS_RULE, validators=[DataRequired(HOURS_RULE)])
+    hours = StringField(
+        _l("Hours"), description=_l(HOURS_RULE), validators=[DataRequired(_l(HOURS_RULE))]
+    )
     work_date = DateField(_l("Work date"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     billable = BooleanField(_l("Billable"), default=True)

@@ -122,6 +122,12 @@ class NotificationsForm(FlaskForm):
     """Which optional mail the user gets; the view drops the staff-only box for clients."""
 
     notify_replies = BooleanField(_l("Replies to my tickets"))
-    notify_alerts = BooleanField(_l("Usage alerts (80 % and 100 % of the month's hours)"))
+    notify_alerts = BooleanField(
+        _l(
+            "Usage alerts (%(first)s and %(second)s of the month's hours)",
+            first="80 %",
+            second="100 %",
+        )
+    )
     notify_new_tickets = BooleanField(_l("New tickets without an owner (staff)"))
     submit = SubmitField(_l("Save mail choices"))

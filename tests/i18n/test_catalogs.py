@@ -107,10 +107,20 @@ def test_polish_has_three_plural_forms_and_german_two():
 
 
 @pytest.mark.parametrize(
-    ("count", "expected"), [(1, "1 godzina"), (2, "2 godziny"), (5, "5 godzin"), (22, "22 godziny")]
+    ("count", "expected"),
+    [
+        (1, "1 miesiąc"),
+        (2, "2 miesiące"),
+        (5, "5 miesięcy"),
+        (12, "12 miesięcy"),
+        (22, "22 miesiące"),
+    ],
 )
 def test_polish_plural_forms_read_right(count, expected):
-    # The compiled catalog chooses the form by the Polish rule.
+    # The plan list's rollover terms: the compiled catalog chooses the form by the Polish
+    # rule (one, few: 2-4 but not 12-14, many).
     translations = Translations.load(str(TRANSLATIONS), ["pl"])
-    text = translations.ngettext("%(num)d hour", "%(num)d hours", count) % {"num": count}
-    assert text == expected
+    text = translations.ngettext(
+        "rolls over %(num)d month, no cap", "rolls over %(num)d months, no cap", count
+    ) % {"num": count}
+    assert text == f"przeniesienie na {expected}, bez limitu"

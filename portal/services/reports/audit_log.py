@@ -44,6 +44,21 @@ ACTION_LABELS = {
     "settings.update": N_("Settings changed"),
     "api_token.create": N_("API token created"),
     "api_token.revoke": N_("API token revoked"),
+    "subscription.delete": N_("Subscription removed"),
+    "user.invitation_resend": N_("Invitation sent again"),
+    "user.invitation_accept": N_("Invitation accepted"),
+    "user.password_reset": N_("Password reset"),
+    "user.language": N_("Language changed"),
+    "user.notifications": N_("Mail choices changed"),
+    "user.role_change": N_("Role changed"),
+    "user.time_format": N_("Time display changed"),
+    "tax_rate.create": N_("Tax rate added"),
+    "tax_rate.update": N_("Tax rate edited"),
+    "business_profile.update": N_("Business profile edited"),
+    "block.purchase": N_("Prepaid block bought"),
+    "credit_note.issue": N_("Credit note issued"),
+    "invoice.payment": N_("Payment recorded"),
+    "item.create": N_("One-off item added"),
 }
 OBJECT_LABELS = {
     "time_entry": N_("Time entry"),
@@ -57,6 +72,10 @@ OBJECT_LABELS = {
     "currency": N_("Currency"),
     "setting": N_("Settings"),
     "api_token": N_("API token"),
+    "tax_rate": N_("Tax rate"),
+    "business_profile": N_("Business profile"),
+    "billable_item": N_("Billable item"),
+    "hour_pool": N_("Prepaid block"),
 }
 # Objects with a page of their own, reached by their id; and objects shown on a list page
 # of their kind. Which URL that is, the admin view knows (portal/admin/audit_log.py).
