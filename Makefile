@@ -26,7 +26,7 @@ portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES
 
 translations: install  ## extract every message, update the pl and de catalogs, compile them
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file \
-		--msgid-bugs-address= --project="Support Hours Portal" \
+		--msgid-bugs-address= --project="Support Hours Portal" --ignore-dirs=".* __pycache__" \
 		--add-location=file -o portal/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations
 	$(BIN)/pybabel compile -d portal/translations

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.formatting import format_day, format_money, value_label
 from portal.guards import admin_required
 from portal.models import Client, InvoiceKind, InvoiceStatus
-from portal.services.billing.documents import invoice_document
+from portal.services.billing.documents import invoice_body, invoice_document
 from portal.services.billing.invoices import allowed_moves, cancel_invoice
 from portal.services.billing.payments import mark_paid
 from portal.services.billing.periods import parse_period
@@ -63,10 +63,12 @@ def invoices():
 def invoice(invoice_id: int):
     """One invoice, printable; admins can mark it paid or cancel it."""
     invoice = invoice_for(current_user, invoice_id)
+    doc = invoice_document(invoice)
     return render_template(
         "admin/invoices/show.html",
         invoice=invoice,
-        doc=invoice_document(invoice),
+        doc=doc,
+        invoice_body=invoice_body(invoice, doc),
         moves=allowed_moves(invoice),
         form=ConfirmForm(),
     )

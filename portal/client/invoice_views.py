@@ -4,7 +4,7 @@ from flask import render_template
 from flask_login import current_user
 
 from portal.client import bp
-from portal.services.billing.documents import invoice_document
+from portal.services.billing.documents import invoice_body, invoice_document
 from portal.services.billing.invoice_queries import client_invoices
 from portal.services.billing.periods import month_name
 from portal.services.lookups import invoice_for
@@ -27,4 +27,9 @@ def invoice(invoice_id: int):
     """One of the account's invoices, laid out for printing."""
     invoice = invoice_for(current_user, invoice_id)  # another client's is a 404
     doc = invoice_document(invoice)
-    return render_template("client/invoices/show.html", invoice=invoice, doc=doc)
+    return render_template(
+        "client/invoices/show.html",
+        invoice=invoice,
+        doc=doc,
+        invoice_body=invoice_body(invoice, doc),
+    )

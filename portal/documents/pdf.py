@@ -69,7 +69,13 @@ def _sheet(text: str) -> CSS:
 
 
 def render_pdf(
-    html: str, xml: bytes | None, *, base_url: str | None = None, stylesheets=None
+    html: str,
+    xml: bytes | None,
+    *,
+    base_url: str | None = None,
+    stylesheets=None,
+    metadata: dict | None = None,
+    language: str = "en",
 ) -> bytes:
     """The Factur-X PDF of an invoice page: A4 (unless the page says otherwise), PDF/A-3b,
     fonts embedded, `xml` (made and XSD-checked by `cii_xml`) attached as factur-x.xml.
@@ -77,7 +83,9 @@ def render_pdf(
 
     The XML is not checked again here: `cii_xml` checked it against the XSD as it made it.
     `base_url` resolves relative links (pass the static folder's file URL for images and
-    CSS); `stylesheets` are extra weasyprint.CSS objects or CSS strings.
+    CSS); `stylesheets` are extra weasyprint.CSS objects or CSS strings. `metadata` (title,
+    subject, author, keywords) and `language` describe the document in its own language
+    (without them the factur-x library writes its own, in English).
     """
     fetcher = LocalOnlyFetcher()
     sheets = [_sheet(A4)]
@@ -92,7 +100,14 @@ def render_pdf(
     if xml is None:
         return pdf
     return generate_from_binary(
-        pdf, xml, flavor="factur-x", level="en16931", check_xsd=False, afrelationship="alternative"
+        pdf,
+        xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=False,
+        afrelationship="alternative",
+        pdf_metadata=metadata,
+        lang=language,
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import render_template
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal.documents.model import DocumentLine, DocumentTax, InvoiceDocument, Party
 from portal.extensions import db
@@ -184,8 +185,6 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     """The PDF: the invoice page's template on A4, with the Factur-X XML embedded when the
     snapshot allows one. Its words, money, dates and hours are in the invoice's language
     (its client's when issued); the XML is the same in every language."""
-    from facturx import generate_from_binary  # with WeasyPrint: 1 s to import
-
     from portal.documents.pdf import STATIC_DIR, render_pdf
 
     language = invoice_language(invoice)
@@ -195,21 +194,24 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         html = render_template("documents/invoice.html", invoice=invoice, doc=doc)
         metadata = pdf_metadata(doc)
     css = _stylesheet(STATIC_DIR / "css" / "document.css")
-    pdf = render_pdf(html, None, base_url=STATIC_DIR.as_uri() + "/", stylesheets=[css])
-    if xml is None:
-        return pdf
-    # As render_pdf attaches it (portal.documents.pdf), with the metadata in the document's
-    # language instead of the library's English ("Seller: Invoice 2026-11-0001").
-    return generate_from_binary(
-        pdf,
+    return render_pdf(
+        html,
         xml,
-        flavor="factur-x",
-        level="en16931",
-        check_xsd=False,
-        afrelationship="alternative",
-        pdf_metadata=metadata,
-        lang=language,
+        base_url=STATIC_DIR.as_uri() + "/",
+        stylesheets=[css],
+        metadata=metadata,
+        language=language,
     )
+
+
+def invoice_body(invoice: Invoice, doc: InvoiceDocument) -> Markup:
+    """The document part of the invoice page, in the invoice's language like its PDF; the
+    page around it (navigation, buttons, payments) speaks the reader's."""
+    language = invoice_language(invoice)
+    with speaking(language):
+        body = render_template("_partials/invoice.html", invoice=invoice, doc=doc, on_page=True)
+    # The body is Jinja's autoescaped output, as safe as the page that includes it.
+    return Markup('<div lang="%s">%s</div>') % (language, Markup(body))  # noqa: S704
 
 
 @cache
