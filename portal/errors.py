@@ -6,6 +6,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.i18n import N_
 
 _API_CODES = {
     400: "bad_request",
@@ -20,6 +21,30 @@ _API_CODES = {
     503: "busy",
     500: "server_error",
 }
+
+
+# What the API says for werkzeug's own refusals, whose descriptions are English; a
+# description the code gave (abort(404, "…")) is passed on as given.
+_API_MESSAGES = {
+    400: N_("The request could not be understood."),
+    401: N_("A valid API token is required."),
+    403: N_("You may not do this."),
+    404: N_("Not found."),
+    405: N_("This method is not allowed here."),
+    409: N_("The request clashes with the current state."),
+    413: N_("The request is too large."),
+    415: N_("This type of body is not accepted."),
+    429: N_("Too many requests; try again in a moment."),
+}
+
+
+def api_message(exc: HTTPException) -> str:
+    """The `message` of an HTTP error, in the token user's language."""
+    # Flask-Limiter's 429 describes the limit ("5 per 1 minute"), not what to do.
+    if exc.code != 429 and exc.description and exc.description != type(exc).description:
+        return exc.description
+    default = _API_MESSAGES.get(exc.code or 500)
+    return _(default) if default else (exc.description or exc.name)
 
 
 def wants_json() -> bool:
@@ -56,7 +81,7 @@ def register(app) -> None:
         """403/404/405 and friends, with the exception's own headers (405's Allow)."""
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json():
-            response, status = api_error(exc.code or 500, exc.description or exc.name)
+            response, status = api_error(exc.code or 500, api_message(exc))
             return response, status, headers
         template = (
             f"errors/{exc.code}.html" if exc.code in (403, 404, 429) else "errors/generic.html"

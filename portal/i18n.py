@@ -24,6 +24,15 @@ def _request_user():
     api_user = g.get("api_user")
     if api_user is not None:
         return api_user
+    if request.path.startswith("/api/"):
+        # An API request refused before its blueprint read the token (an unknown route, a
+        # method the route does not take) still answers in its token user's language.
+        scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        from portal.services.accounts.tokens import find_token_user
+
+        return find_token_user(token.strip())
     user = current_user
     return user if getattr(user, "is_authenticated", False) else None
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from babel.dates import format_date
 
 from portal.i18n import DEFAULT_LANGUAGE, current_language
-from portal.money import format_hours
+from portal.money import format_hours, local_number
 from portal.services.billing.periods import month_name
 from portal.services.clients.usage import MonthUsage
 
@@ -134,7 +134,8 @@ def build_chart(history: list[MonthUsage]) -> UsageChart:
         )
     gridlines = [
         Gridline(
-            _text(BASELINE - Decimal(PLOT_HEIGHT * tick) / TICKS), format_hours(tick * step * 60)
+            _text(BASELINE - Decimal(PLOT_HEIGHT * tick) / TICKS),
+            local_number(format_hours(tick * step * 60)),
         )
         for tick in range(TICKS + 1)
     ]

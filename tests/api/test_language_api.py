@@ -146,3 +146,28 @@ def test_error_messages_are_translated_and_codes_are_not(api, f, ola, language):
     assert refused.json["fields"]["language"] != "One of: en, pl, de."
     unauthorised = api.get(f"{API}/me")
     assert unauthorised.json["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Not found."), ("pl", "Nie znaleziono."), ("de", "Nicht gefunden.")],
+)
+def test_an_unknown_route_answers_in_the_token_users_language(api, f, language, message):
+    user = f.user("operator", email=f"{language}@shop.example")
+    user.language = language
+    db.session.commit()
+    response = api.get(f"{API}/no-such-thing", headers=bearer(f.api_token(user)))
+    assert response.status_code == 404
+    assert response.json == {"error": "not_found", "message": message}
+
+
+def test_a_method_not_allowed_answers_in_polish_and_keeps_its_code(api, f):
+    user = f.user("operator", email="pl405@shop.example")
+    user.language = "pl"
+    db.session.commit()
+    response = api.delete(f"{API}/me", headers=bearer(f.api_token(user)))
+    assert response.status_code == 405
+    assert response.json == {
+        "error": "method_not_allowed",
+        "message": "Ta metoda nie jest tu dozwolona.",
+    }
