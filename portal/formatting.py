@@ -153,6 +153,14 @@ LABELS = {
     "hourly": _l("Hourly"),
     "one_off": _l("One-off"),
     "block_fee": _l("Prepaid block"),
+    # Plan models (a subscription's, named in refusals).
+    "package": _l("Package"),
+    "block": _l("Prepaid blocks"),
+    # Outbox message statuses.
+    "queued": _l("Queued"),
+    "held": _l("Held"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
     # Ticket departments.
     "Support": _l("Support"),
     "Hosting": _l("Hosting"),

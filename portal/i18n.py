@@ -32,7 +32,10 @@ def _request_user():
             return None
         from portal.services.accounts.tokens import find_token_user
 
-        return find_token_user(token.strip())
+        try:
+            return find_token_user(token.strip())
+        except Exception:  # noqa: BLE001 - the database failed: the error page speaks English
+            return None
     user = current_user
     return user if getattr(user, "is_authenticated", False) else None
 

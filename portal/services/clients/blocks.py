@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.formatting import format_day
+from portal.formatting import format_day, value_label
 from portal.i18n import speaking
 from portal.models import BillableItem, HourPool, Invoice, ItemKind, Subscription
 from portal.money import format_hours, local_number
@@ -25,7 +25,7 @@ def top_up_refusal(subscription: Subscription, day: object) -> dict[str, str]:
         return {
             "subscription": _(
                 "Only a prepaid-block plan is topped up: this subscription is %(model)s.",
-                model=subscription.model,
+                model=value_label(subscription.model),
             )
         }
     if not isinstance(day, date):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from portal.extensions import db
-from portal.formatting import format_day
+from portal.formatting import format_day, value_label
 from portal.i18n import N_
 from portal.models import (
     BillableItem,
@@ -300,8 +300,8 @@ def reprice_subscription(subscription: Subscription, actor=None) -> Subscription
                 "The plan “%(plan)s” is now %(plan_model)s, the subscription %(model)s: "
                 "assign the plan anew instead of re-pricing.",
                 plan=plan.name,
-                plan_model=plan.model,
-                model=subscription.model,
+                plan_model=value_label(plan.model),
+                model=value_label(subscription.model),
             ),
             field="subscription",
         )

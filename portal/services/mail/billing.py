@@ -28,6 +28,7 @@ from portal.models import (
     MailStatus,
     OutboxMessage,
 )
+from portal.services.billing.documents import invoice_language
 from portal.services.mail.outbox import message_values, portal_url, queue_mail, queue_mails
 from portal.services.settings import business_today, get_settings
 
@@ -130,7 +131,7 @@ def tell_payment_received(invoice: Invoice) -> bool:
     """`payment_received` when an invoice has become Paid (setting, default on)."""
     if invoice.status != InvoiceStatus.PAID or not get_settings()["payment_received_mail"]:
         return False
-    with speaking(invoice.client.language):
+    with speaking(invoice_language(invoice)):
         return queue_mail(
             MailKind.PAYMENT_RECEIVED,
             f"invoice:{invoice.id}:paid",
@@ -218,10 +219,11 @@ def queue_reminders(today: date | None = None) -> dict[str, int]:
         found = db.session.execute(query).all()
         written[stage.suffix] = len(found)
         rows.extend((stage, invoice, client) for invoice, client in found)
-    # In the client's language, a language at a time (one switch of locale per language).
+    # In the invoice's language (its client's when issued, as its PDF), a language at a
+    # time (one switch of locale per language).
     by_language: dict[str, list[int]] = {}
-    for position, (_stage, _invoice, client) in enumerate(rows):
-        by_language.setdefault(document_language(client.language), []).append(position)
+    for position, (_stage, invoice, _client) in enumerate(rows):
+        by_language.setdefault(invoice_language(invoice), []).append(position)
     values: list[dict | None] = [None] * len(rows)
     for language, positions in by_language.items():
         with speaking(language):

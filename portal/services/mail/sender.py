@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from portal.extensions import db
+from portal.formatting import value_label
 from portal.models import MailStatus, OutboxMessage
 from portal.models.types import utcnow
 from portal.services.errors import DomainError
@@ -188,7 +189,7 @@ class NotRetryable(DomainError):
         super().__init__(
             _(
                 "This message is %(status)s; only a failed message can be retried.",
-                status=message.status,
+                status=value_label(message.status),
             ),
             field="status",
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -82,18 +83,19 @@ OBJECT_LABELS = {
 OWN_PAGES = frozenset({"ticket", "invoice", "client", "plan", "currency"})
 LIST_PAGES = frozenset({"billing_period", "setting", "api_token", "user"})
 SYSTEM = "system"
+# Column names in the reader's language (lazy: written in the download's request language).
 CSV_HEADER = [
-    "id",
-    "at_utc",
-    "at_local",
-    "user_id",
-    "user",
-    "action",
-    "action_label",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
+    _l("id"),
+    _l("at_utc"),
+    _l("at_local"),
+    _l("user_id"),
+    _l("user"),
+    _l("action"),
+    _l("action_label"),
+    _l("object_type"),
+    _l("object_id"),
+    _l("before"),
+    _l("after"),
 ]
 MAX_CHANGES = 8
 MAX_VALUE_CHARS = 60

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import String, and_, case, func, literal, union_all
 
@@ -17,7 +18,15 @@ from portal.services.settings import business_today
 
 DEFAULT_MONTHS = 3
 MAX_MONTHS = 36
-HOURS_HEADER = ["period", "client", "operator", "hours", "billable_hours", "non_billable_hours"]
+# Column names in the reader's language (lazy: written in the download's request language).
+HOURS_HEADER = [
+    _l("period"),
+    _l("client"),
+    _l("operator"),
+    _l("hours"),
+    _l("billable_hours"),
+    _l("non_billable_hours"),
+]
 
 
 @dataclass(frozen=True)
