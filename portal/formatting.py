@@ -62,6 +62,14 @@ def format_number(value) -> str:
     return format_decimal(value, locale=locale, decimal_quantization=False)
 
 
+def format_quantity(value: Decimal | None) -> str:
+    """An invoice line's quantity with two places, in Decimal (never through a float), in
+    the language's way: 2.5 -> "2.50" / "2,50"."""
+    if value is None:
+        return ""
+    return local_number(f"{round_money(Decimal(value), 2):.2f}")
+
+
 def format_day(day: date | datetime | None) -> str:
     """A date as the language writes it: "2026-11-30", "30.11.2026"."""
     if day is None:
@@ -197,6 +205,7 @@ def register(app) -> None:
     app.add_template_filter(format_day, "date")
     app.add_template_filter(value_label, "label")
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_quantity, "quantity")
     app.add_template_filter(format_datetime_local, "localtime")
     app.add_template_filter(month_label, "month_label")
     app.add_template_filter(day_label, "day_label")
