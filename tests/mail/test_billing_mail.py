@@ -3,14 +3,17 @@ sender delivers with the PDF and its Factur-X XML; payments, cancellations, the 
 reminders with the calendar moved, and usage alerts from the operator's ticket form."""
 
 import io
+import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
 from facturx import get_xml_from_pdf
 from pypdf import PdfReader
+from sqlalchemy import create_engine, text
 
 from portal.extensions import db
-from portal.models import Invoice, MailStatus, OutboxMessage, TimeEntry
+from portal.models import Invoice, MailStatus, OutboxMessage, Ticket, TimeEntry, User
 from portal.services import settings as settings_service
 from portal.services.billing.profiles import save_business_profile
 from portal.services.mail.sender import deliver_due
@@ -432,6 +435,65 @@ def test_eight_concurrent_entries_write_one_alert(app, f, clock):
 
     at_once(app, log_quarter)
     assert count(TimeEntry) == 9
+    assert [m.event_key for m in rows()] == [f"usage:{subscription.id}:2026-10:80"]
+
+
+def test_two_entries_that_only_together_reach_80_percent_write_the_alert(app, f, clock):
+    """One operator's 7:30 h (75 % of 10 h) is saved but not yet committed when another
+    logs 0:30 h (5 %) on another ticket: neither sees 80 % alone. The second decides after
+    the first has committed, sees 8:00 h, and writes the alert (PostgreSQL: the
+    subscription's row lock)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the second entry cannot start before")
+    clock(date(2026, 10, 20))
+    acme = f.client("ACME")
+    subscription = f.subscription(acme, f.plan("Standard", hours=10), date(2026, 10, 1))
+    # Two tickets: entries on one ticket already wait for each other (its row is updated).
+    ids = (f.ticket(acme).id, f.user("operator").id, f.ticket(acme).id)
+    db.session.commit()
+    first_decided, release, errors = threading.Event(), threading.Event(), []
+    url = db.engine.url
+
+    def first():
+        try:
+            with app.app_context(), unit_of_work():
+                ticket, operator = db.session.get(Ticket, ids[0]), db.session.get(User, ids[1])
+                log_time(ticket, operator, TimeInput(450, date(2026, 10, 20)))
+                first_decided.set()
+                release.wait(10)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            first_decided.set()
+
+    def release_once_the_second_waits():
+        watcher = create_engine(url)
+        with watcher.connect() as conn:
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and not release.is_set():
+                if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                    break
+                time.sleep(0.02)
+        watcher.dispose()
+        release.set()
+
+    thread, watcher = (
+        threading.Thread(target=first),
+        threading.Thread(target=release_once_the_second_waits),
+    )
+    thread.start()
+    assert first_decided.wait(10)
+    watcher.start()
+    with unit_of_work():
+        log_time(
+            db.session.get(Ticket, ids[2]),
+            db.session.get(User, ids[1]),
+            TimeInput(30, date(2026, 10, 20)),
+        )
+    thread.join(15)
+    watcher.join(15)
+    assert errors == []
+    assert count(TimeEntry) == 2
     assert [m.event_key for m in rows()] == [f"usage:{subscription.id}:2026-10:80"]
 
 
