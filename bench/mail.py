@@ -1,12 +1,14 @@
 """Invoice mail at the size of a large business: the close that writes it, then its delivery
 by one or more sender processes, against the floor of smtplib sending the same messages.
 
-    python bench/mail.py --clients 10000 --db postgresql --senders 1,2 [--entries 100000]
+    python bench/mail.py --clients 11500 --messages 10000 --db postgresql --senders 1,2
     python bench/mail.py --clients 2000 --db sqlite            # SQLite: one sender only
 
 A scratch database (bench/common.py) is seeded with `seed_load` for last month and closed
 by `close_period`, which issues one invoice per client with something to bill and writes
-its `invoice_issued` message in the same transaction (`queue_mails`: one statement). Then,
+its `invoice_issued` message in the same transaction (`queue_mails`: one statement); with
+`--messages N` only the first N stay queued (about 9 clients in 10 have something to bill,
+so 11,500 clients give 10,000 invoices and more). Then,
 for each sender count asked for (the outbox put back to queued between runs):
 
   1. the senders: that many separate processes, each doing what `flask send-mail --once`
@@ -176,9 +178,11 @@ def sender_main(url: str, port: int, stats: str) -> None:
 # -- the run -------------------------------------------------------------------------------
 
 
-def seed_and_close(app, kind: str, clients: int, entries: int) -> dict:
-    """Seed last month and close it; the close's figures and the messages it wrote."""
-    from portal.models import OutboxMessage
+def seed_and_close(app, kind: str, clients: int, entries: int, limit: int | None) -> dict:
+    """Seed last month and close it; the close's figures and the messages it wrote. With
+    `limit`, only the first `limit` messages stay queued, the rest are held (a round count
+    of invoices from a count of clients of which some have nothing to bill)."""
+    from portal.models import MailStatus, OutboxMessage
     from portal.seeding.load import seed_load
     from portal.services.billing import invoices
     from portal.services.billing.close import close_period
@@ -199,7 +203,19 @@ def seed_and_close(app, kind: str, clients: int, entries: int) -> dict:
         db.session.commit()
         close = time.perf_counter() - started
         invoices.tell_invoices_issued = real_tell
-        messages = db.session.scalar(db.select(db.func.count(OutboxMessage.id)))
+        written = db.session.scalar(db.select(db.func.count(OutboxMessage.id)))
+        if limit is not None and written < limit:
+            raise SystemExit(f"the close wrote {written} messages, fewer than {limit}")
+        if limit is not None and written > limit:
+            last = db.session.scalar(
+                db.select(OutboxMessage.id).order_by(OutboxMessage.id).offset(limit - 1).limit(1)
+            )
+            db.session.execute(
+                db.update(OutboxMessage)
+                .where(OutboxMessage.id > last)
+                .values(status=MailStatus.HELD)
+            )
+        messages = limit if limit is not None else written
         if kind == "postgresql":
             db.session.execute(db.text("ANALYZE outbox_message"))
         db.session.commit()
@@ -208,6 +224,7 @@ def seed_and_close(app, kind: str, clients: int, entries: int) -> dict:
     return {
         "invoices": result.invoice_count,
         "messages": messages,
+        "written": written,
         "close_s": close,
         "enqueue_s": enqueue[0],
     }
@@ -220,7 +237,9 @@ def requeue(app) -> None:
 
     with app.app_context(), write_intent():
         db.session.execute(
-            db.update(OutboxMessage).values(
+            db.update(OutboxMessage)
+            .where(OutboxMessage.status != MailStatus.HELD)
+            .values(
                 status=MailStatus.QUEUED,
                 attempts=0,
                 sent_at=None,
@@ -239,9 +258,9 @@ def outbox_check(app, messages: int) -> str | None:
 
     with app.app_context():
         rows = db.session.execute(
-            db.select(OutboxMessage.status, OutboxMessage.attempts, db.func.count()).group_by(
-                OutboxMessage.status, OutboxMessage.attempts
-            )
+            db.select(OutboxMessage.status, OutboxMessage.attempts, db.func.count())
+            .where(OutboxMessage.status != MailStatus.HELD)
+            .group_by(OutboxMessage.status, OutboxMessage.attempts)
         ).all()
         db.session.remove()
         db.engine.dispose()
@@ -307,7 +326,7 @@ def floor(port: int, handler: Keeping, run: dict) -> float:
     return took
 
 
-def run(kind: str, clients: int, entries: int, sender_counts: list[int]) -> dict:
+def run(kind: str, clients: int, entries: int, limit: int | None, sender_counts: list[int]):
     handler = Keeping()
     port = free_port()
     server = Controller(handler, hostname="127.0.0.1", port=port)
@@ -317,7 +336,11 @@ def run(kind: str, clients: int, entries: int, sender_counts: list[int]) -> dict
     try:
         build_schema(url)
         app = bench_app(url)
-        figures = {"db": kind, "clients": clients, **seed_and_close(app, kind, clients, entries)}
+        figures = {
+            "db": kind,
+            "clients": clients,
+            **seed_and_close(app, kind, clients, entries, limit),
+        }
         messages = figures["messages"]
         figures["runs"] = []
         for position, senders in enumerate(sender_counts):
@@ -350,9 +373,10 @@ def run(kind: str, clients: int, entries: int, sender_counts: list[int]) -> dict
 
 def report(figures: dict) -> None:
     n = figures["messages"]
+    held = figures["written"] - n
     print(
         f"db {figures['db']}: {figures['clients']} clients, {figures['invoices']} invoices, "
-        f"{n} messages"
+        f"{figures['written']} messages" + (f", {n} sent ({held} held back)" if held else "")
     )
     print(
         f"close {figures['close_s']:.2f} s, of which enqueue {figures['enqueue_s'] * 1000:.0f} ms"
@@ -436,6 +460,9 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=None, help="default: 10 a client")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
+        "--messages", type=int, default=None, help="send only the close's first N (the rest held)"
+    )
+    parser.add_argument(
         "--senders", default="1", help="sender processes, or a list run in turn: 1,2"
     )
     args = parser.parse_args()
@@ -443,7 +470,7 @@ def main() -> None:
     if args.db == "sqlite" and any(count > 1 for count in counts):
         parser.error("SQLite takes one sender (claims need FOR UPDATE SKIP LOCKED)")
     entries = args.entries if args.entries is not None else 10 * args.clients
-    report(run(args.db, args.clients, entries, counts))
+    report(run(args.db, args.clients, entries, args.messages, counts))
 
 
 if __name__ == "__main__":
