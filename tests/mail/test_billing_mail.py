@@ -16,11 +16,12 @@ from portal.extensions import db
 from portal.models import Invoice, MailStatus, OutboxMessage, Ticket, TimeEntry, User
 from portal.services import settings as settings_service
 from portal.services.billing.profiles import save_business_profile
+from portal.services.mail.compose import build
 from portal.services.mail.sender import deliver_due
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
 from portal.transaction import unit_of_work
-from tests.helpers import at_once, bearer, count, submit
+from tests.helpers import at_once, bearer, count, statements_run, submit
 
 API = "/api/v1"
 
@@ -120,6 +121,19 @@ def test_close_writes_one_invoice_mail_per_invoice_delivered_with_pdf_and_factur
     # Closing again finds the month closed and writes no second message.
     assert "already closed" in close(runner).output
     assert len(rows()) == 2 and deliver_due().handled == 0
+
+
+def test_an_invoice_mail_reads_its_invoice_in_four_statements(app, shop, runner):
+    """A sender builds thousands of these after a close: the invoice with its currency and
+    period, its lines, its taxes and the month's hours, whatever the number of lines."""
+    close(runner)
+    [mail, *_] = rows(kind="invoice_issued")
+    db.session.expire_all()
+    mail = db.session.get(OutboxMessage, mail.id)  # the row, read as the sender reads it
+    statements, message = statements_run(lambda: build(mail))
+    assert statements == 4
+    [part] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert part.get_content().startswith(b"%PDF")
 
 
 def test_invoice_mail_is_held_when_invoices_are_not_sent_automatically(app, shop, runner, smtp):
