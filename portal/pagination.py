@@ -20,9 +20,10 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(select).all())
 
 
-def paginate_rows(query, page: int, per_page: int) -> RowPagination:
-    """A page of rows of a multi-column select, with the total count."""
-    return RowPagination(
+def paginate_rows(query, page: int, per_page: int, kind=RowPagination) -> RowPagination:
+    """A page of rows of a multi-column select, with the total count (`kind`:
+    CountedPagination to have both in one statement)."""
+    return kind(
         select=query,
         session=db.session(),
         page=page,
@@ -58,11 +59,4 @@ class CountedPagination(RowPagination):
 
 def paginate_counted(query, page: int, per_page: int) -> CountedPagination:
     """A page of rows of a multi-column select with the total count, in one statement."""
-    return CountedPagination(
-        select=query,
-        session=db.session(),
-        page=page,
-        per_page=per_page,
-        max_per_page=200,
-        error_out=False,
-    )
+    return paginate_rows(query, page, per_page, CountedPagination)
