@@ -9,7 +9,10 @@ sums the report shows, one row per month, client and operator, kept by triggers 
 - `minutes`: every minute logged;
 - `billable_minutes`: minutes of billable entries on tickets with time tracking on (the
   report's "billable"); switching a ticket's tracking, or moving it to another client,
-  moves its entries' sums.
+  moves its entries' sums. On PostgreSQL that switch first takes `time_entry` in SHARE
+  mode until it commits: an entry written at the same moment would otherwise be summed
+  with the old tracking after the switch had moved the others (a rare, short wait, taken
+  only when tracking or client changes).
 
 A row whose entries are all deleted stays with zero minutes (the report leaves such rows
 out). The rows go with their client or operator (ON DELETE CASCADE, also on TRUNCATE …
@@ -104,6 +107,9 @@ POSTGRESQL_UP = [
     f"""
     CREATE FUNCTION hours_summary_on_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- Entries being written now summed the ticket's old tracking: wait for them, and
+        -- hold new ones until this commits (they will read the new tracking).
+        LOCK TABLE time_entry IN SHARE MODE;
         INSERT INTO hours_summary (period, client_id, operator_id, minutes, billable_minutes)
         SELECT to_char(e.work_date, 'YYYY-MM'), v.client_id, e.operator_id,
             sum(v.sign * e.minutes),

@@ -6,11 +6,13 @@ switches."""
 import csv
 import io
 import re
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from portal.extensions import db
 from portal.models import TimeEntry
@@ -294,4 +296,51 @@ def test_kept_sums_follow_edits_deletes_tracking_and_bulk_inserts(f, hours):
     assert _kept_sums() == _sums_from_entries()
     db.session.execute(db.delete(TimeEntry).where(TimeEntry.ticket_id == ticket.id))
     db.session.commit()
+    assert _kept_sums() == _sums_from_entries()
+
+
+def test_an_entry_logged_while_tracking_is_switched_is_summed_with_the_new_tracking(app, hours):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: no entry is written during another's switch")
+    entry = db.session.scalars(db.select(TimeEntry).order_by(TimeEntry.id)).first()
+    ticket, operator = entry.ticket, entry.operator
+    db.session.commit()
+    engine = create_engine(db.engine.url)
+    switch = engine.connect()
+    switch.execute(
+        text("UPDATE ticket SET time_tracking = false WHERE id = :id"), {"id": ticket.id}
+    )
+
+    def commit_once_the_entry_waits():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if switch.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                break
+            time.sleep(0.02)
+        switch.commit()
+        switch.close()
+
+    switcher = threading.Thread(target=commit_once_the_entry_waits)
+    switcher.start()
+    try:
+        # As a writer that does not touch the ticket (the load generator, the API's bulk
+        # paths): only the lock of the switch keeps it from summing the old tracking.
+        db.session.execute(
+            db.insert(TimeEntry),
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "subscription_id": entry.subscription_id,
+                    "operator_id": operator.id,
+                    "minutes": 45,
+                    "work_date": last_month_day(),
+                    "billable": True,
+                    "note": "",
+                }
+            ],
+        )
+        db.session.commit()
+    finally:
+        switcher.join()
+        engine.dispose()
     assert _kept_sums() == _sums_from_entries()
