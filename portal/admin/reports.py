@@ -15,7 +15,6 @@ from portal.services.reports.hours import (
     default_range,
     hours_csv_rows,
     hours_page,
-    hours_total,
     parse_range,
     report_operators,
 )
@@ -74,14 +73,15 @@ def hours_report_page():
     grouping = request.args.get("by") if request.args.get("by") in GROUPINGS else "month"
     page, per_page = page_args(DEFAULT_PER_PAGE)
     link_args = _link_args(filters)
+    pagination, total = hours_page(filters, grouping, page, per_page)
     return render_template(
         "admin/reports/hours.html",
         form=form,
         filters=filters,
         grouping=grouping,
         link_args=link_args,
-        pagination=hours_page(filters, grouping, page, per_page),
-        total=hours_total(filters),
+        pagination=pagination,
+        total=total,
         operators=report_operators(filters),
         csv_url=url_for("admin.hours_report_csv", **link_args),
     )

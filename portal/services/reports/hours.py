@@ -8,6 +8,7 @@ clients a month is 10,000 rows to page through instead of 1,000,000 entries to a
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -182,26 +183,43 @@ def _row(grouping: str, values) -> HoursRow:
     return HoursRow(int(minutes), int(billable), period, client_id, client, operator_id, operator)
 
 
-def hours_total(filters: HoursFilters) -> Totals:
-    """The minutes of every row the filters keep, whatever the page (one statement)."""
-    query = _where(
-        db.select(
-            func.coalesce(func.sum(SUMMARY.c.minutes), 0),
-            func.coalesce(func.sum(SUMMARY.c.billable_minutes), 0),
-        ),
-        filters,
-    )
-    minutes, billable = db.session.execute(query).one()
-    return Totals(int(minutes), int(billable))
+class _KnownCount(RowPagination):
+    """A page whose count was read with the range's total (no count statement of its own)."""
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]
 
 
-def hours_page(filters: HoursFilters, grouping: str, page: int, per_page: int) -> RowPagination:
-    """A page of the report's rows (HoursRow) with the count of all of them (two statements
-    whatever the page size)."""
+# What a grouping counts: its rows, its clients or its operators.
+_COUNTED = {
+    "month": func.count(),
+    "client": func.count(SUMMARY.c.client_id.distinct()),
+    "operator": func.count(SUMMARY.c.operator_id.distinct()),
+}
+
+
+def hours_page(
+    filters: HoursFilters, grouping: str, page: int, per_page: int
+) -> tuple[RowPagination, Totals]:
+    """A page of the report's rows (HoursRow) with the count of all of them, and the total of
+    every row the filters keep, whatever the page: two statements whatever the page size
+    (the count and the total in one, from the sums alone; the page with its names)."""
     grouping = grouping if grouping in GROUPINGS else "month"
-    pagination = paginate_rows(_rows_query(filters, grouping), page, per_page)
+    count, minutes, billable = db.session.execute(
+        _where(
+            db.select(
+                _COUNTED[grouping],
+                func.coalesce(func.sum(SUMMARY.c.minutes), 0),
+                func.coalesce(func.sum(SUMMARY.c.billable_minutes), 0),
+            ),
+            filters,
+        )
+    ).one()
+    pagination = paginate_rows(
+        _rows_query(filters, grouping), page, per_page, partial(_KnownCount, total=int(count))
+    )
     pagination.items = [_row(grouping, values) for values in pagination.items]
-    return pagination
+    return pagination, Totals(int(minutes), int(billable))
 
 
 def report_operators(filters: HoursFilters) -> list[tuple[int, str]]:
