@@ -7,6 +7,7 @@ Flask-SQLAlchemy's own `db.paginate` keeps only the first column of each row; it
 """
 
 from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import func
 
 from portal.extensions import db
 
@@ -19,9 +20,10 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(select).all())
 
 
-def paginate_rows(query, page: int, per_page: int) -> RowPagination:
-    """A page of rows of a multi-column select, with the total count."""
-    return RowPagination(
+def paginate_rows(query, page: int, per_page: int, kind=RowPagination) -> RowPagination:
+    """A page of rows of a multi-column select, with the total count (`kind`:
+    CountedPagination to have both in one statement)."""
+    return kind(
         select=query,
         session=db.session(),
         page=page,
@@ -29,3 +31,32 @@ def paginate_rows(query, page: int, per_page: int) -> RowPagination:
         max_per_page=200,
         error_out=False,
     )
+
+
+class CountedPagination(RowPagination):
+    """A page of rows and the count of them all in one statement (`count(*) OVER ()`).
+
+    For a search: the rows it matches are read once, not once for the page and again for
+    the count. Not for unfiltered lists: the window reads every row, where a plain count
+    reads an index and the page the first rows of its order. A page past the end has no
+    row to carry the count; it is then counted apart, as RowPagination does.
+    """
+
+    def _query_items(self) -> list:
+        select = (
+            self._query_args["select"]
+            .add_columns(func.count().over())
+            .limit(self.per_page)
+            .offset(self._query_offset)
+        )
+        rows = self._query_args["session"].execute(select).all()
+        self._counted = rows[0][-1] if rows else (0 if self.page == 1 else None)
+        return [row[:-1] for row in rows]
+
+    def _query_count(self) -> int:
+        return self._counted if self._counted is not None else super()._query_count()
+
+
+def paginate_counted(query, page: int, per_page: int) -> CountedPagination:
+    """A page of rows of a multi-column select with the total count, in one statement."""
+    return paginate_rows(query, page, per_page, CountedPagination)

@@ -146,6 +146,8 @@ PAGES = [
     ("admin", "/admin/users"),
     ("admin", "/admin/emails"),
     ("admin", "/admin/emails?status=failed&kind=ticket_reply&client=World"),
+    ("admin", "/admin/reports/hours"),
+    ("admin", "/admin/reports/hours?by=client&client=World"),
     ("client_user", "/client/tickets"),
     ("client_user", "/client/"),
     ("client_user", "/client/usage"),

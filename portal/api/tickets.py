@@ -12,6 +12,7 @@ from portal.api.common import (
     client_rows,
     domain_error_response,
     found,
+    listing,
     paged,
     roles,
     user,
@@ -42,6 +43,7 @@ from portal.extensions import db
 from portal.i18n import N_
 from portal.models import Client, Plan, Ticket, TicketStatus, TimeEntry
 from portal.money import HoursError, parse_hours
+from portal.pagination import paginate_counted
 from portal.services.errors import DomainError
 from portal.services.lookups import client_for, ticket_for, time_entry_for
 from portal.services.settings import business_today
@@ -120,9 +122,15 @@ def tickets_list(args: dict):
         query = query.where(Ticket.priority == args["priority"])
     if "status" in args:
         query = query.where(Ticket.status == args["status"])
-    if (found := search_condition(args.get("q"), staff=user().is_staff)) is not None:
-        query = query.where(found)
-    return paged(client_rows(query, Ticket.client_id, args), tickets_json, args)
+    if (found := search_condition(args.get("q"), staff=user().is_staff)) is None:
+        return paged(client_rows(query, Ticket.client_id, args), tickets_json, args)
+    # A search's matches are read once: the page and the count in one statement.
+    page, per_page = args["page"], args["per_page"]
+    pagination = paginate_counted(
+        client_rows(query.where(found), Ticket.client_id, args), page, per_page
+    )
+    tickets = [row[0] for row in pagination.items]
+    return listing(tickets_json(tickets), pagination.total, page, per_page)
 
 
 @bp.post("/tickets")

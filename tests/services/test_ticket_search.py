@@ -203,3 +203,34 @@ def test_search_statements_do_not_grow_with_matches(f):
     many = statements_of(lambda: ticket_queue(QueueFilters(q="firewall"), 1, 5))
     assert ticket_queue(QueueFilters(q="firewall"), 1, 50).total == 50
     assert few == many
+
+
+def test_a_search_reads_page_and_count_in_one_statement(f):
+    acme = f.client("ACME")
+    for n in range(12):
+        f.ticket(acme, subject=f"Firewall rule {n}")
+    f.ticket(acme, subject="Printer")
+    ticket_queue(QueueFilters(q="firewall"), 1, 5)  # settings are read once, then cached
+    whole_queue = statements_of(lambda: ticket_queue(QueueFilters(), 1, 5))
+    searched = statements_of(lambda: ticket_queue(QueueFilters(q="firewall"), 1, 5))
+    assert searched == whole_queue - 1  # no separate count of the matches
+    # The count is the whole search's on every page, and past the last page too.
+    pages = [ticket_queue(QueueFilters(q="firewall"), page, 5) for page in (1, 2, 3, 4)]
+    assert [p.total for p in pages] == [12, 12, 12, 12]
+    assert [len(p.items) for p in pages] == [5, 5, 2, 0]
+    subjects = [row[0].subject for p in pages for row in p.items]
+    assert sorted(subjects) == sorted(f"Firewall rule {n}" for n in range(12))
+    assert ticket_queue(QueueFilters(q="nothing"), 1, 5).total == 0
+
+
+def test_api_search_pages_count_every_match(client, f):
+    acme = f.client("ACME")
+    for n in range(7):
+        f.ticket(acme, subject=f"Firewall rule {n}")
+    headers = bearer(f.api_token(f.user("operator")))
+    answers = [
+        client.get(f"/api/v1/tickets?q=firewall&per_page=3&page={page}", headers=headers).json
+        for page in (1, 3, 9)
+    ]
+    assert [(a["total"], len(a["items"])) for a in answers] == [(7, 3), (7, 1), (7, 0)]
+    assert answers[0]["items"][0]["subject"].startswith("Firewall rule")

@@ -19,7 +19,7 @@ from portal.models import (
     TimeEntry,
     User,
 )
-from portal.pagination import paginate_rows
+from portal.pagination import paginate_counted, paginate_rows
 from portal.services.billing.periods import period_bounds, period_of
 from portal.services.clients.search import clients_named
 from portal.services.settings import business_today
@@ -107,8 +107,9 @@ def ticket_queue(filters: QueueFilters, page: int, per_page: int):
     """A page of the staff queue: (ticket, client name, plan name, minutes month, minutes total,
     assignee name or None).
 
-    The page of tickets is chosen first, from the ticket table alone; names and hours are
-    then fetched for that page only, so neither grows with the number of tickets or entries.
+    The page of tickets is chosen first, from the ticket table alone (with the count in the
+    same statement when searching); names and hours are then fetched for that page only, so
+    neither grows with the number of tickets or entries.
     """
     query = db.select(Ticket)
     if filters.status:
@@ -121,7 +122,8 @@ def ticket_queue(filters: QueueFilters, page: int, per_page: int):
         query = query.where(Ticket.department == filters.department)
     if filters.tracking is not None:
         query = query.where(Ticket.time_tracking == filters.tracking)
-    if (found := search_condition(filters.q, staff=True)) is not None:
+    found = search_condition(filters.q, staff=True)
+    if found is not None:
         query = query.where(found)
     if filters.unassigned:
         query = query.where(Ticket.assignee_id.is_(None))
@@ -130,7 +132,9 @@ def ticket_queue(filters: QueueFilters, page: int, per_page: int):
     if filters.priority:
         query = query.where(Ticket.priority == filters.priority)
     query = query.order_by(SORTS.get(filters.sort, SORTS["updated"]), Ticket.id.desc())
-    pagination = paginate_rows(query, page, per_page)
+    # A search's matches are read once for page and count; the whole queue is counted apart
+    # (a count of the table reads an index; the page, the first rows of the order index).
+    pagination = (paginate_rows if found is None else paginate_counted)(query, page, per_page)
     pagination.items = _queue_rows([row[0] for row in pagination.items])
     return pagination
 
