@@ -73,6 +73,7 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
         language = document_language((invoice.get("buyer") or {}).get("language"))
         by_language.setdefault(language, []).append(position)
     rows: list[dict | None] = [None] * len(invoices)
+    now = utcnow()  # one time for the batch, as one INSERT's default would be
     for language, positions in by_language.items():
         with speaking(language):
             stencils: dict[tuple, _Stencil] = {}
@@ -82,7 +83,7 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
                 key = (invoice["total"], invoice["currency_id"])
                 if key not in totals:
                     totals[key] = format_money(invoice["total"], currencies[invoice["currency_id"]])
-                rows[position] = _issued_row(invoice, held, totals[key], stencils)
+                rows[position] = _issued_row(invoice, held, totals[key], stencils, now)
     return queue_mails(rows)
 
 
@@ -148,6 +149,8 @@ class _Stencil:
     def __init__(self, invoice: dict, held: bool, total: str):
         self.row = _issued_values(invoice, held, total, **_STAND_INS)
         self.subject = _issued_subject(invoice, _STAND_INS["number"])
+        # The link of invoice 987654321 around its id (building each costs a URL map bind).
+        self.url = portal_url("client.invoice", invoice_id=987654321).split("987654321")
         self.valid = self.row is not None
         if self.valid:
             rendered = _issued_values(invoice, held, total)
@@ -164,7 +167,11 @@ class _Stencil:
             "recipient_name": buyer.get("name", ""),
             "number": invoice["number"],
             "total": total,
-            "invoice_url": portal_url("client.invoice", invoice_id=invoice["id"]),
+            "invoice_url": (
+                f"{self.url[0]}{invoice['id']}{self.url[1]}"
+                if len(self.url) == 2
+                else portal_url("client.invoice", invoice_id=invoice["id"])
+            ),
         }
         values["subject"] = one_line(_STAND_IN.sub(lambda m: values[m.group(1)], self.subject))
         escaped = {name: str(escape(value)) for name, value in values.items()}
@@ -182,7 +189,7 @@ class _Stencil:
         }
 
 
-def _issued_row(invoice: dict, held: bool, total: str, stencils: dict) -> dict | None:
+def _issued_row(invoice: dict, held: bool, total: str, stencils: dict, now) -> dict | None:
     """The outbox row of one issued invoice, from its stencil when it has a good one."""
     buyer = invoice.get("buyer") or {}
     recipients = sorted(
@@ -206,7 +213,6 @@ def _issued_row(invoice: dict, held: bool, total: str, stencils: dict) -> dict |
         stencil = stencils[key] = _Stencil(invoice, held, total)
     if not stencil.valid:
         return _issued_values(invoice, held, total)
-    now = utcnow()
     return stencil.fill(invoice, total, recipients) | {
         "message_id": new_message_id(),
         "created_at": now,
