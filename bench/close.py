@@ -276,10 +276,11 @@ def time_raw_floor(kind: str, url: str, period: str, before: dict) -> tuple[floa
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
         started = time.perf_counter()
-        raw_close(period)
+        steps = raw_close(period)
         db.session.commit()
         seconds = time.perf_counter() - started
         found = digests(before)
+        found["steps"] = {table: round(s, 3) for table, (_rows, s) in steps.items()}
         db.session.remove()
         db.engine.dispose()
     return seconds, found, copy
@@ -310,6 +311,7 @@ def timed_steps():
     parts of issuing the invoices (buyers, taxes, numbers)."""
     from portal.services.billing import close as billing
     from portal.services.billing import invoices
+    from portal.services.mail import billing as mail
 
     steps: dict[str, float] = {}
 
@@ -334,6 +336,8 @@ def timed_steps():
         (invoices, "buyer_terms", lambda *_a: "read buyers and rates"),
         (invoices, "compute_taxes", lambda *_a: "taxes"),
         (invoices, "next_sequence_numbers", lambda *_a: "invoice numbers"),
+        (invoices, "tell_invoices_issued", lambda *_a: "invoice mail (all of it)"),
+        (mail, "queue_mails", lambda *_a: "write outbox_message"),
     ]
     originals = [(module, attr, getattr(module, attr)) for module, attr, _name in patches]
     for module, attr, name in patches:
@@ -379,11 +383,13 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
             # The floors run first, so the close does not get a warmer cache than they do.
             floor, sums = time_floor(period)
             raw = copy = None
+            raw_steps = {}
             if not mix:
                 from bench.raw_close import first_ids
 
                 before = first_ids()
                 raw, raw_rows, copy = time_raw_floor(kind, url, period, before)
+                raw_steps = raw_rows.pop("steps")
             with timed_steps() as steps:
                 started = time.perf_counter()
                 result = close_period(period)
@@ -413,6 +419,7 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
                 "raw_s": round(raw, 3) if raw else None,
                 "raw_ratio": round(close / raw, 2) if raw else None,
                 "same_rows": same,
+                "raw_steps": raw_steps,
                 "items": result.item_count,
                 "invoices": result.invoice_count,
                 **pools,
@@ -448,6 +455,9 @@ def print_row(figures: dict) -> None:
     if figures.get("same_rows"):
         print(f"  the close wrote the raw-SQL close's {figures['same_rows']} rows exactly")
     print("  close steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in figures["steps"].items()))
+    if figures.get("raw_steps"):
+        steps = figures["raw_steps"].items()
+        print("  raw-sql steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in steps))
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ the close's (checked), only the Message-ID differs (random in the close, id-base
 
 import json
 import re
+import time
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -210,9 +211,9 @@ def _constants(period: str) -> dict:
     }
 
 
-def raw_close(period: str) -> dict[str, int]:
-    """Close `period` with one INSERT … SELECT per table; rows written per table. The caller
-    commits (or rolls back)."""
+def raw_close(period: str) -> dict[str, tuple[int, float]]:
+    """Close `period` with one INSERT … SELECT per table; (rows, seconds) per table. The
+    caller commits (or rolls back)."""
     dialect = db.session.get_bind().dialect.name
     m = _money(dialect)
     c = constants(period)
@@ -426,8 +427,9 @@ def raw_close(period: str) -> dict[str, int]:
         "due": Date(),
         "now": UTCDateTime(),
     }
-    counts = {}
+    counts, seconds = {}, {}
     for table, sql in statements.items():
+        started = time.perf_counter()
         statement = text(sql)
         used = set(re.findall(r"(?<!:):(\w+)", sql))
         statement = statement.bindparams(
@@ -435,6 +437,7 @@ def raw_close(period: str) -> dict[str, int]:
         )
         result = db.session.execute(statement, {k: v for k, v in params.items() if k in used})
         counts[table] = result.rowcount
+        seconds[table] = time.perf_counter() - started
         if table == "billing_period":
             params["period_id"] = db.session.execute(
                 text("SELECT id FROM billing_period WHERE period = :period"), {"period": period}
@@ -448,7 +451,7 @@ def raw_close(period: str) -> dict[str, int]:
                 ),
                 {"base": bases[table] or 1},
             )
-    return counts
+    return {table: (counts[table], seconds[table]) for table in counts}
 
 
 # Columns that differ between two closes of the same data by nature: the times they ran

@@ -10,6 +10,7 @@ from portal.extensions import db
 
 # Rows a SQLite executemany sends at once: large enough to be fast, small enough to stream.
 CHUNK = 20_000
+UNNEST_CHUNK = 2_000
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -155,7 +156,8 @@ def _insert_unnest(model, columns, rows, conflict: str, cursor) -> int:
     sql = f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays}){conflict}'  # noqa: S608
     total = 0
     rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK)):
+    # Smaller chunks than COPY's: each is held twice (rows, then column arrays).
+    while chunk := list(islice(rows, UNNEST_CHUNK)):
         cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
         total += len(chunk)
     return total
