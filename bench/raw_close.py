@@ -36,6 +36,8 @@ from portal.models.types import UTCDateTime, utcnow
 TABLES = (
     "billing_period",
     "subscription_usage",
+    "hour_pool_use",
+    "hour_pool",
     "invoice",
     "billable_item",
     "invoice_tax",
@@ -43,6 +45,12 @@ TABLES = (
     "audit_log",
     "outbox_message",
 )
+# Pools valid in the month, with what closed months left of them (one per subscription).
+POOLS = """
+    SELECT h.subscription_id, h.id, h.kind, h.valid_until,
+        h.minutes - COALESCE((SELECT SUM(x.minutes) FROM hour_pool_use x
+                              WHERE x.pool_id = h.id), 0) AS left_minutes
+    FROM hour_pool h WHERE h.valid_from <= :last AND h.valid_until >= :first"""
 KIND_ORDER = "CASE {k} WHEN 'block_fee' THEN 0 WHEN 'package_fee' THEN 1 WHEN 'overtime' THEN 2 WHEN 'hourly' THEN 3 ELSE 4 END"  # noqa: E501
 
 
@@ -53,11 +61,23 @@ class Unsupported(Exception):
 def check_assumptions(first, last) -> None:
     """Refuse data the floor's SQL does not bill as the close would."""
     checks = {
-        "a prorated or ended subscription, or a plan with pools": """
+        "a prorated or ended subscription": """
             SELECT COUNT(*) FROM subscription s
             WHERE s.start_date <= :last AND (s.end_date IS NULL OR s.end_date >= :first)
-              AND (s.model NOT IN ('package', 'hourly') OR s.rollover_months > 0
-                   OR s.start_date > :first OR s.end_date IS NOT NULL)""",
+              AND (s.start_date > :first OR s.end_date IS NOT NULL)""",
+        "rollover plans of different lengths": """
+            SELECT COUNT(DISTINCT rollover_months) > 1 FROM subscription
+            WHERE rollover_months > 0""",
+        "more than one pool of hours in a subscription's month": """
+            SELECT COUNT(*) FROM (
+                SELECT subscription_id FROM hour_pool
+                WHERE valid_from <= :last AND valid_until >= :first
+                GROUP BY subscription_id HAVING COUNT(*) > 1) x""",
+        "a pool its plan does not draw on": """
+            SELECT COUNT(*) FROM hour_pool h JOIN subscription s ON s.id = h.subscription_id
+            WHERE h.valid_from <= :last AND h.valid_until >= :first
+              AND NOT ((h.kind = 'carry' AND s.model = 'package')
+                       OR (h.kind = 'block' AND s.model = 'block'))""",
         "a client not in English, with billing emails, or not standard-taxed": """
             SELECT COUNT(*) FROM client c
             WHERE COALESCE(c.language, 'en') <> 'en' OR c.tax_treatment <> 'standard'
@@ -66,7 +86,7 @@ def check_assumptions(first, last) -> None:
         "a pending one-off item": """
             SELECT COUNT(*) FROM billable_item b
             WHERE b.kind = 'one_off' AND b.period_id IS NULL AND b.invoice_id IS NULL""",
-        "more than one currency": "SELECT COUNT(DISTINCT currency_id) - 1 FROM subscription",
+        "more than one currency": "SELECT COUNT(DISTINCT currency_id) > 1 FROM subscription",
     }
     for what, sql in checks.items():
         used = [name for name in ("first", "last") if f":{name}" in sql]
@@ -90,6 +110,8 @@ def _money(dialect: str):
             # 1234.5000 -> '1234.50' (str of the rounded Decimal) and '1,234.50'
             plain=lambda v: f"printf('%d.%02d', ({v}) / 10000, (({v}) / 100) % 100)",
             grouped=lambda v: f"printf('%,d.%02d', ({v}) / 10000, (({v}) / 100) % 100)",
+            least=lambda a, b: f"min({a}, {b})",
+            greatest=lambda a, b: f"max({a}, {b})",
             json_object="json_object",
             json_array="json_array",
             json=lambda v: f"json({v})",
@@ -105,6 +127,8 @@ def _money(dialect: str):
             f"to_char(trunc({v}), 'FM999,999,999,999,990') || '.' ||"
             f" lpad((round({v} * 100)::bigint % 100)::text, 2, '0')"
         ),
+        least=lambda a, b: f"LEAST({a}, {b})",
+        greatest=lambda a, b: f"GREATEST({a}, {b})",
         json_object="json_build_object",
         json_array="json_build_array",
         json=lambda v: f"({v})::json",
@@ -173,13 +197,18 @@ def _constants(period: str) -> dict:
     url = portal_url("client.invoice", invoice_id=987654321).split("987654321")
     stand_in = "\ue000plan\ue001"
     texts = {}
-    for kind in ("package_fee", "overtime", "hourly"):
+    for key, kind, model in (
+        ("package_fee", "package_fee", "package"),
+        ("overtime", "overtime", "package"),
+        ("hourly", "hourly", "hourly"),
+        ("block_overtime", "overtime", "block"),
+    ):
         month = SimpleNamespace(
             bill=SimpleNamespace(period=period, fraction=Decimal(1)),
             plan_name=stand_in,
-            terms=SimpleNamespace(model="package" if kind != "hourly" else "hourly"),
+            terms=SimpleNamespace(model=model),
         )
-        texts[kind] = describe(month, kind).split(stand_in)
+        texts[key] = describe(month, kind).split(stand_in)
     seller = seller_snapshot()
     invoice = {
         "id": 987654321,
@@ -241,6 +270,14 @@ def raw_close(period: str) -> dict[str, tuple[int, float]]:
     }
     for kind, (head, tail) in c["texts"].items():
         params[f"{kind}_head"], params[f"{kind}_tail"] = head, tail
+    from portal.services.billing.ledger import carry_validity
+
+    months = db.session.execute(
+        text("SELECT MAX(rollover_months) FROM subscription WHERE rollover_months > 0")
+    ).scalar()
+    params["carry_from"], params["carry_until"] = carry_validity(
+        SimpleNamespace(rollover_months=months or 1, end_date=None), period
+    )
     percent = c["rate"].percent
     params["tax_percent"] = int(percent * 1000) if dialect == "sqlite" else percent
     if dialect == "postgresql":
@@ -289,25 +326,29 @@ def raw_close(period: str) -> dict[str, tuple[int, float]]:
         FROM subscription_usage u JOIN subscription s ON s.id = u.subscription_id
         WHERE u.period_id = :period_id"""
     line = """SELECT s.client_id, s.id AS subscription_id, s.start_date, s.currency_id,
-               p.name AS plan, {order} AS ord, '{kind}' AS kind, {minutes} AS minutes,
+               p.name AS plan, {order} AS ord, '{kind}' AS kind, '{text}' AS text_key,
+               {minutes} AS minutes,
                {quantity} AS quantity, {rate} AS unit_rate, {amount} AS amount
         FROM subscription_usage u JOIN subscription s ON s.id = u.subscription_id
         JOIN plan p ON p.id = s.plan_id
         WHERE u.period_id = :period_id AND {where}"""
     lines = " UNION ALL ".join(
-        line.format(order=order, kind=kind, minutes=minutes, quantity=quantity, rate=rate,
-                    amount=amount, where=where)
-        for order, kind, minutes, quantity, rate, amount, where in (
-            (1, "package_fee", "u.included_minutes", m.one, "s.fee", "s.fee",
+        line.format(order=order, kind=kind, text=key, minutes=minutes, quantity=quantity,
+                    rate=rate, amount=amount, where=where)
+        for order, kind, key, minutes, quantity, rate, amount, where in (
+            (1, "package_fee", "package_fee", "u.included_minutes", m.one, "s.fee", "s.fee",
              "s.model = 'package' AND s.fee > 0"),
-            (2, "overtime", "u.overtime_minutes", m.quantity("u.overtime_minutes"), "s.rate",
-             ot_amount, f"s.model = 'package' AND {ot_amount} > 0"),
-            (3, "hourly", "u.overtime_minutes", m.quantity("u.overtime_minutes"), "s.rate",
-             ot_amount, f"s.model = 'hourly' AND {ot_amount} > 0"),
+            (2, "overtime", "overtime", "u.overtime_minutes", m.quantity("u.overtime_minutes"),
+             "s.rate", ot_amount, f"s.model = 'package' AND {ot_amount} > 0"),
+            (3, "hourly", "hourly", "u.overtime_minutes", m.quantity("u.overtime_minutes"),
+             "s.rate", ot_amount, f"s.model = 'hourly' AND {ot_amount} > 0"),
+            (2, "overtime", "block_overtime", "u.overtime_minutes",
+             m.quantity("u.overtime_minutes"), "s.rate", ot_amount,
+             f"s.model = 'block' AND {ot_amount} > 0"),
         )
     )  # fmt: skip
     describe = " ".join(
-        f"WHEN '{kind}' THEN :{kind}_head || l.plan || :{kind}_tail" for kind in c["texts"]
+        f"WHEN '{key}' THEN :{key}_head || l.plan || :{key}_tail" for key in c["texts"]
     )
     buyer = (
         f"{m.json_object}('name', {name},"
@@ -320,27 +361,67 @@ def raw_close(period: str) -> dict[str, tuple[int, float]]:
         "billing_period": """
             INSERT INTO billing_period (period, closed_at) VALUES (:period, :now)""",
         # The month's billable minutes of tracked tickets, per subscription.
-        "subscription_usage": """
+        # The month's billable minutes of tracked tickets, per subscription, drawn from its
+        # pool (a carry-over for a rollover package, a block for a block plan) first.
+        "subscription_usage": f"""
             INSERT INTO subscription_usage (client_id, subscription_id, period_id,
                 included_minutes, used_minutes, overtime_minutes, carried_in_minutes,
                 carry_used_minutes, carried_out_minutes, block_in_minutes, block_used_minutes)
-            SELECT s.client_id, s.id, :period_id,
-                CASE WHEN s.model = 'package' THEN s.included_minutes ELSE 0 END,
-                COALESCE(t.used, 0),
-                CASE WHEN s.model = 'package'
-                     THEN CASE WHEN COALESCE(t.used, 0) > s.included_minutes
-                               THEN COALESCE(t.used, 0) - s.included_minutes ELSE 0 END
-                     ELSE COALESCE(t.used, 0) END,
-                0, 0, 0, 0, 0
-            FROM subscription s
-            LEFT JOIN (
-                SELECT e.subscription_id, SUM(e.minutes) AS used
-                FROM time_entry e JOIN ticket k ON k.id = e.ticket_id
-                WHERE e.billable AND k.time_tracking
-                  AND e.work_date >= :first AND e.work_date <= :last
-                GROUP BY e.subscription_id
-            ) t ON t.subscription_id = s.id
-            WHERE s.start_date <= :last AND (s.end_date IS NULL OR s.end_date >= :first)
+            SELECT client_id, id, :period_id, included, used,
+                CASE WHEN model = 'package' THEN {m.greatest("0", "used - taken - included")}
+                     ELSE used - taken END,
+                carry_in, carry_taken,
+                CASE WHEN carry_out_months = 0 THEN 0
+                     WHEN cap IS NULL THEN {m.greatest("0", "included - (used - taken)")}
+                     ELSE {
+            m.greatest(
+                "0",
+                m.least(
+                    m.greatest("0", "included - (used - taken)"),
+                    "cap - (carry_in - carry_taken) * staying",
+                ),
+            )
+        }
+                END,
+                block_in, taken - carry_taken
+            FROM (
+                SELECT s.id, s.client_id, s.start_date, s.model, s.rollover_cap_minutes AS cap,
+                    s.rollover_months AS carry_out_months,
+                    CASE WHEN s.model = 'package' THEN s.included_minutes ELSE 0 END AS included,
+                    COALESCE(t.used, 0) AS used,
+                    {m.least("COALESCE(p.left_minutes, 0)", "COALESCE(t.used, 0)")} AS taken,
+                    CASE WHEN p.kind = 'carry' THEN p.left_minutes ELSE 0 END AS carry_in,
+                    CASE WHEN p.kind = 'carry'
+                         THEN {m.least("p.left_minutes", "COALESCE(t.used, 0)")} ELSE 0 END
+                        AS carry_taken,
+                    CASE WHEN p.kind = 'block' THEN p.left_minutes ELSE 0 END AS block_in,
+                    CASE WHEN p.valid_until > :last THEN 1 ELSE 0 END AS staying
+                FROM subscription s
+                LEFT JOIN (
+                    SELECT e.subscription_id, SUM(e.minutes) AS used
+                    FROM time_entry e JOIN ticket k ON k.id = e.ticket_id
+                    WHERE e.billable AND k.time_tracking
+                      AND e.work_date >= :first AND e.work_date <= :last
+                    GROUP BY e.subscription_id
+                ) t ON t.subscription_id = s.id
+                LEFT JOIN ({POOLS}) p ON p.subscription_id = s.id
+                WHERE s.start_date <= :last AND (s.end_date IS NULL OR s.end_date >= :first)
+            ) b
+            ORDER BY client_id, start_date""",
+        "hour_pool_use": f"""
+            INSERT INTO hour_pool_use (pool_id, period_id, minutes)
+            SELECT p.id, :period_id, u.carry_used_minutes + u.block_used_minutes
+            FROM subscription_usage u JOIN subscription s ON s.id = u.subscription_id
+            JOIN ({POOLS}) p ON p.subscription_id = u.subscription_id
+            WHERE u.period_id = :period_id AND u.carry_used_minutes + u.block_used_minutes > 0
+            ORDER BY s.client_id, s.start_date""",
+        "hour_pool": """
+            INSERT INTO hour_pool (client_id, subscription_id, kind, minutes, valid_from,
+                valid_until, period_id, created_at)
+            SELECT u.client_id, u.subscription_id, 'carry', u.carried_out_minutes,
+                :carry_from, :carry_until, :period_id, :now
+            FROM subscription_usage u JOIN subscription s ON s.id = u.subscription_id
+            WHERE u.period_id = :period_id AND u.carried_out_minutes > 0
             ORDER BY s.client_id, s.start_date""",
         "invoice": f"""
             INSERT INTO invoice (id, number, kind, client_id, period_id, currency_id, status,
@@ -373,7 +454,7 @@ def raw_close(period: str) -> dict[str, tuple[int, float]]:
                 created_at)
             SELECT :item_base + ROW_NUMBER() OVER (ORDER BY l.client_id, l.start_date, l.ord),
                 l.client_id, l.subscription_id, :period_id, l.kind,
-                CASE l.kind {describe} END, l.minutes, l.quantity, l.unit_rate, l.amount,
+                CASE l.text_key {describe} END, l.minutes, l.quantity, l.unit_rate, l.amount,
                 l.currency_id, i.id, :now
             FROM ({lines}) l JOIN invoice i ON i.client_id = l.client_id AND i.period_id = :period_id
             ORDER BY l.client_id, l.start_date, l.ord""",  # noqa: E501
@@ -421,6 +502,8 @@ def raw_close(period: str) -> dict[str, tuple[int, float]]:
             WHERE name = 'invoice'""",
     }
     types = {
+        "carry_from": Date(),
+        "carry_until": Date(),
         "first": Date(),
         "last": Date(),
         "issue": Date(),
