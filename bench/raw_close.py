@@ -431,7 +431,7 @@ def raw_close(period: str) -> dict[str, tuple[int, float]]:
                 :number_head || {
             "printf('%04d', :seq_base + n.rn)"
             if dialect == "sqlite"
-            else "lpad((:seq_base + n.rn)::text, 4, '0')"
+            else "lpad((:seq_base + n.rn)::text, GREATEST(4, length((:seq_base + n.rn)::text)), '0')"
         } || :number_tail,
                 'invoice', n.client_id, :period_id, n.currency_id, 'Unpaid', :issue, :due,
                 n.net, {m.tax("n.net", ":tax_percent")}, n.net + {m.tax("n.net", ":tax_percent")},
