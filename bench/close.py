@@ -399,10 +399,11 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
             except Unsupported as refusal:
                 print(f"no raw-SQL close: {refusal}", file=sys.stderr)
             with timed_steps() as steps:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 result = close_period(period)
                 db.session.commit()
                 close = time.perf_counter() - started
+                cpu = time.process_time() - cpu
             used = dict(
                 db.session.execute(
                     db.select(UsageRecord.subscription_id, UsageRecord.used_minutes).where(
@@ -422,6 +423,7 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
                 "entries": entries,
                 "seed_s": round(seeded, 2),
                 "close_s": round(close, 3),
+                "close_cpu_s": round(cpu, 3),
                 "floor_s": round(floor, 3),
                 "ratio": round(close / floor, 2),
                 "raw_s": round(raw, 3) if raw else None,
@@ -460,6 +462,7 @@ def print_row(figures: dict) -> None:
         f"  peak RSS {figures['peak_rss_mb']:.0f} MB"
         f" (after seeding {figures['rss_after_seed_mb']:.0f})"
     )
+    print(f"  the close's own CPU time (this process): {figures['close_cpu_s']:.3f} s")
     if figures.get("same_rows"):
         print(f"  the close wrote the raw-SQL close's {figures['same_rows']} rows exactly")
     print("  close steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in figures["steps"].items()))
