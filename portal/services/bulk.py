@@ -10,7 +10,6 @@ from portal.extensions import db
 
 # Rows a SQLite executemany sends at once: large enough to be fast, small enough to stream.
 CHUNK = 20_000
-UNNEST_CHUNK = 2_000
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -114,9 +113,9 @@ def insert_values(
     """Insert tuples of values ready for the driver, streamed; the number offered.
 
     PostgreSQL: COPY (psycopg 3's executemany would send one INSERT per row); with
-    `skip_existing`, one INSERT ... SELECT FROM unnest() of a column array each, ON CONFLICT
-    DO NOTHING (COPY cannot skip). SQLite: executemany in chunks, one fast C loop each. No
-    per-row statement compilation.
+    `skip_existing`, COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT
+    DO NOTHING from it. SQLite: executemany in chunks, one fast C loop each. No per-row
+    statement compilation.
     """
     connection = db.session.connection()
     table = model.__table__.name
@@ -129,7 +128,7 @@ def insert_values(
     total = 0
     if connection.dialect.name == "postgresql":
         if skip_existing:
-            return _insert_unnest(model, columns, rows, conflict, cursor)
+            return _insert_skipping(model, columns, rows, conflict, cursor)
         with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
@@ -144,20 +143,21 @@ def insert_values(
     return total
 
 
-def _insert_unnest(model, columns, rows, conflict: str, cursor) -> int:
-    """PostgreSQL: rows in chunks, each one INSERT of unnested column arrays (typed as the
-    columns are), so ON CONFLICT applies."""
-    from sqlalchemy.dialects import postgresql
-
-    table = model.__table__
-    dialect = postgresql.dialect()
+def _insert_skipping(model, columns, rows, conflict: str, cursor) -> int:
+    """PostgreSQL: COPY into a temporary table of the columns, then one INSERT ... SELECT
+    from it with ON CONFLICT (COPY itself cannot skip a row)."""
+    table = model.__table__.name
+    scratch = f"bulk_{table}"
     names = ", ".join(f'"{name}"' for name in columns)
-    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays}){conflict}'  # noqa: S608
+    cursor.execute(
+        f'CREATE TEMPORARY TABLE "{scratch}" ON COMMIT DROP AS'  # noqa: S608 - our own names
+        f' SELECT {names} FROM "{table}" WITH NO DATA'
+    )
     total = 0
-    rows = iter(rows)
-    # Smaller chunks than COPY's: each is held twice (rows, then column arrays).
-    while chunk := list(islice(rows, UNNEST_CHUNK)):
-        cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
-        total += len(chunk)
+    with cursor.copy(f'COPY "{scratch}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+            total += 1
+    cursor.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{scratch}"{conflict}')  # noqa: S608
+    cursor.execute(f'DROP TABLE "{scratch}"')
     return total
