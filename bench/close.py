@@ -5,18 +5,22 @@
     python bench/close.py --subscriptions 10000 --entries 1000000 --db sqlite --mix
 
 A scratch database (bench/common.py) is built by the migrations and seeded with
-`seed_load` (one subscription per client) for last month. Then it times (a)
-`close_period` + commit and (b) the floor: one INSERT ... SELECT that writes the same
-per-subscription sums of billable minutes into a scratch table. It also prints the close's
-steps (billing, reserving ids, each table's bulk write) in seconds. The last line is
-`close/floor ratio: X.XX`. With --sizes every size runs in a process of its own, so each
-peak RSS is that size's alone; the summary line gives the last (largest) size's ratio.
+`seed_load` (one subscription per client) for last month. Then it times (a) the aggregate
+floor: one INSERT ... SELECT that writes the per-subscription sums of billable minutes into
+a scratch table; (b) the raw-SQL close (bench/raw_close.py): every row the close writes,
+one INSERT ... SELECT per table, on a copy of the database; (c) `close_period` + commit.
+It stops unless the close wrote exactly the raw-SQL close's rows (ids included; not the
+times or the Message-IDs' random part) and its used minutes are the aggregate's sums. It
+prints the close's steps and the raw close's statements in seconds, and the close's own
+CPU time. The last line is `close/raw-sql ratio: X.XX` (the aggregate-only ratio is in the
+row above it). With --sizes every size runs in a process of its own, so each peak RSS is
+that size's alone; the summary line gives the last (largest) size's ratio.
 
 With --mix, a third of the subscriptions are on a rollover package (2 months, capped, with
 carry-over from the month before) and a third on a prepaid-block plan (each with its block,
 partly used the month before), so the close draws on pools of hours: the month before is
-closed first, as the close requires (see seed_mix). Same entries, same floor: compare its
-close seconds with the run without --mix.
+closed first, as the close requires (see seed_mix). Same entries, same floors (the raw-SQL
+close draws on the pools too): compare its close seconds with the run without --mix.
 """
 
 import argparse
