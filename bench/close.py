@@ -514,9 +514,14 @@ def main() -> None:
         print(
             f"x{growth:.0f} entries: close x{figures['close_s'] / first['close_s']:.2f},"
             f" floor x{figures['floor_s'] / first['floor_s']:.2f}"
+            + (
+                f", raw-sql x{figures['raw_s'] / first['raw_s']:.2f}"
+                if figures.get("raw_s") and first.get("raw_s")
+                else ""
+            )
         )
     worst = max(results, key=lambda r: r["ratio"])
-    print(f"worst ratio {worst['ratio']:.2f} at {worst['entries']} entries")
+    print(f"worst close/floor ratio {worst['ratio']:.2f} at {worst['entries']} entries")
     # The summary is the largest size's ratio: the size the goal is set at.
     print_summary(results[-1])
 
