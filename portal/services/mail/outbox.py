@@ -97,5 +97,7 @@ def queue_mails(rows: list[dict | None]) -> int:
     number: a set-based job (the close, the reminders) adds one INSERT, not one per row.
     Events that have their message already are skipped; returns the rows offered."""
     rows = [row for row in rows if row is not None]
-    bulk_insert(OutboxMessage, rows, skip_existing=("event_key",))
+    if rows:
+        db.session.flush()  # what the rows refer to goes first, as an ORM statement's would
+        bulk_insert(OutboxMessage, rows, skip_existing=("event_key",))
     return len(rows)
