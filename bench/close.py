@@ -5,18 +5,22 @@
     python bench/close.py --subscriptions 10000 --entries 1000000 --db sqlite --mix
 
 A scratch database (bench/common.py) is built by the migrations and seeded with
-`seed_load` (one subscription per client) for last month. Then it times (a)
-`close_period` + commit and (b) the floor: one INSERT ... SELECT that writes the same
-per-subscription sums of billable minutes into a scratch table. It also prints the close's
-steps (billing, reserving ids, each table's bulk write) in seconds. The last line is
-`close/floor ratio: X.XX`. With --sizes every size runs in a process of its own, so each
-peak RSS is that size's alone; the summary line gives the last (largest) size's ratio.
+`seed_load` (one subscription per client) for last month. Then it times (a) the aggregate
+floor: one INSERT ... SELECT that writes the per-subscription sums of billable minutes into
+a scratch table; (b) the raw-SQL close (bench/raw_close.py): every row the close writes,
+one INSERT ... SELECT per table, on a copy of the database; (c) `close_period` + commit.
+It stops unless the close wrote exactly the raw-SQL close's rows (ids included; not the
+times or the Message-IDs' random part) and its used minutes are the aggregate's sums. It
+prints the close's steps and the raw close's statements in seconds, and the close's own
+CPU time. The last line is `close/raw-sql ratio: X.XX` (the aggregate-only ratio is in the
+row above it). With --sizes every size runs in a process of its own, so each peak RSS is
+that size's alone; the summary line gives the last (largest) size's ratio.
 
 With --mix, a third of the subscriptions are on a rollover package (2 months, capped, with
 carry-over from the month before) and a third on a prepaid-block plan (each with its block,
 partly used the month before), so the close draws on pools of hours: the month before is
-closed first, as the close requires (see seed_mix). Same entries, same floor: compare its
-close seconds with the run without --mix.
+closed first, as the close requires (see seed_mix). Same entries, same floors (the raw-SQL
+close draws on the pools too): compare its close seconds with the run without --mix.
 """
 
 import argparse
@@ -34,7 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Date, bindparam  # noqa: E402
 
-from bench.common import bench_app, build_schema, drop_database, make_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    DEFAULT_POSTGRES,
+    _admin_dsn,
+    bench_app,
+    build_schema,
+    drop_database,
+    make_database,
+)
 from portal.database import write_intent  # noqa: E402
 from portal.extensions import db  # noqa: E402
 
@@ -232,12 +243,85 @@ def time_floor(period: str) -> tuple[float, dict[int, int]]:
     return seconds, sums
 
 
+def copy_database(kind: str, url: str) -> str:
+    """A copy of the scratch database (its engine disposed first): the raw floor writes
+    there, so the close finds the same database, ids and sequences included."""
+    import os
+    import shutil
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix="portal-bench-")
+        shutil.copyfile(make_url(url).database, f"{folder}/bench.sqlite3")
+        return f"sqlite:///{folder}/bench.sqlite3"
+    import psycopg
+
+    source = make_url(url).database
+    name = f"{source}_raw"
+    base = os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES
+    with psycopg.connect(_admin_dsn(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def time_raw_floor(kind: str, url: str, period: str, before: dict) -> tuple[float, dict, str]:
+    """Seconds for the raw-SQL close (+ commit) on a copy of the database, the digests of
+    the rows it wrote, and the copy's URL (the caller drops it)."""
+    from bench.raw_close import digests, raw_close
+
+    db.session.remove()
+    db.engine.dispose()
+    copy = copy_database(kind, url)
+    app = bench_app(copy)
+    try:
+        with app.app_context(), write_intent():
+            if kind == "postgresql":
+                db.session.execute(db.text("ANALYZE"))
+                db.session.commit()
+            started = time.perf_counter()
+            try:
+                steps = raw_close(period)
+                db.session.commit()
+                seconds = time.perf_counter() - started
+                found = digests(before)
+                found["steps"] = {table: round(s, 3) for table, (_rows, s) in steps.items()}
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    except BaseException:
+        drop_database(copy)
+        raise
+    return seconds, found, copy
+
+
+def check_same_rows(kind: str, copy: str, before: dict, raw: dict) -> int:
+    """Stop unless the close wrote exactly the raw floor's rows (ids included; not the
+    times they ran at nor the Message-IDs' random part); the number of rows compared."""
+    from bench.raw_close import digests, first_difference, row_at
+
+    difference = first_difference(digests(before), raw)
+    if difference is None:
+        return sum(len(rows) for rows in raw.values())
+    table, index = difference
+    close_row = row_at(table, before.get(table, 0), index)
+    with bench_app(copy).app_context():
+        raw_row = row_at(table, before.get(table, 0), index)
+        db.engine.dispose()
+    raise SystemExit(
+        f"The close and the raw-SQL close differ in {table}, row {index + 1}:\n"
+        f"  close:   {close_row}\n  raw SQL: {raw_row}"
+    )
+
+
 @contextmanager
 def timed_steps():
     """Seconds per step of the close: billing (bills_for), each bulk write by table, and the
     parts of issuing the invoices (buyers, taxes, numbers)."""
     from portal.services.billing import close as billing
     from portal.services.billing import invoices
+    from portal.services.mail import billing as mail
 
     steps: dict[str, float] = {}
 
@@ -262,6 +346,8 @@ def timed_steps():
         (invoices, "buyer_terms", lambda *_a: "read buyers and rates"),
         (invoices, "compute_taxes", lambda *_a: "taxes"),
         (invoices, "next_sequence_numbers", lambda *_a: "invoice numbers"),
+        (invoices, "tell_invoices_issued", lambda *_a: "invoice mail (all of it)"),
+        (mail, "queue_mails", lambda *_a: "write outbox_message"),
     ]
     originals = [(module, attr, getattr(module, attr)) for module, attr, _name in patches]
     for module, attr, name in patches:
@@ -280,6 +366,7 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
     from portal.services.billing.close import close_period
 
     url = make_database(kind)
+    copy = None
     try:
         build_schema(url)
         app = bench_app(url)
@@ -303,13 +390,24 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
                 db.session.execute(db.text("ANALYZE"))
                 db.session.commit()
             rss_seeded = peak_rss_mb()
-            # The floor runs first, so the close does not get a warmer cache than it.
+            # The floors run first, so the close does not get a warmer cache than they do.
             floor, sums = time_floor(period)
+            raw = copy = None
+            raw_steps = {}
+            from bench.raw_close import Unsupported, first_ids
+
+            before = first_ids()
+            try:
+                raw, raw_rows, copy = time_raw_floor(kind, url, period, before)
+                raw_steps = raw_rows.pop("steps")
+            except Unsupported as refusal:
+                print(f"no raw-SQL close: {refusal}", file=sys.stderr)
             with timed_steps() as steps:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 result = close_period(period)
                 db.session.commit()
                 close = time.perf_counter() - started
+                cpu = time.process_time() - cpu
             used = dict(
                 db.session.execute(
                     db.select(UsageRecord.subscription_id, UsageRecord.used_minutes).where(
@@ -319,6 +417,8 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
             )
             if used != sums:
                 raise SystemExit("The close's used minutes differ from the floor's sums.")
+            peak = peak_rss_mb()
+            same = check_same_rows(kind, copy, before, raw_rows) if copy is not None else 0
             pools = pools_written(result.period_id) if mix else {}
             figures = {
                 "db": kind,
@@ -327,13 +427,18 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
                 "entries": entries,
                 "seed_s": round(seeded, 2),
                 "close_s": round(close, 3),
+                "close_cpu_s": round(cpu, 3),
                 "floor_s": round(floor, 3),
                 "ratio": round(close / floor, 2),
+                "raw_s": round(raw, 3) if raw else None,
+                "raw_ratio": round(close / raw, 2) if raw else None,
+                "same_rows": same,
+                "raw_steps": raw_steps,
                 "items": result.item_count,
                 "invoices": result.invoice_count,
                 **pools,
                 "rss_after_seed_mb": round(rss_seeded, 1),
-                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "peak_rss_mb": round(peak, 1),
                 "steps": {step: round(seconds, 3) for step, seconds in steps.items()},
             }
             db.session.remove()
@@ -341,22 +446,33 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
         return figures
     finally:
         drop_database(url)
+        if copy is not None:
+            drop_database(copy)
 
 
 def print_row(figures: dict) -> None:
     """One size's figures, readable."""
     mix = figures.get("mix")
     pools = f"  pool uses {figures['pool_uses']}  carries {figures['carries']}" if mix else ""
+    raw_s = f"{figures['raw_s']:>7.3f} s" if figures.get("raw_s") else "-"
+    raw_ratio = f"{figures['raw_ratio']:>5.2f}" if figures.get("raw_ratio") else "-"
     print(
         f"{figures['db']:<10}{' mix' if mix else ''}"
         f" subs {figures['subscriptions']:>6}  entries {figures['entries']:>8}"
         f"  seed {figures['seed_s']:>6.1f} s  close {figures['close_s']:>7.3f} s"
         f"  floor {figures['floor_s']:>7.3f} s  ratio {figures['ratio']:>5.2f}"
+        f"  raw-sql {raw_s}  ratio {raw_ratio}"
         f"  items {figures['items']}  invoices {figures['invoices']}{pools}"
         f"  peak RSS {figures['peak_rss_mb']:.0f} MB"
         f" (after seeding {figures['rss_after_seed_mb']:.0f})"
     )
+    print(f"  the close's own CPU time (this process): {figures['close_cpu_s']:.3f} s")
+    if figures.get("same_rows"):
+        print(f"  the close wrote the raw-SQL close's {figures['same_rows']} rows exactly")
     print("  close steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in figures["steps"].items()))
+    if figures.get("raw_steps"):
+        steps = figures["raw_steps"].items()
+        print("  raw-sql steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in steps))
 
 
 def main() -> None:
@@ -380,7 +496,7 @@ def main() -> None:
             print(json.dumps(figures))
             return
         print_row(figures)
-        print(f"close/floor ratio: {figures['ratio']:.2f}")
+        print_summary(figures)
         return
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
@@ -398,11 +514,25 @@ def main() -> None:
         print(
             f"x{growth:.0f} entries: close x{figures['close_s'] / first['close_s']:.2f},"
             f" floor x{figures['floor_s'] / first['floor_s']:.2f}"
+            + (
+                f", raw-sql x{figures['raw_s'] / first['raw_s']:.2f}"
+                if figures.get("raw_s") and first.get("raw_s")
+                else ""
+            )
         )
     worst = max(results, key=lambda r: r["ratio"])
-    print(f"worst ratio {worst['ratio']:.2f} at {worst['entries']} entries")
+    print(f"worst close/floor ratio {worst['ratio']:.2f} at {worst['entries']} entries")
     # The summary is the largest size's ratio: the size the goal is set at.
-    print(f"close/floor ratio: {results[-1]['ratio']:.2f}")
+    print_summary(results[-1])
+
+
+def print_summary(figures: dict) -> None:
+    """The last line: the close against the raw-SQL close (the aggregate-only ratio is in
+    the row above it)."""
+    if figures.get("raw_ratio") is None:
+        print("close/raw-sql ratio: n/a (the raw-SQL close does not bill this data)")
+        return
+    print(f"close/raw-sql ratio: {figures['raw_ratio']:.2f}")
 
 
 if __name__ == "__main__":

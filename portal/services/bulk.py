@@ -34,12 +34,15 @@ def reserve_ids(model, count: int) -> list[int]:
     return list(range(last + 1, last + 1 + count))
 
 
-def bulk_insert(model, rows: Iterable[dict]) -> int:
-    """Insert many rows at once, without building ORM objects; the number inserted.
+def bulk_insert(model, rows: Iterable[dict], skip_existing: tuple[str, ...] = ()) -> int:
+    """Insert many rows at once, without building ORM objects; the number offered.
 
     Every value goes through its column type as in an INSERT, and Python-side column
-    defaults are filled in for what a row leaves out. Rows stream: an iterable of any
-    length is written in chunks, never held whole.
+    defaults are filled in for what a row leaves out — evaluated once per call, as an
+    INSERT's defaults are once per statement (every row of a batch gets the same
+    `created_at`). Rows stream: an iterable of any length is written in chunks, never held
+    whole. `skip_existing`: the columns of a unique constraint; a row that would repeat an
+    existing row's values there is skipped (ON CONFLICT DO NOTHING).
     """
     table = model.__table__
     connection = db.session.connection()
@@ -47,17 +50,20 @@ def bulk_insert(model, rows: Iterable[dict]) -> int:
     first = next(iterator, None)
     if first is None:
         return 0
-    defaults = {
-        c.name: c.default
+    filled = [
+        c
         for c in table.columns
         if c.name not in first
         and c.default is not None
         and (c.default.is_scalar or c.default.is_callable)
-    }
-    names = [*first, *defaults]
-    # Only the columns whose type converts values (Money, JSON, enums...) pay a call per row.
+    ]
+    defaults = [c.default.arg(None) if c.default.is_callable else c.default.arg for c in filled]
+    names = [*first, *(c.name for c in filled)]
+    # Only the columns whose type converts values (Money, JSON, enums...) pay a call per
+    # row, and a value seen before in the column is converted once: a close's amounts,
+    # rates, dates and its one seller snapshot repeat thousands of times.
     converted = [
-        (position, processor)
+        (position, _remembering(processor))
         for position, name in enumerate(names)
         if (processor := table.c[name].type._cached_bind_processor(connection.dialect))
     ]
@@ -65,35 +71,93 @@ def bulk_insert(model, rows: Iterable[dict]) -> int:
     def values(row: dict) -> tuple:
         """The row as the driver receives it, in the order of `names`."""
         out = [row[name] for name in first]
-        out += [d.arg(None) if d.is_callable else d.arg for d in defaults.values()]
+        out += defaults
         for position, processor in converted:
             out[position] = processor(out[position])
         return tuple(out)
 
-    return insert_values(model, tuple(names), (values(r) for r in chain([first], iterator)))
+    return insert_values(
+        model,
+        tuple(names),
+        (values(r) for r in chain([first], iterator)),
+        skip_existing=skip_existing,
+    )
 
 
-def insert_values(model, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
-    """Insert tuples of values ready for the driver, streamed; the number inserted.
+def _remembering(processor):
+    """A column's bind processor that converts each value once: by value for the immutable
+    ones (Decimal, str, dates...), by identity for a dict or list the rows share."""
+    by_value: dict = {}
+    last: list = [None, None]  # the last dict or list converted, and what it became
 
-    PostgreSQL: COPY (psycopg 3's executemany would send one INSERT per row). SQLite:
-    executemany in chunks, one fast C loop each. No per-row statement compilation.
+    def process(value):
+        if isinstance(value, dict | list):
+            if value is not last[0]:
+                last[:] = [value, processor(value)]
+            return last[1]
+        key = (type(value), value)
+        try:
+            return by_value[key]
+        except KeyError:
+            converted = by_value[key] = processor(value)
+            return converted
+        except TypeError:  # unhashable: converted every time
+            return processor(value)
+
+    return process
+
+
+def insert_values(
+    model, columns: tuple[str, ...], rows: Iterable[tuple], skip_existing: tuple[str, ...] = ()
+) -> int:
+    """Insert tuples of values ready for the driver, streamed; the number offered.
+
+    PostgreSQL: COPY (psycopg 3's executemany would send one INSERT per row); with
+    `skip_existing`, COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT
+    DO NOTHING from it. SQLite: executemany in chunks, one fast C loop each. No per-row
+    statement compilation.
     """
     connection = db.session.connection()
     table = model.__table__.name
     names = ", ".join(f'"{name}"' for name in columns)
+    conflict = ""
+    if skip_existing:
+        keys = ", ".join(f'"{name}"' for name in skip_existing)
+        conflict = f" ON CONFLICT ({keys}) DO NOTHING"
     cursor = connection.connection.driver_connection.cursor()
     total = 0
     if connection.dialect.name == "postgresql":
+        if skip_existing:
+            return _insert_skipping(model, columns, rows, conflict, cursor)
         with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
                 total += 1
         return total
     marks = ", ".join("?" * len(columns))
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}){conflict}'  # noqa: S608 - our own names
     rows = iter(rows)
     while chunk := list(islice(rows, CHUNK)):
         cursor.executemany(sql, chunk)
         total += len(chunk)
+    return total
+
+
+def _insert_skipping(model, columns, rows, conflict: str, cursor) -> int:
+    """PostgreSQL: COPY into a temporary table of the columns, then one INSERT ... SELECT
+    from it with ON CONFLICT (COPY itself cannot skip a row)."""
+    table = model.__table__.name
+    scratch = f"bulk_{table}"
+    names = ", ".join(f'"{name}"' for name in columns)
+    cursor.execute(
+        f'CREATE TEMPORARY TABLE "{scratch}" ON COMMIT DROP AS'  # noqa: S608 - our own names
+        f' SELECT {names} FROM "{table}" WITH NO DATA'
+    )
+    total = 0
+    with cursor.copy(f'COPY "{scratch}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+            total += 1
+    cursor.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{scratch}"{conflict}')  # noqa: S608
+    cursor.execute(f'DROP TABLE "{scratch}"')
     return total

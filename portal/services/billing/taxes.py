@@ -102,11 +102,20 @@ def compute_taxes(lines: Iterable[TaxLine], places: int) -> TaxTotals:
     its invoice's, negated. Raises ValueError for a net with more places than the currency.
     """
     nets: dict[Rate, Decimal] = {}
+    # Lines of one rate come in runs (an invoice's lines share its client's rate): a run is
+    # summed first and added to its rate once, sparing a hash of the rate per line.
+    current, running = None, Decimal(0)
     for line in lines:
         if round_money(line.net, places) != line.net:
             raise ValueError(f"net {line.net} has more than {places} decimal places")
         rate = line.rate or NO_TAX
-        nets[rate] = nets.get(rate, Decimal(0)) + line.net
+        if rate is not current:
+            if current is not None:
+                nets[current] = nets.get(current, Decimal(0)) + running
+            current, running = rate, Decimal(0)
+        running += line.net
+    if current is not None:
+        nets[current] = nets.get(current, Decimal(0)) + running
     taxes = tuple(
         RateTotal(
             name=rate.name,

@@ -8,11 +8,13 @@ Invoice mail goes to the client's billing emails (else the account's email) and 
 PDF here: the sender attaches it (compose.build), so the close stays set-based.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import String, and_, cast, exists, literal
 
 from portal.extensions import db
@@ -28,7 +30,9 @@ from portal.models import (
     MailStatus,
     OutboxMessage,
 )
+from portal.models.types import utcnow
 from portal.services.billing.documents import invoice_language
+from portal.services.mail.compose import new_message_id, one_line
 from portal.services.mail.outbox import message_values, portal_url, queue_mail, queue_mails
 from portal.services.settings import business_today, get_settings
 
@@ -56,8 +60,8 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
     `invoices` are rows as plan_invoices builds them (id, number, kind, total, due date,
     buyer and seller snapshots): the recipients are the buyer's billing emails as issued,
     and the message speaks the buyer's language as issued. The close writes thousands:
-    they are rendered a language at a time (one switch of locale per language, not per
-    message), and keep their order.
+    they are written a language at a time (one switch of locale per language, not per
+    message) from stencils (see _Stencil), and keep their order.
     """
     invoices = list(invoices)
     if not invoices:
@@ -69,44 +73,151 @@ def tell_invoices_issued(invoices: Iterable[dict]) -> int:
         language = document_language((invoice.get("buyer") or {}).get("language"))
         by_language.setdefault(language, []).append(position)
     rows: list[dict | None] = [None] * len(invoices)
+    now = utcnow()  # one time for the batch, as one INSERT's default would be
     for language, positions in by_language.items():
         with speaking(language):
+            stencils: dict[tuple, _Stencil] = {}
+            totals: dict[tuple, str] = {}
             for position in positions:
-                rows[position] = _issued_values(invoices[position], held, currencies)
+                invoice = invoices[position]
+                key = (invoice["total"], invoice["currency_id"])
+                if key not in totals:
+                    totals[key] = format_money(invoice["total"], currencies[invoice["currency_id"]])
+                rows[position] = _issued_row(invoice, held, totals[key], stencils, now)
     return queue_mails(rows)
 
 
-def _issued_values(invoice: dict, held: bool, currencies) -> dict | None:
-    """The message of one issued invoice or credit note, in the language being spoken."""
+def _seller_name(invoice: dict) -> str:
+    """The seller as the message names it."""
+    return (invoice.get("seller") or {}).get("legal_name") or "Support Hours Portal"
+
+
+def _issued_subject(invoice: dict, number: str) -> str:
+    """The subject of an issued invoice's or credit note's message (before one_line)."""
+    seller = _seller_name(invoice)
+    if invoice["kind"] == InvoiceKind.CREDIT_NOTE.value:
+        return _("Credit note %(number)s from %(seller)s", number=number, seller=seller)
+    return _("Invoice %(number)s from %(seller)s", number=number, seller=seller)
+
+
+def _issued_values(invoice: dict, held: bool, money: str, **stand_ins) -> dict | None:
+    """The message of one issued invoice or credit note, in the language being spoken,
+    rendered from its templates; `stand_ins` replace the values a stencil fills in."""
     note = invoice["kind"] == InvoiceKind.CREDIT_NOTE.value
-    seller = (invoice.get("seller") or {}).get("legal_name") or "Support Hours Portal"
     buyer = invoice.get("buyer") or {}
-    if note:
-        subject = _(
-            "Credit note %(number)s from %(seller)s", number=invoice["number"], seller=seller
-        )
-    else:
-        subject = _("Invoice %(number)s from %(seller)s", number=invoice["number"], seller=seller)
+    number = stand_ins.get("number", invoice["number"])
+    url = portal_url("client.invoice", invoice_id=invoice["id"])
     return message_values(
         MailKind.CREDIT_NOTE_ISSUED if note else MailKind.INVOICE_ISSUED,
         f"invoice:{invoice['id']}:issued",
         # As the document shows the buyer: the billing emails, else the account's.
         list(buyer.get("emails") or [buyer.get("email", "")]),
-        subject,
+        stand_ins.get("subject", _issued_subject(invoice, number)),
         "invoice_issued",
         held=held,
         client_id=invoice["client_id"],
         invoice_id=invoice["id"],
         credit_note=note,
-        recipient_name=buyer.get("name", ""),
-        seller_name=seller,
-        number=invoice["number"],
-        total=format_money(invoice["total"], currencies[invoice["currency_id"]]),
+        recipient_name=stand_ins.get("recipient_name", buyer.get("name", "")),
+        seller_name=_seller_name(invoice),
+        number=number,
+        total=stand_ins.get("total", money),
         issue_date=invoice["issue_date"],
         due_date=invoice["due_date"],
         credited_number=invoice.get("credited_number", ""),
-        invoice_url=portal_url("client.invoice", invoice_id=invoice["id"]),
+        invoice_url=stand_ins.get("invoice_url", url),
     )
+
+
+# Private-use characters around a name: text no template, translation or value carries.
+_STAND_INS = {
+    name: f"\ue000{name}\ue001"
+    for name in ("subject", "recipient_name", "number", "total", "invoice_url")
+}
+_STAND_IN = re.compile("\ue000(subject|recipient_name|number|total|invoice_url)\ue001")
+
+
+class _Stencil:
+    """An issued invoice's message rendered once with stand-ins for what differs between
+    invoices (subject, recipient's name, number, total, link), filled in per invoice: the
+    templates cost 0.4 ms a message, filling 10 µs. Made per language and everything else
+    the templates read (kind, seller, dates...). The first invoice of a stencil is also
+    rendered in full and must come out the same, else every invoice of the stencil is
+    rendered in full: a template that treats a value other than by printing it (escaped in
+    HTML) cannot make the mail differ from a rendered one."""
+
+    def __init__(self, invoice: dict, held: bool, total: str):
+        self.row = _issued_values(invoice, held, total, **_STAND_INS)
+        self.subject = _issued_subject(invoice, _STAND_INS["number"])
+        # The link of invoice 987654321 around its id (building each costs a URL map bind).
+        self.url = portal_url("client.invoice", invoice_id=987654321).split("987654321")
+        self.valid = self.row is not None
+        if self.valid:
+            rendered = _issued_values(invoice, held, total)
+            self.valid = self.fill(invoice, total, rendered["recipients"]) == rendered | {
+                "message_id": None,
+                "created_at": None,
+                "next_attempt_at": None,
+            }
+
+    def fill(self, invoice: dict, total: str, recipients: list[str]) -> dict:
+        """The message of one invoice (Message-ID and times left to the caller)."""
+        buyer = invoice.get("buyer") or {}
+        values = {
+            "recipient_name": buyer.get("name", ""),
+            "number": invoice["number"],
+            "total": total,
+            "invoice_url": (
+                f"{self.url[0]}{invoice['id']}{self.url[1]}"
+                if len(self.url) == 2
+                else portal_url("client.invoice", invoice_id=invoice["id"])
+            ),
+        }
+        values["subject"] = one_line(_STAND_IN.sub(lambda m: values[m.group(1)], self.subject))
+        escaped = {name: str(escape(value)) for name, value in values.items()}
+        return self.row | {
+            "event_key": f"invoice:{invoice['id']}:issued",
+            "recipients": recipients,
+            "subject": values["subject"],
+            "body_text": _STAND_IN.sub(lambda m: values[m.group(1)], self.row["body_text"]),
+            "body_html": _STAND_IN.sub(lambda m: escaped[m.group(1)], self.row["body_html"]),
+            "client_id": invoice["client_id"],
+            "invoice_id": invoice["id"],
+            "message_id": None,
+            "created_at": None,
+            "next_attempt_at": None,
+        }
+
+
+def _issued_row(invoice: dict, held: bool, total: str, stencils: dict, now) -> dict | None:
+    """The outbox row of one issued invoice, from its stencil when it has a good one."""
+    buyer = invoice.get("buyer") or {}
+    recipients = sorted(
+        {address for address in buyer.get("emails") or [buyer.get("email", "")] if address}
+    )
+    if not recipients:
+        return None
+    texts = (buyer.get("name", ""), invoice["number"], total)
+    if not all(isinstance(text, str) for text in texts):
+        return _issued_values(invoice, held, total)
+    key = (
+        invoice["kind"],
+        _seller_name(invoice),
+        invoice["issue_date"],
+        invoice["due_date"],
+        invoice.get("credited_number", ""),
+        held,
+    )
+    stencil = stencils.get(key)
+    if stencil is None:
+        stencil = stencils[key] = _Stencil(invoice, held, total)
+    if not stencil.valid:
+        return _issued_values(invoice, held, total)
+    return stencil.fill(invoice, total, recipients) | {
+        "message_id": new_message_id(),
+        "created_at": now,
+        "next_attempt_at": now,
+    }
 
 
 def tell_invoice_issued(invoice: Invoice) -> int:

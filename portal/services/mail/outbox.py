@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal.extensions import db
 from portal.models import MailStatus, OutboxMessage
 from portal.models.types import utcnow
+from portal.services.bulk import bulk_insert
 from portal.services.mail.compose import new_message_id, one_line, sender_address
 
 
@@ -97,5 +98,6 @@ def queue_mails(rows: list[dict | None]) -> int:
     Events that have their message already are skipped; returns the rows offered."""
     rows = [row for row in rows if row is not None]
     if rows:
-        db.session.execute(_insert(), rows)
+        db.session.flush()  # what the rows refer to goes first, as an ORM statement's would
+        bulk_insert(OutboxMessage, rows, skip_existing=("event_key",))
     return len(rows)
