@@ -11,7 +11,20 @@ from flask_sqlalchemy.pagination import SelectPagination
 from portal.extensions import db
 
 
-class RowPagination(SelectPagination):
+class CountedPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination, with the total from a `count` select when one is
+    given: its own count wraps the whole select (every column, joins) in a subquery, which
+    costs tens of milliseconds over tables of 100,000 rows that `count(*)` of the filtered
+    table reads from an index."""
+
+    def _query_count(self) -> int:
+        count = self._query_args.get("count_query")
+        if count is None:
+            return super()._query_count()
+        return self._query_args["session"].scalar(count)
+
+
+class RowPagination(CountedPagination):
     """Flask-SQLAlchemy's pagination, with whole result rows instead of the first column."""
 
     def _query_items(self) -> list:
@@ -19,10 +32,25 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(select).all())
 
 
-def paginate_rows(query, page: int, per_page: int) -> RowPagination:
-    """A page of rows of a multi-column select, with the total count."""
+def paginate_rows(query, page: int, per_page: int, count=None) -> RowPagination:
+    """A page of rows of a multi-column select, with the total count (from `count`, a
+    select of one number, when given)."""
     return RowPagination(
         select=query,
+        count_query=count,  # not `count`: Pagination's own flag of that name
+        session=db.session(),
+        page=page,
+        per_page=per_page,
+        max_per_page=200,
+        error_out=False,
+    )
+
+
+def paginate_counted(query, page: int, per_page: int, count) -> CountedPagination:
+    """A page of the first column's objects (as db.paginate), the total from `count`."""
+    return CountedPagination(
+        select=query,
+        count_query=count,  # not `count`: Pagination's own flag of that name
         session=db.session(),
         page=page,
         per_page=per_page,
