@@ -519,7 +519,8 @@ def _pay_invoices(every: int) -> int:
         .scalar_subquery()
     )
     now = datetime.now(UTC)
-    result = db.session.execute(
+    before = db.session.scalar(select(func.count()).select_from(Payment))
+    db.session.execute(
         insert(Payment).from_select(
             ["invoice_id", "date", "amount", "method", "reference", "created_at"],
             select(
@@ -537,7 +538,8 @@ def _pay_invoices(every: int) -> int:
         .where(Invoice.id.in_(chosen))
         .values(status="Paid", paid_total=Invoice.total, paid_date=Invoice.due_date)
     )
-    return result.rowcount
+    # rowcount of INSERT ... SELECT is not reported by every driver: count instead.
+    return db.session.scalar(select(func.count()).select_from(Payment)) - before
 
 
 def _ticket_mail(seed: int, big_client_id: int) -> int:
