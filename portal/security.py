@@ -124,10 +124,8 @@ def add_security_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure or current_app.config.get("HTTPS"):
         headers.setdefault("Strict-Transport-Security", HSTS)
-    # Logged in, as the session says: asking current_user here would reload the user after
-    # end_request closed the request's transaction (one more statement on every page).
     if request.endpoint not in STATIC_ENDPOINTS and (
-        request.path.startswith("/api/") or session.get("_user_id") is not None
+        request.path.startswith("/api/") or current_user.is_authenticated
     ):
         # Tickets, hours and invoices are private: no browser or proxy may keep a copy
         # (a download's "private, no-store" says the same and stays).
