@@ -185,10 +185,14 @@ def assign_client_plan(client: Client, plan_id: int | None, start_date: date | N
     return assign_plan(client, plan, start_date, actor)
 
 
-def default_start(client: Client) -> date:
-    """Where a new plan would start: the day after the current one ends, else today."""
+def default_start(client: Client, subscriptions: list[Subscription] | None = None) -> date:
+    """Where a new plan would start: the day after the current one ends, else today.
+    `subscriptions`: all of the client's, when the caller has read them already."""
     today = business_today()
-    current = active_subscription(client.id, today)
+    if subscriptions is None:
+        current = active_subscription(client.id, today)
+    else:
+        current = next((s for s in subscriptions if s.is_active_on(today)), None)
     return current.end_date + timedelta(days=1) if current and current.end_date else today
 
 
