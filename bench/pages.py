@@ -30,12 +30,12 @@ from common import (  # noqa: E402
     make_database,
 )
 from flask import has_request_context  # noqa: E402
-from sqlalchemy import event, insert, select  # noqa: E402
+from sqlalchemy import event, func, insert, select  # noqa: E402
 
 from portal.extensions import db  # noqa: E402
 from portal.models import Subscription, Ticket, TimeEntry, User  # noqa: E402
 from portal.models.types import utcnow  # noqa: E402
-from portal.seeding.load import PASSWORD, load_emails, seed_load  # noqa: E402
+from portal.seeding.load import PASSWORD, load_emails, seed_history, seed_load  # noqa: E402
 from portal.services.accounts.tokens import create_api_token  # noqa: E402
 from portal.services.billing.periods import period_of  # noqa: E402
 from portal.services.settings import business_today  # noqa: E402
@@ -56,6 +56,28 @@ PAGES = [
     ("queue search, number", "/admin/?q=%23{number}", "operator", True),
     ("API search, staff", "/api/v1/tickets?q=backup", "operator-api", True),
     ("API search, client", "/api/v1/tickets?q=backup", "client-api", True),
+    # What the second floor added (seed_history): {names} are ids picked from the data.
+    ("invoices (admin)", "/admin/invoices", "admin", True),
+    ("credit notes (admin)", "/admin/invoices?kind=credit_note", "admin", True),
+    ("invoices of a client", "/admin/invoices?client=Load+client+00001", "admin", True),
+    ("invoice (admin)", "/admin/invoices/{invoice_id}", "admin", False),
+    ("paid invoice (admin)", "/admin/invoices/{paid_invoice_id}", "admin", False),
+    ("client invoices", "/client/invoices", "client", True),
+    ("client invoice", "/client/invoices/{invoice_id}", "client", False),
+    ("email log (admin)", "/admin/emails", "admin", True),
+    ("email log, a client", "/admin/emails?client=Load+client+00001", "admin", True),
+    ("email (admin)", "/admin/emails/{email_id}", "admin", False),
+    ("client email log", "/client/emails", "client", True),
+    ("client email", "/client/emails/{email_id}", "client", False),
+    ("clients (admin)", "/admin/clients", "admin", True),
+    ("big client (admin)", "/admin/clients/{big_client_id}", "admin", False),
+    ("block client (admin)", "/admin/clients/{block_client_id}", "admin", False),
+    ("thread, files (staff)", "/admin/tickets/{thread_ticket_id}", "operator", False),
+    ("thread, files (client)", "/client/tickets/{thread_ticket_id}", "client", False),
+    ("attachment (staff)", "/admin/attachments/{attachment_id}", "operator", False),
+    ("attachment (client)", "/client/attachments/{attachment_id}", "client", False),
+    ("block dashboard", "/client/", "blocks", False),
+    ("block usage", "/client/usage", "blocks", False),
 ]
 _IGNORED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -71,6 +93,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--tickets", type=int, default=40_000)
     parser.add_argument("--big-client-tickets", type=int, default=2_000)
     parser.add_argument("--current-entries", type=int, default=2_000, help="big client, now")
+    parser.add_argument(
+        "--history-months", type=int, default=2, help="closed months before the entries' month"
+    )
+    parser.add_argument(
+        "--history-entries",
+        type=int,
+        default=None,
+        help="entries in each closed month (default: a tenth of --entries)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument(
         "--survey",
@@ -128,6 +159,13 @@ def seed(app, args) -> dict:
             big_client_tickets=args.big_client_tickets,
         )
         add_current_entries(summary["big_client_id"], args.current_entries)
+        db.session.commit()
+        history_entries = args.history_entries
+        if history_entries is None:
+            history_entries = args.entries // 10
+        summary["history"] = seed_history(
+            summary, months=args.history_months, entries_per_month=history_entries
+        )
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -192,13 +230,57 @@ def measure(client, url: str, requests: int, counter: Counter) -> tuple[float, f
     return statistics.median(times), p95, statements
 
 
-def survey(app, clients: dict, counter: "Counter", top: int = 15) -> None:
-    """One timed GET (after one warm-up) of every argument-less page, for each role."""
+def page_ids(summary: dict) -> dict:
+    """Ids the pages with URL arguments are addressed by, picked from the loaded data."""
+    from portal.models import Attachment, Invoice, OutboxMessage, Payment, Plan, TicketMessage
+
+    history = summary["history"]
+    big = summary["big_client_id"]
+    thread = history["thread_ticket_id"]
+    paid = (
+        select(Payment.invoice_id)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Invoice.client_id == big)
+    )
+    return {
+        "number": db.session.scalar(select(Ticket.number).order_by(Ticket.id.desc()).limit(1)),
+        "big_client_id": big,
+        "client_id": big,
+        "block_client_id": history["block_client_id"],
+        "thread_ticket_id": thread,
+        "ticket_id": thread,
+        "invoice_id": history["big_invoice_id"],
+        "paid_invoice_id": db.session.scalar(paid.order_by(Payment.id.desc()).limit(1))
+        or db.session.scalar(select(Payment.invoice_id).limit(1)),
+        "email_id": db.session.scalar(
+            select(func.max(OutboxMessage.id)).where(
+                OutboxMessage.client_id == big, OutboxMessage.to_staff.is_(False)
+            )
+        ),
+        "attachment_id": db.session.scalar(
+            select(func.max(Attachment.id))
+            .join(TicketMessage, TicketMessage.id == Attachment.message_id)
+            .where(TicketMessage.ticket_id == thread, TicketMessage.internal.is_(False))
+        ),
+        "entry_id": db.session.scalar(
+            select(func.max(TimeEntry.id))
+            .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+            .where(Ticket.client_id == big)
+        ),
+        "plan_id": db.session.scalar(select(func.min(Plan.id))),
+    }
+
+
+def survey(app, clients: dict, counter: "Counter", ids: dict, top: int = 15) -> None:
+    """One timed GET (after one warm-up) of every page, for each role: those without URL
+    arguments, and those whose arguments are ids of `ids` (the big client, its latest
+    invoice, the thread with files...)."""
+    adapter = app.url_map.bind("localhost")
     paths = sorted(
-        rule.rule
+        adapter.build(rule.endpoint, {name: ids[name] for name in rule.arguments})
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods
-        and not rule.arguments
+        and all(ids.get(name) is not None for name in rule.arguments)
         and not rule.rule.startswith(("/api", "/static"))
     )
     rows = []
@@ -216,6 +298,8 @@ def survey(app, clients: dict, counter: "Counter", top: int = 15) -> None:
     print(f"{'who':<10}{'page':<36}{'ms':>9}{'bytes':>10}{'statements':>12}")
     for elapsed, who, path, size, statements in sorted(rows, reverse=True)[:top]:
         print(f"{who:<10}{path:<36}{elapsed:>9.1f}{size:>10}{statements:>12}")
+    most = sorted(rows, key=lambda row: (row[4], row[0]), reverse=True)[:5]
+    print("most statements: " + ", ".join(f"{who} {path} {n}" for _t, who, path, _s, n in most))
 
 
 def main(argv=None) -> int:
@@ -233,10 +317,17 @@ def main(argv=None) -> int:
             f"{summary['period']} + {args.current_entries:,} this month; "
             f"loaded in {summary['load_seconds']} s"
         )
-        emails = load_emails(1)
-        clients = {who: login(app, emails[who]) for who in ("operator", "admin", "client")}
+        history = summary["history"]
+        print(
+            f"closed {', '.join(history['months'])} ({history['seconds']} s): "
+            + ", ".join(f"{n:,} {table}" for table, n in history["rows"].items())
+        )
+        emails = {**load_emails(1), "blocks": history["block_login"]}
+        clients = {
+            who: login(app, emails[who]) for who in ("operator", "admin", "client", "blocks")
+        }
         with app.app_context():
-            number = db.session.scalar(select(Ticket.number).order_by(Ticket.id.desc()).limit(1))
+            ids = page_ids(summary)
             for who in ("operator", "client"):
                 clients[f"{who}-api"] = token_client(app, emails[who])
         counter = Counter()
@@ -248,7 +339,7 @@ def main(argv=None) -> int:
         for name, path, who, paginated in PAGES:
             seen = set()
             for size in PAGE_SIZES if paginated else (None,):
-                target = path.format(number=number)
+                target = path.format(**ids)
                 if size:
                     target += f"{'&' if '?' in target else '?'}per_page={size}"
                 p50, p95, statements = measure(clients[who], target, args.requests, counter)
@@ -259,7 +350,7 @@ def main(argv=None) -> int:
                 print(f"{name:<24}{size or '-':>9}{p50:>9.1f}{p95:>9.1f}{shown:>12}")
             constant = constant and len(seen) == 1
         if args.survey:
-            survey(app, {k: c for k, c in clients.items() if not k.endswith("-api")}, counter)
+            survey(app, {k: c for k, c in clients.items() if not k.endswith("-api")}, counter, ids)
         event.remove(engine, "before_cursor_execute", counter)
         print(
             f"goals: p95 < {GOAL_P95_MS} ms, <= {GOAL_STATEMENTS} statements, constant in page "

@@ -12,7 +12,20 @@ from sqlalchemy import func
 from portal.extensions import db
 
 
-class RowPagination(SelectPagination):
+class CountSelectPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination, with the total from a `count` select when one is
+    given: its own count wraps the whole select (every column, joins) in a subquery, which
+    costs tens of milliseconds over tables of 100,000 rows that `count(*)` of the filtered
+    table reads from an index."""
+
+    def _query_count(self) -> int:
+        count = self._query_args.get("count_query")
+        if count is None:
+            return super()._query_count()
+        return self._query_args["session"].scalar(count)
+
+
+class RowPagination(CountSelectPagination):
     """Flask-SQLAlchemy's pagination, with whole result rows instead of the first column."""
 
     def _query_items(self) -> list:
@@ -20,11 +33,28 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(select).all())
 
 
-def paginate_rows(query, page: int, per_page: int, kind=RowPagination) -> RowPagination:
-    """A page of rows of a multi-column select, with the total count (`kind`:
-    CountedPagination to have both in one statement)."""
+def paginate_rows(
+    query, page: int, per_page: int, kind=RowPagination, *, count=None
+) -> RowPagination:
+    """A page of rows of a multi-column select, with the total count (from `count`, a
+    select of one number, when given; `kind` CountedPagination to have both in one
+    statement)."""
     return kind(
         select=query,
+        count_query=count,  # not `count`: Pagination's own flag of that name
+        session=db.session(),
+        page=page,
+        per_page=per_page,
+        max_per_page=200,
+        error_out=False,
+    )
+
+
+def paginate_objects(query, page: int, per_page: int, count) -> CountSelectPagination:
+    """A page of the first column's objects (as db.paginate), the total from `count`."""
+    return CountSelectPagination(
+        select=query,
+        count_query=count,  # not `count`: Pagination's own flag of that name
         session=db.session(),
         page=page,
         per_page=per_page,

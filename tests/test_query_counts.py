@@ -216,3 +216,111 @@ def test_statements_per_page_are_constant_in_rows_and_page_size(counts, who, url
 def test_statements_per_page_are_at_most_ten(counts, who, url):
     worst = max(counts[world][who, url, size] for world in counts for size in PAGE_SIZES)
     assert worst <= MAX_STATEMENTS, f"{url} ({who}) runs {worst} statements"
+
+
+# The second floor's pages with rows that grow (bench/pages.py covers them at 1,000,000
+# entries): the clients list, and one client, invoice and ticket whose subscriptions,
+# payments and messages with files multiply with the world. Measured in worlds of their own,
+# so the cases above keep theirs.
+SECOND_FLOOR_LISTS = [("admin", "/admin/clients")]
+SECOND_FLOOR_DETAILS = [
+    ("admin", "/admin/clients/{client}"),
+    ("admin", "/admin/invoices/{invoice}"),
+    ("client_user", "/client/invoices/{invoice}"),
+    ("admin", "/admin/tickets/{thread}"),
+    ("client_user", "/client/tickets/{thread}"),
+    ("client_user", "/client/attachments/{attachment}"),
+]
+
+
+def grow_second_floor(f, world: dict, scale: int) -> dict:
+    """An invoice of the big client's (a one-off item invoiced at once) part paid 2 x scale
+    times, and a ticket of its with 3 x scale messages from both sides, a file on each."""
+    from portal.models import Attachment, TicketMessage
+    from portal.services.billing.one_off import add_one_off_item, item_invoice
+
+    big = world["big"]
+    item = add_one_off_item(
+        big,
+        {"description": "Setup", "quantity": "1", "unit_price": "100.00", "date": today()},
+        world["admin"],
+        invoice_now=True,
+    )
+    invoice = item_invoice(item)
+    for _ in range(2 * scale):
+        payment = {"date": today(), "amount": "1.00", "method": "cash"}
+        record_payment(invoice, world["admin"], payment)
+    thread = f.ticket(big, subject="Thread with files")
+    for n in range(3 * scale):
+        message = TicketMessage(body=f"Message {n}", from_staff=bool(n % 2))
+        message.attachments.append(
+            Attachment(filename=f"file{n}.txt", content_type="text/plain", size=4, data=b"file")
+        )
+        thread.messages.append(message)
+    db.session.commit()
+    return {
+        "client": big.id,
+        "invoice": invoice.id,
+        "thread": thread.id,
+        "attachment": thread.messages[-1].attachments[0].id,
+    }
+
+
+@pytest.fixture(scope="module")
+def second_floor_counts(_schema, database_url):
+    """Statements of the second floor's pages in a small world and one ten times larger:
+    lists at 25 and 200 a page, detail pages once."""
+    app = create_app(make_config(database_url), from_environment=False)
+    app.test_client_class = FreshContextClient
+    result = {}
+    with app.app_context(), write_intent():
+        for name, scale in (("small", 1), ("large", 10)):
+            empty_all_tables()
+            world = build_world(factories, scale)
+            ids = grow_second_floor(factories, world, scale)
+            client = app.test_client()
+            auth = AuthActions(client)
+            counts = {}
+            with StatementCounter(db.engine) as counter:
+                for role in ("admin", "client_user"):
+                    auth.login(world[role].email)
+                    for who, url in SECOND_FLOOR_LISTS:
+                        for per_page in PAGE_SIZES if who == role else ():
+                            counts[who, url, per_page] = counter.count_get(
+                                client, f"{url}?per_page={per_page}"
+                            )
+                    for who, url in SECOND_FLOOR_DETAILS:
+                        if who == role:
+                            counts[who, url, None] = counter.count_get(client, url.format(**ids))
+                    auth.logout()
+            result[name] = counts
+        empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+    print("\nstatements per request, second floor (small world / 10x world):")
+    for key in result["small"]:
+        print(f"  {key}: {result['small'][key]}/{result['large'][key]}")
+    return result
+
+
+@pytest.mark.parametrize(("who", "url"), SECOND_FLOOR_LISTS + SECOND_FLOOR_DETAILS)
+def test_second_floor_pages_are_constant_in_rows_and_page_size(second_floor_counts, who, url):
+    observed = {
+        (world, size): n
+        for world, counts in second_floor_counts.items()
+        for (w, u, size), n in counts.items()
+        if (w, u) == (who, url)
+    }
+    assert observed, f"{url} ({who}) was not measured"
+    assert len(set(observed.values())) == 1, f"{url} ({who}) grows: {observed}"
+
+
+@pytest.mark.parametrize(("who", "url"), SECOND_FLOOR_LISTS)
+def test_second_floor_lists_run_at_most_ten_statements(second_floor_counts, who, url):
+    worst = max(
+        n
+        for counts in second_floor_counts.values()
+        for (w, u, _s), n in counts.items()
+        if (w, u) == (who, url)
+    )
+    assert worst <= MAX_STATEMENTS, f"{url} ({who}) runs {worst} statements"

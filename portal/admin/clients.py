@@ -53,10 +53,10 @@ def client(client_id: int):
 
 def _render(client: Client, status: int = 200, **forms):
     """The client page; admins get its forms, a failed one shown with its messages."""
+    overview = service.client_overview(client)
     if "assign_form" not in forms:
-        forms["assign_form"] = AssignPlanForm(
-            formdata=None, start_date=service.default_start(client)
-        )
+        start = service.default_start(client, overview["subscriptions"])
+        forms["assign_form"] = AssignPlanForm(formdata=None, start_date=start)
     forms.setdefault("user_form", ClientUserForm(formdata=None))
     forms.setdefault("action_form", ConfirmForm(formdata=None))
     if "item_form" not in forms:
@@ -67,7 +67,6 @@ def _render(client: Client, status: int = 200, **forms):
     forms["item_form"].unit_price.label.text = _(
         "Unit price (%(currency)s)", currency=client.currency.code
     )
-    overview = service.client_overview(client)
     actions = {s.id: allowed_actions(s) for s in overview["subscriptions"]}
     page = render_template(
         "admin/clients/show.html",

@@ -142,6 +142,14 @@ class NewUserForm(FlaskForm):
         ),
         validate_choice=False,  # the service answers with the field's message
     )
+    # No drop-down of every client (a business may have thousands): part of a name and
+    # "Find" offer the matches in the same form, as on the new-ticket form.
+    client_name = StringField(
+        _l("Find the client by name"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Part of the name, then Find."),
+    )
+    find = SubmitField(_l("Find"))
     client_id = SelectField(
         _l("Client (client users only)"), coerce=optional_int, validate_choice=False
     )

@@ -12,7 +12,7 @@ from portal.models import Client, Ticket
 from portal.services.billing.periods import period_of
 from portal.services.clients.blocks import block_balance
 from portal.services.clients.search import clients_by_name
-from portal.services.clients.subscriptions import assignable_plans
+from portal.services.clients.subscriptions import active_subscription, assignable_plans
 from portal.services.clients.usage import client_usage
 from portal.services.errors import DomainError
 from portal.services.lookups import ticket_for
@@ -26,8 +26,6 @@ from portal.services.tickets.attachments import (
 from portal.services.tickets.conversation import (
     TicketUpdate,
     assignable_staff,
-    needs_plan,
-    offers_top_up,
     open_ticket,
     set_tracking,
     thread_messages,
@@ -44,14 +42,25 @@ bp.url_value_preprocessor(allow_upload_size)  # the reply form takes files
 TOP_UP_FIELDS = {"date": "work_date", "subscription": "top_up"}
 
 
-def _update_form(ticket: Ticket) -> TicketUpdateForm:
+def _today_subscription(ticket: Ticket):
+    """The client's subscription today (None: the form offers a plan), read once a request
+    for the plan selector, the top-up box and their checks."""
+    return active_subscription(ticket.client_id, business_today())
+
+
+def _sells_blocks(subscription) -> bool:
+    """True when the subscription today sells prepaid blocks: the form offers a top-up."""
+    return subscription is not None and subscription.model == "block"
+
+
+def _update_form(ticket: Ticket, subscription) -> TicketUpdateForm:
     """The inline form, with the plan selector filled only when the client has no plan."""
     form = TicketUpdateForm()
     if form.work_date.data is None and not form.is_submitted():
         form.work_date.data = business_today()
+    plans = assignable_plans(ticket.client) if subscription is None else []
     form.plan.choices = options(
-        [("", _("— keep without a plan —"))]
-        + [(plan.id, plan.name) for plan in assignable_plans(ticket.client)]
+        [("", _("— keep without a plan —"))] + [(plan.id, plan.name) for plan in plans]
     )
     staff = [(person.id, person.name) for person in assignable_staff()]
     if ticket.assignee is not None and ticket.assignee_id not in dict(staff):
@@ -63,7 +72,7 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
     return form
 
 
-def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
+def _render(ticket: Ticket, form: TicketUpdateForm, subscription, status: int = 200):
     """The ticket page: thread, time entries, inline form, tracking switch."""
     entries = ticket_entries(ticket.id)
     locked = closed_periods({period_of(entry.work_date) for entry, _name in entries})
@@ -73,8 +82,8 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
         ticket=ticket,
         messages=thread_messages(ticket, current_user),
         form=form,
-        show_plan=needs_plan(ticket),
-        show_top_up=offers_top_up(ticket),
+        show_plan=subscription is None,
+        show_top_up=_sells_blocks(subscription),
         entries=entries,
         locked_periods=locked,
         tracking_form=TrackingForm(enabled="0" if ticket.time_tracking else "1"),
@@ -89,17 +98,19 @@ def _render(ticket: Ticket, form: TicketUpdateForm, status: int = 200):
 def ticket(ticket_id: int):
     """One ticket, for staff."""
     ticket = ticket_for(current_user, ticket_id)
-    return _render(ticket, _update_form(ticket))
+    subscription = _today_subscription(ticket)
+    return _render(ticket, _update_form(ticket, subscription), subscription)
 
 
 @bp.post("/tickets/<int:ticket_id>")
 def ticket_update(ticket_id: int):
     """Save the inline form: reply, status, time, plan — all of it or nothing."""
     ticket = ticket_for(current_user, ticket_id)
-    form = _update_form(ticket)
-    if not needs_plan(ticket):
+    subscription = _today_subscription(ticket)
+    form = _update_form(ticket, subscription)
+    if subscription is not None:
         form.plan.data = None  # the selector is not shown; ignore anything posted for it
-    if not offers_top_up(ticket):
+    if not _sells_blocks(subscription):
         form.top_up.data = False  # nor is the top-up box for a plan without blocks
     if form.validate_on_submit():
         change = TicketUpdate(
@@ -123,7 +134,7 @@ def ticket_update(ticket_id: int):
         if result is not None:
             flash(_saved_message(result), "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
-    return _render(ticket, form, 422)
+    return _render(ticket, form, subscription, 422)
 
 
 def _saved_message(result: dict) -> str:

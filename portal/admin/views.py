@@ -7,12 +7,14 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm, NewUserForm, RoleForm
+from portal.admin.tickets import CLIENT_MATCHES
 from portal.extensions import db
 from portal.guards import admin_required
 from portal.models import DEPARTMENTS, Client, Priority, TicketStatus, User
 from portal.pagination import paginate_rows
 from portal.services.accounts.recovery import resend_invitation
 from portal.services.accounts.users import add_user, change_role, set_user_active
+from portal.services.clients.search import clients_by_name
 from portal.services.errors import ValidationFailed
 from portal.services.lookups import user_for
 from portal.services.tickets.conversation import assignable_staff
@@ -71,11 +73,23 @@ def users():
 
 
 def _new_user_form(**kwargs) -> NewUserForm:
-    """The add-user form with the clients to choose from."""
+    """The add-user form; the clients offered are the chosen one and those found by name."""
     form = NewUserForm(**kwargs)
-    clients = db.session.execute(db.select(Client.id, Client.name).order_by(Client.name)).all()
-    choices = [("", _("(staff: no client)"))] + [(c.id, c.name) for c in clients]
+    chosen_id = form.client_id.data if isinstance(form.client_id.data, int) else None
+    chosen = db.session.get(Client, chosen_id) if chosen_id else None
+    name = (form.client_name.data or "").strip()[:100]
+    matches = clients_by_name(name, CLIENT_MATCHES + 1) if name and "\x00" not in name else []
+    offered = ([chosen] if chosen else []) + [c for c in matches[:CLIENT_MATCHES] if c != chosen]
+    choices = [("", _("(staff: no client)"))] + [(c.id, c.name) for c in offered]
     form.client_id.choices = options(choices)
+    if chosen is None and form.find.data and len(matches) == 1:
+        form.client_id.data = matches[0].id  # found one: shown chosen, the admin confirms
+    form.search = {
+        "name": name,
+        "found": len(matches),
+        "more": len(matches) > CLIENT_MATCHES,
+        "limit": CLIENT_MATCHES,
+    }
     return form
 
 
@@ -101,6 +115,8 @@ def _users_page(new_user_form: NewUserForm, status: int = 200):
 def user_new():
     """Add a user; they are mailed an invitation to choose their password."""
     form = _new_user_form()
+    if form.find.data:
+        return _users_page(form)  # Find: the matches offered, nothing added
     if form.validate_on_submit():
         client_id = form.client_id.data if isinstance(form.client_id.data, int) else None
         user = run_or_errors(

@@ -48,6 +48,8 @@ class OutboxMessage(db.Model):
         # The sender's question: what is queued and due, oldest first.
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
         Index("ix_outbox_message_client_created", "client_id", "created_at"),
+        # The admin email log's order, newest first, read from the index's end.
+        Index("ix_outbox_message_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -121,6 +121,41 @@ def test_a_client_user_needs_a_client_and_bad_input_comes_back_per_field(client,
     )
 
 
+def test_the_add_user_form_finds_the_client_by_name_instead_of_listing_every_client(
+    client, admin, f
+):
+    for n in range(30):
+        f.client(f"Bulk client {n:02d}")
+    acme = f.client("ACME GmbH")
+    page = client.get("/admin/users")
+    assert "Bulk client" not in page.text and "ACME GmbH" not in page.text
+    typed = {"name": "Cleo", "email": "cleo@acme.example.com", "role": "client"}
+    found = submit(
+        client,
+        "/admin/users",
+        {**typed, "client_name": "acme", "find": "Find"},
+        post_url="/admin/users/new",
+    )
+    assert found.status_code == 200
+    assert re.search(rf'<option selected value="{acme.id}">ACME GmbH</option>', found.text)
+    assert "Bulk client" not in found.text
+    assert 'value="cleo@acme.example.com"' in found.text  # nothing typed is lost
+    assert db.session.scalar(db.select(User).filter_by(email="cleo@acme.example.com")) is None
+    none = submit(
+        client, "/admin/users", {"client_name": "nobody", "find": "Find"}, "/admin/users/new"
+    )
+    assert "No client&#39;s name contains" in none.text or "No client's name contains" in none.text
+    added = submit(
+        client,
+        "/admin/users",
+        {**typed, "client_id": str(acme.id), "submit": "Add user"},
+        post_url="/admin/users/new",
+    )
+    assert added.status_code == 302
+    user = db.session.scalar(db.select(User).filter_by(email="cleo@acme.example.com"))
+    assert user.client_id == acme.id
+
+
 def test_roles_change_but_never_the_last_admin_or_oneself(client, admin, f):
     operator = f.user("operator", email="op@example.com")
     submit(client, "/admin/users", {"role": "admin"}, post_url=f"/admin/users/{operator.id}/role")

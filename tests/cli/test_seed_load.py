@@ -171,3 +171,41 @@ def test_close_over_the_load_uses_a_plain_sum(runner):
     assert {k: v for k, v in used.items() if v} == expected
     assert len(used) == 12  # every subscription gets a usage row, used or not
     assert len(result.invoices) == len({item.client_id for item in result.items})
+
+
+def test_seed_history_adds_what_the_second_floor_pages_show(app):
+    from portal.models import (
+        Attachment,
+        BillingPeriod,
+        HourPool,
+        Invoice,
+        OutboxMessage,
+        Payment,
+        PoolUse,
+    )
+    from portal.seeding.load import seed_history, seed_load
+
+    summary = seed_load(
+        clients=30, tickets=60, entries=300, period=last_period(), big_client_tickets=10
+    )
+    history = seed_history(summary, months=2, entries_per_month=200, credit_notes=3)
+    db.session.commit()
+    closed = set(db.session.scalars(db.select(BillingPeriod.period)))
+    assert closed == set(history["months"]) and last_period() not in closed
+    assert count(Invoice) >= 30  # every client billed in at least one closed month
+    assert db.session.scalar(db.select(db.func.count()).where(Invoice.kind == "credit_note")) == 3
+    paid = db.session.scalars(db.select(Invoice).where(Invoice.status == "Paid")).all()
+    assert paid and count(Payment) == len(paid) == history["paid"]
+    assert all(p.paid_total == p.total for p in paid)
+    kinds = set(db.session.scalars(db.select(OutboxMessage.kind)))
+    assert {"invoice_issued", "credit_note_issued", "ticket_reply"} <= kinds
+    assert count(HourPool) >= 3 and count(PoolUse) >= 1  # 3 block clients in 30, used
+    thread = db.session.get(Ticket, history["thread_ticket_id"])
+    assert thread.client_id == summary["big_client_id"] and len(thread.messages) == 41
+    assert count(Attachment) == history["rows"]["attachment"] > 40
+    block_user = db.session.scalar(db.select(User).filter_by(email=history["block_login"]))
+    block_sub = db.session.scalar(
+        db.select(Subscription).filter_by(client_id=block_user.client_id, end_date=None)
+    )
+    assert block_sub.model == "block"
+    assert db.session.get(Invoice, history["big_invoice_id"]).client_id == summary["big_client_id"]

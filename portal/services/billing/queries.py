@@ -9,7 +9,9 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import BillableItem, BillingPeriod, Client, Currency, Invoice, Subscription
+from portal.pagination import paginate_objects
 from portal.services.billing.close import due_periods
+from portal.services.billing.invoice_queries import LIST_DEFERRED
 from portal.services.billing.periods import period_bounds, period_of
 from portal.services.clients.search import clients_named
 from portal.services.settings import business_today
@@ -108,25 +110,32 @@ def invoice_list(
     """A page of invoices, newest first, filtered by client, period, status and kind
     (invoices or credit notes).
 
-    Client, period and currency come in the same statement: the list shows all three.
+    Client, period and currency come in the same statement: the list shows all three. The
+    total counts the filtered invoices alone (no joins, no columns).
     """
+    conditions = []
+    if client_id:
+        conditions.append(Invoice.client_id == client_id)
+    if client_name:
+        conditions.append(Invoice.client_id.in_(clients_named(client_name)))
+    if period:
+        conditions.append(
+            Invoice.period_id.in_(db.select(BillingPeriod.id).where(BillingPeriod.period == period))
+        )
+    if status:
+        conditions.append(Invoice.status == status)
+    if kind:
+        conditions.append(Invoice.kind == kind)
     query = (
         db.select(Invoice)
         .options(
-            joinedload(Invoice.client), joinedload(Invoice.period), joinedload(Invoice.currency)
+            joinedload(Invoice.client).load_only(Client.name),
+            joinedload(Invoice.period),
+            joinedload(Invoice.currency),
+            *LIST_DEFERRED,
         )
+        .where(*conditions)
         .order_by(Invoice.id.desc())
     )
-    if client_id:
-        query = query.where(Invoice.client_id == client_id)
-    if client_name:
-        query = query.where(Invoice.client_id.in_(clients_named(client_name)))
-    if period:
-        query = query.join(BillingPeriod, BillingPeriod.id == Invoice.period_id).where(
-            BillingPeriod.period == period
-        )
-    if status:
-        query = query.where(Invoice.status == status)
-    if kind:
-        query = query.where(Invoice.kind == kind)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    count = db.select(func.count()).select_from(Invoice).where(*conditions)
+    return paginate_objects(query, page, per_page, count)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.formatting import format_day
@@ -24,6 +25,7 @@ from portal.models import (
 from portal.pagination import paginate_rows
 from portal.services import audit
 from portal.services.accounts.users import create_user, normalise_email
+from portal.services.billing.invoice_queries import LIST_DEFERRED
 from portal.services.billing.periods import period_of
 from portal.services.billing.profiles import apply_billing, billing_values, checked_billing
 from portal.services.clients.overview import history_columns
@@ -183,10 +185,14 @@ def assign_client_plan(client: Client, plan_id: int | None, start_date: date | N
     return assign_plan(client, plan, start_date, actor)
 
 
-def default_start(client: Client) -> date:
-    """Where a new plan would start: the day after the current one ends, else today."""
+def default_start(client: Client, subscriptions: list[Subscription] | None = None) -> date:
+    """Where a new plan would start: the day after the current one ends, else today.
+    `subscriptions`: all of the client's, when the caller has read them already."""
     today = business_today()
-    current = active_subscription(client.id, today)
+    if subscriptions is None:
+        current = active_subscription(client.id, today)
+    else:
+        current = next((s for s in subscriptions if s.is_active_on(today)), None)
     return current.end_date + timedelta(days=1) if current and current.end_date else today
 
 
@@ -211,6 +217,7 @@ def client_overview(client: Client) -> dict:
     """Everything the client page shows: subscriptions, usage, bills, users, recent tickets."""
     subscriptions = db.session.scalars(
         db.select(Subscription)
+        .options(joinedload(Subscription.plan))  # each row shows its plan's name
         .where(Subscription.client_id == client.id)
         .order_by(Subscription.start_date.desc())
     ).all()
@@ -229,6 +236,7 @@ def client_overview(client: Client) -> dict:
     history = usage_history(client, previous_periods(period_of(today), 12))
     invoices = db.session.scalars(
         db.select(Invoice)
+        .options(*LIST_DEFERRED)
         .where(Invoice.client_id == client.id)
         .order_by(Invoice.id.desc())
         .limit(RECENT_TICKETS)

@@ -131,42 +131,9 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
             )
         ).all()
     )
-    records = {}
-    for period_id, *values in db.session.execute(
-        db.select(
-            UsageRecord.period_id,
-            UsageRecord.included_minutes,
-            UsageRecord.used_minutes,
-            UsageRecord.overtime_minutes,
-            Plan.name,
-            Subscription.model,
-            UsageRecord.carried_in_minutes,
-            UsageRecord.carry_used_minutes,
-            UsageRecord.carried_out_minutes,
-            UsageRecord.block_in_minutes,
-            UsageRecord.block_used_minutes,
-        )
-        .join(Subscription, Subscription.id == UsageRecord.subscription_id)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(UsageRecord.client_id == client.id, UsageRecord.period_id.in_(closed.values()))
-    ):
-        records[period_id] = values
-    charges: dict[int, tuple[Decimal, Decimal]] = {}
-    for period_id, kind, amount in db.session.execute(
-        db.select(BillableItem.period_id, BillableItem.kind, BillableItem.amount).where(
-            BillableItem.client_id == client.id, BillableItem.period_id.in_(closed.values())
-        )
-    ):
-        extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
-        charges[period_id] = (extra + (amount if kind != "package_fee" else 0), total + amount)
-    invoices = {
-        row.period_id: row
-        for row in db.session.scalars(
-            db.select(Invoice).where(
-                Invoice.client_id == client.id, Invoice.period_id.in_(closed.values())
-            )
-        )
-    }
+    records, charges, invoices = {}, {}, {}
+    if closed:  # the current month alone (the ticket page's sidebar) reads none of these
+        records, charges, invoices = _closed_months(client, list(closed.values()))
     book = PoolBook()
     open_months = _open_months(client, [p for p in periods if p not in closed], list(closed), book)
     # Only months that had carry-over or blocks need their pools read back.
@@ -206,6 +173,48 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
             )
         )
     return history
+
+
+def _closed_months(client, period_ids: list[int]) -> tuple[dict, dict, dict]:
+    """What the closes of these periods stored for the client: usage records, charges
+    (extra, total) and invoices, by period id."""
+    records = {}
+    for period_id, *values in db.session.execute(
+        db.select(
+            UsageRecord.period_id,
+            UsageRecord.included_minutes,
+            UsageRecord.used_minutes,
+            UsageRecord.overtime_minutes,
+            Plan.name,
+            Subscription.model,
+            UsageRecord.carried_in_minutes,
+            UsageRecord.carry_used_minutes,
+            UsageRecord.carried_out_minutes,
+            UsageRecord.block_in_minutes,
+            UsageRecord.block_used_minutes,
+        )
+        .join(Subscription, Subscription.id == UsageRecord.subscription_id)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(UsageRecord.client_id == client.id, UsageRecord.period_id.in_(period_ids))
+    ):
+        records[period_id] = values
+    charges: dict[int, tuple[Decimal, Decimal]] = {}
+    for period_id, kind, amount in db.session.execute(
+        db.select(BillableItem.period_id, BillableItem.kind, BillableItem.amount).where(
+            BillableItem.client_id == client.id, BillableItem.period_id.in_(period_ids)
+        )
+    ):
+        extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
+        charges[period_id] = (extra + (amount if kind != "package_fee" else 0), total + amount)
+    invoices = {
+        row.period_id: row
+        for row in db.session.scalars(
+            db.select(Invoice).where(
+                Invoice.client_id == client.id, Invoice.period_id.in_(period_ids)
+            )
+        )
+    }
+    return records, charges, invoices
 
 
 def client_usage(client, period: str | None = None) -> MonthUsage:

@@ -81,29 +81,42 @@ def is_client_mail(message: OutboxMessage, client_id: int) -> bool:
     )
 
 
+def email_conditions(filters: EmailFilters, viewer: User) -> list:
+    """What the messages of a log must meet: the filters, and a client user's own only."""
+    conditions = []
+    if not viewer.is_staff:
+        conditions += client_mail(viewer.client_id)
+    if filters.client_id is not None:
+        conditions.append(OutboxMessage.client_id == filters.client_id)
+    if filters.client_name:
+        conditions.append(OutboxMessage.client_id.in_(clients_named(filters.client_name)))
+    if filters.kind:
+        conditions.append(OutboxMessage.kind == filters.kind)
+    if filters.status:
+        conditions.append(OutboxMessage.status == filters.status)
+    return conditions
+
+
 def email_query(filters: EmailFilters, viewer: User):
     """Messages newest first, filtered, without their bodies; a client user's own only."""
     query = db.select(OutboxMessage).options(
         defer(OutboxMessage.body_text), defer(OutboxMessage.body_html)
     )
-    if not viewer.is_staff:
-        query = query.where(*client_mail(viewer.client_id))
-    if filters.client_id is not None:
-        query = query.where(OutboxMessage.client_id == filters.client_id)
-    if filters.client_name:
-        query = query.where(OutboxMessage.client_id.in_(clients_named(filters.client_name)))
-    if filters.kind:
-        query = query.where(OutboxMessage.kind == filters.kind)
-    if filters.status:
-        query = query.where(OutboxMessage.status == filters.status)
+    query = query.where(*email_conditions(filters, viewer))
     return query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
 
 
 def email_page(filters: EmailFilters, viewer: User, page: int, per_page: int):
-    """A page of (message, client name) rows: one count and one select, whatever the page."""
+    """A page of (message, client name) rows: one count and one select, whatever the page.
+    The count reads the filtered messages alone (no client, no columns)."""
     query = email_query(filters, viewer).add_columns(Client.name.label("client_name"))
     query = query.outerjoin(Client, Client.id == OutboxMessage.client_id)
-    return paginate_rows(query, page, per_page)
+    count = (
+        db.select(db.func.count())
+        .select_from(OutboxMessage)
+        .where(*email_conditions(filters, viewer))
+    )
+    return paginate_rows(query, page, per_page, count=count)
 
 
 def email_for(user: User, email_id: int) -> OutboxMessage:
