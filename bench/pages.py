@@ -160,13 +160,14 @@ def seed(app, args) -> dict:
         )
         add_current_entries(summary["big_client_id"], args.current_entries)
         db.session.commit()
-        history_entries = args.history_entries
-        if history_entries is None:
-            history_entries = args.entries // 10
-        summary["history"] = seed_history(
-            summary, months=args.history_months, entries_per_month=history_entries
-        )
-        db.session.commit()
+        if args.history_months:
+            history_entries = args.history_entries
+            if history_entries is None:
+                history_entries = args.entries // 10
+            summary["history"] = seed_history(
+                summary, months=args.history_months, entries_per_month=history_entries
+            )
+            db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")

@@ -45,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     # What bench/pages.py's seed() reads.
     args.big_client_tickets, args.current_entries = min(2_000, args.tickets // 20), 2_000
+    # No closed months before (bench/pages.py's seed_history): the report's own load only.
+    args.history_months, args.history_entries = 0, None
     return args
 
 

@@ -2,9 +2,12 @@
 (SPEC.md "Tickets" and "The ticket update form"), called directly as a view would."""
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from portal.extensions import db
 from portal.models import (
@@ -148,6 +151,56 @@ def test_staff_reply_sets_status_answered(desk):
     assert db.session.get(Ticket, desk.ticket.id).status == "Answered"
     assert message.from_staff is True
     assert count(TicketMessage, ticket_id=desk.ticket.id) == 2
+
+
+def test_a_reply_takes_the_tickets_row_before_the_search_index(desk):
+    """Another transaction holds the ticket's row and then writes a message of its own
+    (whose trigger refreshes the search index's row). A reply that leaves the status as it
+    is wrote its message, and so the index's row, before the ticket's row: the two
+    deadlocked (seen under bench/load.sh). The reply now takes the ticket's row first, so it
+    waits and both are saved."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers")
+    add_reply(desk.ticket, desk.operator, "First answer.")  # Answered: the next leaves it
+    db.session.commit()
+    ticket_id, author_id = desk.ticket.id, desk.operator.id
+    engine = create_engine(db.engine.url)
+    other = engine.connect()
+    other.execute(text("UPDATE ticket SET updated_at = now() WHERE id = :id"), {"id": ticket_id})
+    waited, errors = [], []
+
+    def write_a_message_once_the_reply_waits():
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not waited:
+                if other.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                    waited.append(True)
+                else:
+                    time.sleep(0.02)
+            other.execute(
+                text(
+                    "INSERT INTO ticket_message (ticket_id, author_id, from_staff, internal,"
+                    " body, created_at) VALUES (:t, :a, true, false, 'Other answer.', now())"
+                ),
+                {"t": ticket_id, "a": author_id},
+            )
+            other.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            other.close()
+
+    writer = threading.Thread(target=write_a_message_once_the_reply_waits)
+    writer.start()
+    try:
+        add_reply(desk.ticket, desk.operator, "Second answer.")
+        db.session.commit()
+    finally:
+        writer.join(15)
+        engine.dispose()
+    assert waited, "the reply never waited for the ticket's row"
+    assert errors == []
+    assert count(TicketMessage, ticket_id=ticket_id) == 4
 
 
 def test_client_reply_sets_status_customer_reply(desk):

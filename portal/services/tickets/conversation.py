@@ -159,6 +159,10 @@ def add_reply(
         errors["internal"] = _("Only staff write internal notes.")
     if errors:
         raise ValidationFailed(errors)
+    # Before the message: a flush then writes the ticket's row before the message, whose
+    # trigger refreshes the search index's row. Every writer takes the two in that order; a
+    # reply that flushed its message first could deadlock with one that changed the ticket.
+    ticket.updated_at = utcnow()
     message = TicketMessage(
         ticket_id=ticket.id,
         author_id=actor.id,
@@ -173,7 +177,6 @@ def add_reply(
         status = TicketStatus.ANSWERED if actor.is_staff else TicketStatus.CUSTOMER_REPLY
     if status is not None:
         change_status(ticket, status, actor)
-    ticket.updated_at = utcnow()
     db.session.flush()
     if not internal:  # notes are never mailed
         if actor.is_staff:
