@@ -9,10 +9,10 @@ sums the report shows, one row per month, client and operator, kept by triggers 
 - `minutes`: every minute logged;
 - `billable_minutes`: minutes of billable entries on tickets with time tracking on (the
   report's "billable"); switching a ticket's tracking, or moving it to another client,
-  moves its entries' sums. On PostgreSQL that switch first takes `time_entry` in SHARE
-  mode until it commits: an entry written at the same moment would otherwise be summed
-  with the old tracking after the switch had moved the others (a rare, short wait, taken
-  only when tracking or client changes).
+  moves its entries' sums. On PostgreSQL an entry's trigger first holds its ticket's row
+  shared (FOR SHARE) until it commits, so a switch of that ticket's tracking and the
+  entries being written on it take turns: an entry is never summed with the tracking a
+  concurrent switch is replacing. Only writers of the same ticket wait for each other.
 
 A row whose entries are all deleted stays with zero minutes (the report leaves such rows
 out). The rows go with their client or operator (ON DELETE CASCADE, also on TRUNCATE …
@@ -59,6 +59,11 @@ UPSERT = """
 # summary row once.
 def _pg_apply(rows: str) -> str:
     return f"""
+        -- The entries' tickets, shared, in id order: a switch of a ticket's tracking (an
+        -- UPDATE of its row) being made now finishes first, and the sums below read the
+        -- tracking it leaves; a switch that comes later waits for these entries.
+        PERFORM 1 FROM ticket
+        WHERE id IN (SELECT r.ticket_id FROM ({rows}) r) ORDER BY id FOR SHARE;
         INSERT INTO hours_summary (period, client_id, operator_id, minutes, billable_minutes)
         SELECT to_char(d.work_date, 'YYYY-MM'), t.client_id, d.operator_id,
             sum(d.sign * d.minutes),
@@ -107,9 +112,8 @@ POSTGRESQL_UP = [
     f"""
     CREATE FUNCTION hours_summary_on_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        -- Entries being written now summed the ticket's old tracking: wait for them, and
-        -- hold new ones until this commits (they will read the new tracking).
-        LOCK TABLE time_entry IN SHARE MODE;
+        -- Entries written now hold this ticket's row shared (see _pg_apply): the UPDATE
+        -- that fired this waited for them, and these sums see them.
         INSERT INTO hours_summary (period, client_id, operator_id, minutes, billable_minutes)
         SELECT to_char(e.work_date, 'YYYY-MM'), v.client_id, e.operator_id,
             sum(v.sign * e.minutes),

@@ -253,7 +253,9 @@ def _check_billable_time_counts(ticket: Ticket) -> None:
         )
         .distinct()
     ).all()
-    for subscription_id in {sub for sub, _day in days}:
+    # Subscriptions in id order: each check takes its row lock, and two switches on tickets
+    # of one client must take them in the same order.
+    for subscription_id in sorted({sub for sub, _day in days}):
         first_day = min(day for sub, day in days if sub == subscription_id)
         try:
             check_refuse(subscription_id, first_day)
@@ -262,7 +264,8 @@ def _check_billable_time_counts(ticket: Ticket) -> None:
                 _("Tracking stays off: %(reason)s", reason=exc.fields["hours"]),
                 field="time_tracking",
             ) from None
-    for subscription_id, day in {(sub, period_of(day)): (sub, day) for sub, day in days}.values():
+    firsts = {(sub, period_of(day)): (sub, day) for sub, day in sorted(days, reverse=True)}
+    for subscription_id, day in sorted(firsts.values()):
         tell_usage(subscription_id, day)
 
 
