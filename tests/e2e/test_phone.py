@@ -33,7 +33,7 @@ PAGES = [
     pytest.param(ADMIN, "/admin/currencies", None, id="admin-currencies"),
     pytest.param(ADMIN, "/admin/tax-rates", None, id="admin-tax-rates"),
     pytest.param(ADMIN, "/admin/users", None, id="admin-users"),
-    pytest.param(ADMIN, ("/admin/", "#main table tbody a"), None, id="admin-ticket"),
+    pytest.param(ADMIN, ("/admin/", "ticket with time"), None, id="admin-ticket"),
     pytest.param(ADMIN, "/admin/api-tokens", None, id="admin-api-tokens"),
     pytest.param(ADMIN, "/admin/audit", None, id="admin-audit"),
     pytest.param(OPERATOR, "/admin/invoices", None, id="operator-invoices"),
@@ -77,6 +77,17 @@ def create_token(page: Page, base: str) -> None:
     expect(page.locator("#new-token")).to_be_visible()
 
 
+def row_link(page: Page, link: str):
+    """The first link a list page offers; for "ticket with time", the first ticket in the
+    queue whose total hours are not zero. The demo shop is built relative to today, so
+    the newest ticket may have no time (untracked, or opened before a plan), and its page
+    then shows no time table to check."""
+    if link == "ticket with time":
+        hours = page.locator('td[data-label="Hours total"]', has_text=re.compile(r"[1-9]"))
+        return page.locator("#main table tbody tr").filter(has=hours).locator("a").first
+    return page.locator(link).first
+
+
 # The demo shop has no invoices and no tokens yet: the admin makes some first, at desktop width.
 PREPARE = {"invoices": close_oldest_open_month, "api-tokens": create_token}
 
@@ -95,7 +106,7 @@ def test_no_page_at_390px_cuts_off_a_column(page: Page, live_url, who, where, sh
     if isinstance(where, tuple):
         path, link = where
         page.goto(live_url + path)
-        page.locator(link).first.click()
+        row_link(page, link).click()
         page.wait_for_load_state()
     else:
         page.goto(live_url + where)
