@@ -89,6 +89,7 @@ def seed_mix(period: str, seed: int, typical: int) -> dict[str, int]:
     from portal.services.billing.ledger import block_validity, carry_validity, terms_of
     from portal.services.billing.periods import period_bounds, period_of
     from portal.services.bulk import bulk_insert, reserve_ids
+    from portal.services.clients.subscriptions import subscription_terms
 
     rng = random.Random(seed)
     first = period_bounds(period)[0]
@@ -115,19 +116,7 @@ def seed_mix(period: str, seed: int, typical: int) -> dict[str, int]:
         db.session.execute(
             update(Sub)
             .where(Sub.id % 3 == remainder)
-            .values(
-                plan_id=plan.id,
-                model=plan.model,
-                fee=price.fee,
-                rate=price.rate,
-                included_minutes=plan.included_minutes,
-                start_date=start,
-                prorate=True,
-                rollover_months=plan.rollover_months,
-                rollover_cap_minutes=plan.rollover_cap_minutes,
-                block_minutes=plan.block_minutes,
-                validity_months=plan.validity_months,
-            )
+            .values({**subscription_terms(plan, price), "start_date": start, "prorate": True})
         )
     subs = {
         remainder: db.session.execute(

@@ -8,6 +8,7 @@
 import re
 import secrets
 import threading
+import time
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
@@ -285,3 +286,14 @@ def at_once(app, action, threads: int = 8) -> list:
     assert errors == [], errors
     assert len(results) == threads, "a thread did not finish"
     return results
+
+
+def until_someone_waits(conn, seconds: float = 10) -> bool:
+    """Poll PostgreSQL from `conn` until some transaction waits for a lock (True), or
+    `seconds` pass (False): the moment a concurrency test lets its other side go on."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            return True
+        time.sleep(0.02)
+    return False

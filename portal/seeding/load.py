@@ -29,6 +29,7 @@ from portal.models.ticket import DEPARTMENTS, Priority, TicketStatus
 from portal.services.accounts.users import hash_password
 from portal.services.billing.periods import latest_closed_period, parse_period, period_bounds
 from portal.services.bulk import bulk_insert, insert_values, reserve_ids
+from portal.services.clients.subscriptions import subscription_terms
 from portal.services.errors import ValidationFailed
 from portal.services.settings import business_today
 
@@ -39,6 +40,18 @@ PACKAGE_SHARE = 0.7  # the rest of the clients are on the hourly plan
 NON_BILLABLE_SHARE = 0.1
 UNTRACKED_TICKET_SHARE = 0.02
 START_SPREAD_DAYS = 365  # subscriptions start 1 to this many days before the period
+# The time_entry columns both loads write, in the order their rows give them.
+ENTRY_COLUMNS = (
+    "ticket_id",
+    "subscription_id",
+    "operator_id",
+    "minutes",
+    "work_date",
+    "billable",
+    "note",
+    "created_at",
+    "updated_at",
+)
 
 
 class LoadError(ValueError):
@@ -242,16 +255,11 @@ def seed_load(
         price = plan.prices[0]
         sub_rows.append(
             {
+                **subscription_terms(plan, price),
                 "client_id": client_id,
-                "plan_id": plan.id,
                 "currency_id": currency_id,
                 "start_date": first - timedelta(days=rng.randint(1, START_SPREAD_DAYS)),
                 "end_date": None,
-                "model": model,
-                "fee": price.fee,
-                "rate": price.rate,
-                "included_minutes": plan.included_minutes,
-                "prorate": plan.prorate,
                 "created_at": stamp - timedelta(days=400),
             }
         )
@@ -350,17 +358,7 @@ def seed_load(
 
     counts["time_entry"] = insert_values(
         TimeEntry,
-        (
-            "ticket_id",
-            "subscription_id",
-            "operator_id",
-            "minutes",
-            "work_date",
-            "billable",
-            "note",
-            "created_at",
-            "updated_at",
-        ),
+        ENTRY_COLUMNS,
         entry_rows(),
     )
     db.session.flush()
@@ -432,19 +430,7 @@ def _move_to_pool_plans(summary: dict, start, seed: int) -> dict[str, list[int]]
             db.session.execute(
                 update(Subscription)
                 .where(Subscription.client_id.in_(ids[at : at + 5000]))
-                .values(
-                    plan_id=plan.id,
-                    model=plan.model,
-                    fee=price.fee,
-                    rate=price.rate,
-                    included_minutes=plan.included_minutes,
-                    start_date=start,
-                    prorate=True,
-                    rollover_months=plan.rollover_months,
-                    rollover_cap_minutes=plan.rollover_cap_minutes,
-                    block_minutes=plan.block_minutes,
-                    validity_months=plan.validity_months,
-                )
+                .values({**subscription_terms(plan, price), "start_date": start, "prorate": True})
             )
         moved[name] = list(
             db.session.scalars(
@@ -479,17 +465,7 @@ def _history_entries(rng: random.Random, period: str, count: int, operator_id: i
     billable = _db_value(columns.billable, True), _db_value(columns.billable, False)
     return insert_values(
         TimeEntry,
-        (
-            "ticket_id",
-            "subscription_id",
-            "operator_id",
-            "minutes",
-            "work_date",
-            "billable",
-            "note",
-            "created_at",
-            "updated_at",
-        ),
+        ENTRY_COLUMNS,
         (
             (
                 *rows[rng.randrange(len(rows))],

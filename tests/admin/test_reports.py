@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import threading
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -26,7 +25,7 @@ from portal.services.tickets.time_entries import (
     log_time,
 )
 from tests.csv_checks import INJECTION, assert_safe_in_every_locale, download_raw
-from tests.helpers import last_month_day, last_month_start, today
+from tests.helpers import last_month_day, last_month_start, today, until_someone_waits
 
 
 @pytest.fixture
@@ -312,11 +311,7 @@ def test_an_entry_logged_while_tracking_is_switched_is_summed_with_the_new_track
     )
 
     def commit_once_the_entry_waits():
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if switch.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                break
-            time.sleep(0.02)
+        until_someone_waits(switch)
         switch.commit()
         switch.close()
 

@@ -4,13 +4,12 @@ reminders with the calendar moved, and usage alerts from the operator's ticket f
 
 import io
 import threading
-import time
 from datetime import UTC, date, datetime
 
 import pytest
 from facturx import get_xml_from_pdf
 from pypdf import PdfReader
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from portal.extensions import db
 from portal.models import Invoice, MailStatus, OutboxMessage, Ticket, TimeEntry, User
@@ -21,7 +20,7 @@ from portal.services.mail.sender import deliver_due
 from portal.services.settings import save_settings
 from portal.services.tickets.time_entries import TimeInput, log_time
 from portal.transaction import unit_of_work
-from tests.helpers import at_once, bearer, count, statements_run, submit
+from tests.helpers import at_once, bearer, count, statements_run, submit, until_someone_waits
 
 API = "/api/v1"
 
@@ -483,11 +482,7 @@ def test_two_entries_that_only_together_reach_80_percent_write_the_alert(app, f,
     def release_once_the_second_waits():
         watcher = create_engine(url)
         with watcher.connect() as conn:
-            deadline = time.monotonic() + 3
-            while time.monotonic() < deadline and not release.is_set():
-                if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                    break
-                time.sleep(0.02)
+            until_someone_waits(conn, 3)
         watcher.dispose()
         release.set()
 

@@ -3,7 +3,6 @@
 
 import re
 import threading
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -29,7 +28,15 @@ from portal.services.tickets.conversation import (
     update_ticket,
 )
 from portal.services.tickets.time_entries import TimeInput, log_time
-from tests.helpers import audit_rows, close_month, count, last_month_day, today, tomorrow
+from tests.helpers import (
+    audit_rows,
+    close_month,
+    count,
+    last_month_day,
+    today,
+    tomorrow,
+    until_someone_waits,
+)
 
 
 @dataclass
@@ -171,12 +178,8 @@ def test_a_reply_takes_the_tickets_row_before_the_search_index(desk):
 
     def write_a_message_once_the_reply_waits():
         try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not waited:
-                if other.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                    waited.append(True)
-                else:
-                    time.sleep(0.02)
+            if until_someone_waits(other):
+                waited.append(True)
             other.execute(
                 text(
                     "INSERT INTO ticket_message (ticket_id, author_id, from_staff, internal,"

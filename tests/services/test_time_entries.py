@@ -2,7 +2,6 @@
 "Subscriptions", called directly inside an app context as a view would."""
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +15,7 @@ from portal.services.billing.periods import period_of
 from portal.services.clients.subscriptions import active_subscription, assign_plan
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.settings import business_today
+from portal.services.tickets.conversation import set_tracking
 from portal.services.tickets.time_entries import (
     NOTE_MAX,
     NotAllowed,
@@ -34,6 +34,7 @@ from tests.helpers import (
     last_month_start,
     this_month_start,
     today,
+    until_someone_waits,
 )
 
 
@@ -544,12 +545,8 @@ def while_a_close_commits(engine, day: date, action):
     waited = []
 
     def commit_once_waited_for():
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not waited:
-            if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                waited.append(True)
-            else:
-                time.sleep(0.02)
+        if until_someone_waits(conn):
+            waited.append(True)
         conn.commit()
         conn.close()
 
@@ -632,3 +629,90 @@ def test_a_note_of_500_characters_with_surrounding_spaces_is_kept_trimmed(subscr
     )
     db.session.commit()
     assert entry.note == "n" * 500
+
+
+def while_a_top_up_holds_the_subscription(engine, subscription_id: int, ticket_id: int, action):
+    """Run `action` while another connection does what a top-up with time does: hold the
+    subscription's row, then (once `action` waits for it) update the ticket's row, and
+    commit. Returns the other connection's error, if any."""
+    conn = engine.connect()
+    conn.execute(
+        text("SELECT id FROM subscription WHERE id = :id FOR NO KEY UPDATE"),
+        {"id": subscription_id},
+    )
+    waited, errors = [], []
+
+    def touch_the_ticket_once_waited_for():
+        try:
+            if until_someone_waits(conn):
+                waited.append(True)
+            conn.execute(
+                text("UPDATE ticket SET updated_at = now() WHERE id = :id"), {"id": ticket_id}
+            )
+            conn.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    other = threading.Thread(target=touch_the_ticket_once_waited_for)
+    other.start()
+    try:
+        action()
+        db.session.commit()
+    finally:
+        other.join(15)
+    assert waited, "the action never waited for the subscription's row"
+    return errors
+
+
+def test_time_logged_takes_the_subscription_before_the_ticket_as_a_top_up_does(
+    subscribed, other_connection
+):
+    """A top-up holds the subscription's row and then updates the ticket's. Time logged
+    updated the ticket's row first and then waited for the subscription's (to decide its
+    usage alert): the two deadlocked. It now takes the subscription's row first."""
+    subscription = active_subscription(subscribed.client.id, today())
+    errors = while_a_top_up_holds_the_subscription(
+        other_connection,
+        subscription.id,
+        subscribed.ticket.id,
+        lambda: log_time(subscribed.ticket, subscribed.operator, TimeInput(60, today())),
+    )
+
+    assert errors == []
+    assert count(TimeEntry) == 1
+
+
+def test_an_edited_entry_takes_the_subscription_before_the_ticket(subscribed, other_connection):
+    """Editing an entry shares its ticket's row (the hours report's trigger) and then
+    decides the alert under the subscription's row: the same order as logging it."""
+    entry = log(subscribed, 30, today())
+    subscription = active_subscription(subscribed.client.id, today())
+    errors = while_a_top_up_holds_the_subscription(
+        other_connection,
+        subscription.id,
+        subscribed.ticket.id,
+        lambda: edit_time_entry(entry, subscribed.operator, TimeInput(90, today())),
+    )
+
+    assert errors == []
+    assert db.session.get(TimeEntry, entry.id).minutes == 90
+
+
+def test_switching_tracking_on_takes_the_subscriptions_before_the_ticket(
+    subscribed, other_connection
+):
+    entry = log(subscribed, 30, today())
+    subscribed.ticket.time_tracking = False
+    db.session.commit()
+    subscription = active_subscription(subscribed.client.id, today())
+    errors = while_a_top_up_holds_the_subscription(
+        other_connection,
+        subscription.id,
+        subscribed.ticket.id,
+        lambda: set_tracking(subscribed.ticket, True, subscribed.operator),
+    )
+
+    assert errors == []
+    assert db.session.get(TimeEntry, entry.id).ticket.time_tracking is True

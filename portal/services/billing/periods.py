@@ -1,4 +1,5 @@
-"""Billing periods: calendar months "YYYY-MM", whether one is closed, and its lock."""
+"""Billing periods: calendar months "YYYY-MM", whether one is closed, and the locks that
+keep a month's bill consistent while time is logged (the period's, a subscription's)."""
 
 import calendar
 import re
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.i18n import current_language
-from portal.models import BillingPeriod
+from portal.models import BillingPeriod, Subscription
 from portal.services.errors import ValidationFailed
 
 # Advisory-lock namespace ("SH") for periods on PostgreSQL; the second key is YYYYMM.
@@ -86,3 +87,23 @@ def lock_period(period: str, *, exclusive: bool) -> None:
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     key = int(period.replace("-", ""))
     db.session.execute(db.select(getattr(db.func, function)(_LOCK_NAMESPACE, key)))
+
+
+def hold_subscription(subscription_id: int) -> None:
+    """Hold one subscription's row until the transaction ends (PostgreSQL; SQLite serialises
+    writers): changes that decide from the subscription's hours of a month (a top-up, the
+    `refuse` rule, a usage alert) take turns, each seeing what the one before committed.
+
+    FOR NO KEY UPDATE: two of these wait for each other, but not for the KEY SHARE lock
+    that writing a row which refers to the subscription takes (a time entry, a close's
+    usage); FOR UPDATE would wait for those and deadlock with a transaction's own entry.
+    Take it before the ticket's row (a time entry updates its ticket): every writer then
+    takes the two in the same order.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        db.select(Subscription.id)
+        .where(Subscription.id == subscription_id)
+        .with_for_update(key_share=True)
+    )

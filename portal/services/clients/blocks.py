@@ -14,7 +14,13 @@ from portal.money import format_hours, local_number
 from portal.services import audit
 from portal.services.billing.invoices import buyer_terms, item_row, plan_invoices
 from portal.services.billing.ledger import bill_months, block_validity, months_between
-from portal.services.billing.periods import is_period_closed, lock_period, month_name, period_of
+from portal.services.billing.periods import (
+    hold_subscription,
+    is_period_closed,
+    lock_period,
+    month_name,
+    period_of,
+)
 from portal.services.errors import ValidationFailed
 from portal.services.settings import business_today
 
@@ -126,24 +132,10 @@ def buy_block(subscription: Subscription, day: date, actor=None) -> tuple[HourPo
 
 def top_up(subscription: Subscription, day: object, actor=None) -> tuple[HourPool, Invoice]:
     """A top-up: another block for a block subscription, dated in an open month, not ahead."""
-    _lock(subscription)
+    hold_subscription(subscription.id)
     if errors := top_up_refusal(subscription, day):
         raise ValidationFailed(errors)
     return buy_block(subscription, day, actor)
-
-
-def _lock(subscription: Subscription) -> None:
-    """Serialise changes to one subscription's blocks (two top-ups, a top-up and time).
-
-    FOR NO KEY UPDATE on PostgreSQL: two of these wait for each other, but not for the
-    key-share locks that inserting a row which refers to the subscription takes (a time
-    entry just flushed, a close writing its usage), which would deadlock with FOR UPDATE.
-    """
-    db.session.execute(
-        db.select(Subscription.id)
-        .where(Subscription.id == subscription.id)
-        .with_for_update(key_share=True)
-    )
 
 
 def check_refuse(subscription_id: int | None, work_date: date) -> None:
@@ -155,7 +147,7 @@ def check_refuse(subscription_id: int | None, work_date: date) -> None:
     subscription = db.session.get(Subscription, subscription_id)
     if subscription.model != "block" or subscription.when_used_up != "refuse":
         return
-    _lock(subscription)
+    hold_subscription(subscription.id)
     periods = months_between(period_of(work_date), period_of(business_today()))
     periods = periods or [period_of(work_date)]
     billed = bill_months(periods, subscription_ids=[subscription_id])

@@ -97,6 +97,25 @@ def closed_start_error(start_date: date) -> str | None:
     )
 
 
+def subscription_terms(plan: Plan, price: PlanPrice) -> dict:
+    """What a subscription freezes of its plan and price when it starts: the terms the
+    close bills it by, whatever later happens to the plan (column name to value)."""
+    package, block = plan.model == "package", plan.model == "block"
+    return {
+        "plan_id": plan.id,
+        "model": plan.model,
+        "fee": price.fee if plan.model != "hourly" else Decimal(0),  # a block: its price
+        "rate": price.rate,
+        "included_minutes": plan.included_minutes if package else 0,
+        "prorate": plan.prorate,
+        "rollover_months": plan.rollover_months if package else 0,
+        "rollover_cap_minutes": plan.rollover_cap_minutes if package else None,
+        "block_minutes": plan.block_minutes if block else 0,
+        "validity_months": plan.validity_months if block else 0,
+        "when_used_up": plan.when_used_up,
+    }
+
+
 def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Subscription:
     """Start a subscription of `plan` for `client` on `start_date`, freezing today's price
     (and rollover or block terms); a block plan's first block is bought on `start_date`.
@@ -125,20 +144,10 @@ def assign_plan(client: Client, plan: Plan, start_date: date, actor=None) -> Sub
         raise DomainError(message, field="plan")
     subscription = Subscription(
         client_id=client.id,
-        plan_id=plan.id,
         currency_id=client.currency_id,
         start_date=start_date,
-        model=plan.model,
-        fee=price.fee if plan.model != "hourly" else Decimal(0),  # a block: its price
-        rate=price.rate,
-        included_minutes=plan.included_minutes if plan.model == "package" else 0,
-        prorate=plan.prorate,
-        rollover_months=plan.rollover_months if plan.model == "package" else 0,
-        rollover_cap_minutes=plan.rollover_cap_minutes if plan.model == "package" else None,
-        block_minutes=plan.block_minutes if plan.model == "block" else 0,
-        validity_months=plan.validity_months if plan.model == "block" else 0,
-        when_used_up=plan.when_used_up,
         created_by_id=getattr(actor, "id", None),
+        **subscription_terms(plan, price),
     )
     db.session.add(subscription)
     db.session.flush()

@@ -11,7 +11,7 @@ from portal.formatting import format_money
 from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES, document_language, speaking
 from portal.models import MailKind, OutboxMessage, Role, Subscription, User
 from portal.services.billing.ledger import bill_months
-from portal.services.billing.periods import month_name, period_of
+from portal.services.billing.periods import hold_subscription, month_name, period_of
 from portal.services.mail.outbox import portal_url, queue_mail
 
 USAGE_THRESHOLDS = ((100, MailKind.USAGE_100.value), (80, MailKind.USAGE_80.value))
@@ -29,7 +29,7 @@ def tell_usage(subscription_id: int | None, work_date: date) -> int:
     """
     if subscription_id is None:
         return 0
-    _decide_in_turn(subscription_id)
+    hold_subscription(subscription_id)  # concurrent entries decide one after the other
     period = period_of(work_date)
     keys = {
         percent: f"usage:{subscription_id}:{period}:{percent}"
@@ -61,22 +61,6 @@ def tell_usage(subscription_id: int | None, work_date: date) -> int:
     # 80 % and 100 % at once; the 80 % key is still free for nobody to write later.
     percent, kind = reached
     return _queue_usage(subscription, period, percent, kind, keys[percent], bill)
-
-
-def _decide_in_turn(subscription_id: int) -> None:
-    """Hold the subscription's row until the transaction ends (PostgreSQL; SQLite serialises
-    writers), so concurrent entries of one subscription decide their alert one after the
-    other, each seeing the entries committed before it: two entries that only together
-    reach a threshold would otherwise both miss it. FOR NO KEY UPDATE, because each entry
-    already holds the row's KEY SHARE lock (its foreign key), which FOR UPDATE would wait on.
-    """
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    db.session.execute(
-        db.select(Subscription.id)
-        .where(Subscription.id == subscription_id)
-        .with_for_update(key_share=True)
-    )
 
 
 def _queue_usage(subscription, period, percent, kind, key, bill) -> int:

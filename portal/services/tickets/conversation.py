@@ -23,7 +23,12 @@ from portal.models import (
 from portal.models.types import utcnow
 from portal.money import HoursError, parse_hours
 from portal.services import audit
-from portal.services.billing.periods import is_period_closed, lock_period, period_of
+from portal.services.billing.periods import (
+    hold_subscription,
+    is_period_closed,
+    lock_period,
+    period_of,
+)
 from portal.services.clients.blocks import check_refuse, top_up
 from portal.services.clients.subscriptions import (
     active_subscription,
@@ -235,16 +240,19 @@ def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
         {"time_tracking": ticket.time_tracking},
         {"time_tracking": enabled},
     )
+    days = _billable_days(ticket) if enabled else []
+    # The subscriptions' rows before the ticket's, in id order, as time logged takes them.
+    for subscription_id in sorted({sub for sub, _day in days}):
+        hold_subscription(subscription_id)
     ticket.time_tracking = enabled
     db.session.flush()
     if enabled:
-        _check_billable_time_counts(ticket)
+        _check_billable_time_counts(days)
 
 
-def _check_billable_time_counts(ticket: Ticket) -> None:
-    """Time that starts to count when tracking is switched on meets the rules time logged
-    now would meet: `refuse` turns it away beyond the blocks, and alerts are written."""
-    days = db.session.execute(
+def _billable_days(ticket: Ticket) -> list[tuple[int, date]]:
+    """(subscription, work date) of the ticket's billable time, each pair once."""
+    return db.session.execute(
         db.select(TimeEntry.subscription_id, TimeEntry.work_date)
         .where(
             TimeEntry.ticket_id == ticket.id,
@@ -253,8 +261,11 @@ def _check_billable_time_counts(ticket: Ticket) -> None:
         )
         .distinct()
     ).all()
-    # Subscriptions in id order: each check takes its row lock, and two switches on tickets
-    # of one client must take them in the same order.
+
+
+def _check_billable_time_counts(days: list[tuple[int, date]]) -> None:
+    """Time that starts to count when tracking is switched on meets the rules time logged
+    now would meet: `refuse` turns it away beyond the blocks, and alerts are written."""
     for subscription_id in sorted({sub for sub, _day in days}):
         first_day = min(day for sub, day in days if sub == subscription_id)
         try:

@@ -10,7 +10,13 @@ from portal.formatting import format_day
 from portal.models import Plan, Ticket, TimeEntry, User
 from portal.models.types import utcnow
 from portal.services import audit
-from portal.services.billing.periods import hold_closes, is_period_closed, lock_period, period_of
+from portal.services.billing.periods import (
+    hold_closes,
+    hold_subscription,
+    is_period_closed,
+    lock_period,
+    period_of,
+)
 from portal.services.clients.blocks import check_refuse
 from portal.services.clients.blocks import top_up as top_up_block
 from portal.services.clients.subscriptions import (
@@ -147,6 +153,8 @@ def log_time(
         if subscription is None:
             raise ValidationFailed({"top_up": _("The client has no plan to top up on this date.")})
         top_up_block(subscription, data.work_date, actor)
+    if data.billable and subscription is not None:
+        hold_subscription(subscription.id)  # before the ticket's row, as a top-up takes them
     entry = TimeEntry(
         ticket_id=ticket.id,
         subscription_id=subscription.id if subscription else None,
@@ -196,6 +204,8 @@ def edit_time_entry(entry: TimeEntry, actor: User, data: TimeInput) -> TimeEntry
         raise ValidationFailed(errors)
     before = snapshot(entry)
     subscription = active_subscription(entry.ticket.client_id, data.work_date)
+    if data.billable and subscription is not None:
+        hold_subscription(subscription.id)  # before the entry's trigger shares its ticket's row
     entry.minutes = data.minutes
     entry.work_date = data.work_date
     entry.note = data.note.strip()
