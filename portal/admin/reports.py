@@ -65,12 +65,22 @@ def hours_report_page():
     """Hours per month, client and operator for a range of months, paged, with the total of
     the whole range; or the range's totals by client or by operator (?by=)."""
     form = HoursRangeForm(request.args)
+    grouping = request.args.get("by") if request.args.get("by") in GROUPINGS else "month"
     try:
         filters = _filters(form.start.data, form.end.data)
     except ValidationFailed as exc:
+        # The client and operator asked for stay on the form while the months are mended.
         apply_errors(form, exc, FIELD_ALIASES)
-        return render_template("admin/reports/hours.html", form=form, filters=None), 400
-    grouping = request.args.get("by") if request.args.get("by") in GROUPINGS else "month"
+        asked = HoursFilters("", "", text_arg("client"), id_arg("operator"))
+        operators = report_operators(None, asked.operator_id)
+        return render_template(
+            "admin/reports/hours.html",
+            form=form,
+            filters=None,
+            asked=asked,
+            grouping=grouping,
+            operators=operators,
+        ), 400
     page, per_page = page_args(DEFAULT_PER_PAGE)
     link_args = _link_args(filters)
     pagination, total = hours_page(filters, grouping, page, per_page)
@@ -78,11 +88,12 @@ def hours_report_page():
         "admin/reports/hours.html",
         form=form,
         filters=filters,
+        asked=filters,
         grouping=grouping,
         link_args=link_args,
         pagination=pagination,
         total=total,
-        operators=report_operators(filters),
+        operators=report_operators(filters, filters.operator_id),
         csv_url=url_for("admin.hours_report_csv", **link_args),
     )
 

@@ -199,6 +199,27 @@ def test_client_gets_403(client, login_as):
     assert client.get("/admin/reports/hours.csv").status_code == 403
 
 
+def test_a_bad_range_keeps_the_client_and_operator_asked_for(client, operator, hours):
+    olga = db.session.scalar(text("SELECT id FROM user_account WHERE name = 'Olga'"))
+    response = client.get(
+        f"/admin/reports/hours?from=2026-13&to=2026-09&client=acm&operator={olga}"
+    )
+    assert response.status_code == 400
+    assert 'name="client" value="acm"' in response.text
+    assert f'<option value="{olga}" selected>Olga</option>' in response.text
+
+
+def test_an_operator_without_time_in_the_months_stays_selected(client, operator, hours):
+    """Oscar logged nothing: the filter on him shows no rows, and says it is on him."""
+    oscar = db.session.scalar(text("SELECT id FROM user_account WHERE name = 'Oscar'"))
+    span = f"from={hours['last']}&to={hours['this']}"
+    page = client.get(f"/admin/reports/hours?{span}&operator={oscar}").text
+    assert f'<option value="{oscar}" selected>Oscar</option>' in page
+    assert "No time was logged" in page
+    unfiltered = client.get(f"/admin/reports/hours?{span}").text
+    assert ">Oscar</option>" not in unfiltered  # the list offers those who logged time
+
+
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [

@@ -222,21 +222,22 @@ def hours_page(
     return pagination, Totals(int(minutes), int(billable))
 
 
-def report_operators(filters: HoursFilters) -> list[tuple[int, str]]:
-    """(id, name) of the people who logged time in the months, for the operator filter."""
-    logged = (
-        db.select(SUMMARY.c.operator_id)
-        .where(
-            SUMMARY.c.period >= filters.start,
-            SUMMARY.c.period <= filters.end,
-            SUMMARY.c.minutes > 0,
-        )
-        .distinct()
+def report_operators(
+    filters: HoursFilters | None, selected: int | None = None
+) -> list[tuple[int, str]]:
+    """(id, name) of the people who logged time in the months (any month while the range is
+    not valid), for the operator filter; the `selected` one is listed whatever it logged, so
+    the filter the page applies is the one it shows."""
+    logged = db.select(SUMMARY.c.operator_id).where(SUMMARY.c.minutes > 0).distinct()
+    if filters is not None:
+        logged = logged.where(SUMMARY.c.period >= filters.start, SUMMARY.c.period <= filters.end)
+    listed = (
+        User.id.in_(logged) if selected is None else User.id.in_(logged) | (User.id == selected)
     )
     return [
         tuple(row)
         for row in db.session.execute(
-            db.select(User.id, User.name).where(User.id.in_(logged)).order_by(User.name, User.id)
+            db.select(User.id, User.name).where(listed).order_by(User.name, User.id)
         )
     ]
 
