@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -91,3 +92,22 @@ def build_schema(url: str) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+@contextmanager
+def scratch_app(args, seed):
+    """A scratch database of `args.db` built by the migrations, the app on it timed as a
+    served one, and `seed(app, args)`'s summary: yields (url, app, summary); the database is
+    dropped afterwards unless `args.keep`."""
+    url = make_database(args.db)
+    try:
+        build_schema(url)
+        app = bench_app(url)
+        freeze_startup()
+        summary = seed(app, args)
+        if args.keep:
+            print(f"database kept: {url}")
+        yield url, app, summary
+    finally:
+        if not args.keep:
+            drop_database(url)

@@ -22,13 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
-    bench_app,
-    build_schema,
-    drop_database,
-    freeze_startup,
-    make_database,
-)
+from common import scratch_app  # noqa: E402
 from flask import has_request_context  # noqa: E402
 from sqlalchemy import event, func, insert, select  # noqa: E402
 
@@ -306,12 +300,7 @@ def survey(app, clients: dict, counter: "Counter", ids: dict, top: int = 15) -> 
 def main(argv=None) -> int:
     """Build, load, measure, print; drop the database unless --keep."""
     args = parse_args(argv)
-    url = make_database(args.db)
-    try:
-        build_schema(url)
-        app = bench_app(url)
-        freeze_startup()
-        summary = seed(app, args)
+    with scratch_app(args, seed) as (_url, app, summary):
         print(
             f"db {args.db}: {args.clients:,} clients, {args.tickets:,} tickets "
             f"({args.big_client_tickets:,} of the big client), {args.entries:,} entries in "
@@ -357,12 +346,7 @@ def main(argv=None) -> int:
             f"goals: p95 < {GOAL_P95_MS} ms, <= {GOAL_STATEMENTS} statements, constant in page "
             f"size: {'yes' if constant else 'NO'}"
         )
-        if args.keep:
-            print(f"database kept: {url}")
         print(f"pages: worst p95 {worst_p95:.1f} ms, max statements {max_statements}")
-    finally:
-        if not args.keep:
-            drop_database(url)
     return 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_app, build_schema, drop_database, freeze_startup, make_database  # noqa: E402
+from common import scratch_app  # noqa: E402
 from pages import Counter, last_month, login, measure, seed, token_client  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
@@ -69,12 +69,7 @@ def csv_download(client, url: str) -> tuple[float, float, int, int]:
 def main(argv=None) -> int:
     """Build, load, measure, print; drop the database unless --keep."""
     args = parse_args(argv)
-    url = make_database(args.db)
-    try:
-        build_schema(url)
-        app = bench_app(url)
-        freeze_startup()
-        summary = seed(app, args)
+    with scratch_app(args, seed) as (_url, app, summary):
         print(
             f"db {args.db}: {args.clients:,} clients, {args.tickets:,} tickets, "
             f"{args.entries:,} entries in {summary['period']}; loaded in "
@@ -140,15 +135,10 @@ def main(argv=None) -> int:
             f"{GOAL_PAGE_KB} KB: {largest / 1024:.1f}; search p95 < {GOAL_SEARCH_MS} ms: "
             f"{worst_search:.1f}"
         )
-        if args.keep:
-            print(f"database kept: {url}")
         print(
             f"reports: worst p95 {max(worst_report, worst_search):.1f} ms, largest page "
             f"{largest / 1024:.0f} KB, max statements {max_statements}"
         )
-    finally:
-        if not args.keep:
-            drop_database(url)
     return 0
 
 
