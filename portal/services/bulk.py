@@ -1,7 +1,9 @@
 """Writing many rows at once, without an ORM object per row: the monthly close, and the
 load for the benchmarks."""
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import chain, islice
 
 from sqlalchemy import text
@@ -10,6 +12,25 @@ from portal.extensions import db
 
 # Rows a SQLite executemany sends at once: large enough to be fast, small enough to stream.
 CHUNK = 20_000
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a batch builds its rows, back as it was after.
+
+    A close builds some 100,000 dicts that all live until they are written: each time the
+    survivors grow by a quarter the collector walks every object of the process again,
+    finds no cycle, and takes 0.1 s of a 1.5 s close at 100,000 entries. Plain rows are freed
+    by reference counting without it; any cycle made meanwhile waits for the next
+    collection after the batch (a few MB).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def reserve_ids(model, count: int) -> list[int]:

@@ -1,8 +1,12 @@
 """Bulk writes: ids reserved ahead of the rows, and rows written with them."""
 
+import gc
+
+import pytest
+
 from portal.extensions import db
 from portal.models import Currency
-from portal.services.bulk import bulk_insert, reserve_ids
+from portal.services.bulk import bulk_insert, collector_paused, reserve_ids
 from tests.helpers import count
 
 
@@ -30,3 +34,34 @@ def test_nothing_to_reserve_or_insert_costs_nothing(app):
     before = count(Currency)
     bulk_insert(Currency, [])
     assert count(Currency) == before
+
+
+def test_the_collector_is_paused_for_a_batch_and_back_after_it_even_on_error():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the batch failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_off_before_the_batch_stays_off():
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_close_runs_with_the_collector_paused(app, monkeypatch):
+    from portal.services.billing import close
+
+    seen = []
+    original = close.bills_for
+    monkeypatch.setattr(close, "bills_for", lambda *a: seen.append(gc.isenabled()) or original(*a))
+    close.close_period("2020-01")
+    assert seen == [False]
+    assert gc.isenabled()
