@@ -1,11 +1,12 @@
 """Bulk writes: ids reserved ahead of the rows, and rows written with them."""
 
 import gc
+from decimal import Decimal
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Currency
+from portal.models import AuditLogEntry, Currency, TaxRate
 from portal.services.bulk import bulk_insert, collector_paused, reserve_ids
 from tests.helpers import count
 
@@ -65,3 +66,39 @@ def test_the_close_runs_with_the_collector_paused(app, monkeypatch):
     close.close_period("2020-01")
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_a_float_after_an_equal_decimal_is_still_refused(app):
+    """A column remembers converted values with their type: 1.0 == Decimal(1), yet the
+    float must reach the type's refusal, not the Decimal's stored value."""
+    rows = [
+        {"name": "Twenty-three", "percent": Decimal("23")},
+        {"name": "Float", "percent": 23.0},
+    ]
+    with pytest.raises(TypeError, match="Decimal"):
+        bulk_insert(TaxRate, rows)
+
+
+def test_rows_of_one_column_and_shared_or_own_snapshots_are_written_as_given(app, f):
+    bulk_insert(Currency, [{"code": "QQQ"}, {"code": "QQR"}])
+    stored = db.session.execute(
+        db.select(Currency.code, Currency.decimals, Currency.prefix).where(
+            Currency.code.in_(["QQQ", "QQR"])
+        )
+    )
+    assert sorted(stored) == [("QQQ", 2, ""), ("QQR", 2, "")]
+    shared = {"total": "10.00"}
+    afters = [shared, shared, {"total": "11.00"}, shared, None]
+    bulk_insert(
+        AuditLogEntry,
+        [
+            {"action": "bulk.test", "object_type": "x", "object_id": i, "after": after}
+            for i, after in enumerate(afters)
+        ],
+    )
+    written = db.session.execute(
+        db.select(AuditLogEntry.object_id, AuditLogEntry.after)
+        .where(AuditLogEntry.action == "bulk.test")
+        .order_by(AuditLogEntry.object_id)
+    )
+    assert [after for _id, after in written] == afters
