@@ -102,3 +102,21 @@ def test_rows_of_one_column_and_shared_or_own_snapshots_are_written_as_given(app
         .order_by(AuditLogEntry.object_id)
     )
     assert [after for _id, after in written] == afters
+
+
+def test_skipping_rows_that_repeat_a_key_writes_the_others_and_keeps_the_transaction(app):
+    """On PostgreSQL the rows go by a plain COPY under a savepoint first, and only when one
+    repeats a key by the temporary table and ON CONFLICT: both give the same rows."""
+    bulk_insert(Currency, [{"code": "KKA", "decimals": 2}], skip_existing=("code",))
+    offered = bulk_insert(
+        Currency,
+        [{"code": "KKA", "decimals": 0}, {"code": "KKB", "decimals": 3}],
+        skip_existing=("code",),
+    )
+    bulk_insert(Currency, [{"code": "KKC", "decimals": 1}], skip_existing=("code",))
+    db.session.commit()
+    stored = db.session.execute(
+        db.select(Currency.code, Currency.decimals).where(Currency.code.like("KK%"))
+    )
+    assert offered == 2
+    assert sorted(stored) == [("KKA", 2), ("KKB", 3), ("KKC", 1)]
