@@ -68,7 +68,8 @@ def bulk_insert(model, rows: Iterable[dict], skip_existing: tuple[str, ...] = ()
     INSERT's defaults are once per statement (every row of a batch gets the same
     `created_at`). Rows stream: an iterable of any length is written in chunks, never held
     whole. `skip_existing`: the columns of a unique constraint; a row that would repeat an
-    existing row's values there is skipped (ON CONFLICT DO NOTHING).
+    existing row's values there is skipped (ON CONFLICT DO NOTHING) — on PostgreSQL the
+    rows are then held, to be written again after a conflict (see _insert_skipping).
     """
     table = model.__table__
     connection = db.session.connection()
