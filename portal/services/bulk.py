@@ -97,7 +97,8 @@ def bulk_insert(model, rows: Iterable[dict], skip_existing: tuple[str, ...] = ()
         if (processor := table.c[name].type._cached_bind_processor(connection.dialect))
     ]
     keys = tuple(first)
-    pick = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+    # itemgetter of one key gives the value, not a 1-tuple (and of none, an error).
+    pick = itemgetter(*keys) if len(keys) > 1 else lambda row: tuple(row[k] for k in keys)
 
     def values(row: dict) -> tuple:
         """The row as the driver receives it, in the order of `names` (the loop is inline:
