@@ -25,6 +25,7 @@ close draws on the pools too): compare its close seconds with the run without --
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -333,7 +334,7 @@ def timed_steps():
         (invoices, "reserve_ids", lambda *_a: "reserve ids"),
         (billing, "pending_one_offs", lambda *_a: "one-off items"),
         (invoices, "buyer_terms", lambda *_a: "read buyers and rates"),
-        (invoices, "compute_taxes", lambda *_a: "taxes"),
+        (invoices, "taxes_at_one_rate", lambda *_a: "taxes"),
         (invoices, "next_sequence_numbers", lambda *_a: "invoice numbers"),
         (invoices, "tell_invoices_issued", lambda *_a: "invoice mail (all of it)"),
         (mail, "queue_mails", lambda *_a: "write outbox_message"),
@@ -393,10 +394,18 @@ def run_one(kind: str, subscriptions: int, entries: int, seed: int, mix: bool = 
                 print(f"no raw-SQL close: {refusal}", file=sys.stderr)
             with timed_steps() as steps:
                 started, cpu = time.perf_counter(), time.process_time()
+                if os.environ.get("CLOSE_PROFILE"):  # a file for the close's cProfile stats
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
                 result = close_period(period)
                 db.session.commit()
                 close = time.perf_counter() - started
                 cpu = time.process_time() - cpu
+                if os.environ.get("CLOSE_PROFILE"):
+                    profiler.disable()
+                    profiler.dump_stats(os.environ["CLOSE_PROFILE"])
             used = dict(
                 db.session.execute(
                     db.select(UsageRecord.subscription_id, UsageRecord.used_minutes).where(

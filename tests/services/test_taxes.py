@@ -10,6 +10,7 @@ from portal.services.billing.taxes import (
     Rate,
     TaxLine,
     compute_taxes,
+    taxes_at_one_rate,
     treatment_notes,
     treatment_rate,
 )
@@ -125,6 +126,40 @@ def test_a_net_with_more_places_than_the_currency_is_refused():
 def test_floats_are_refused():
     with pytest.raises(TypeError):
         compute_taxes([TaxLine(0.1, VAT23)], 2)
+    with pytest.raises(TypeError):
+        taxes_at_one_rate([0.1], VAT23, 2)
+
+
+@pytest.mark.parametrize("rate", [VAT23, JP10, EXEMPT, Rate("Odd", D("7.125")), None])
+@pytest.mark.parametrize(
+    ("nets", "places"),
+    [
+        (["800.00", "687.50"], 2),
+        (["0.50", "0.50", "0.50"], 2),
+        (["-333.33", "-0.05", "17.39"], 2),
+        (["0.01"], 2),
+        (["12345", "1"], 0),
+        (["10.000", "0.5"], 3),
+        ([], 2),
+    ],
+)
+def test_one_rate_totals_are_compute_taxes_totals(nets, places, rate):
+    """The close's fast path for an invoice whose lines share a rate gives what the general
+    grouping gives, to the digit (exponents included)."""
+    general = compute_taxes([TaxLine(D(net), rate) for net in nets], places)
+    fast = taxes_at_one_rate([D(net) for net in nets], rate, places)
+    assert fast == general
+    assert [str(t.tax) for t in fast.taxes] == [str(t.tax) for t in general.taxes]
+    assert (str(fast.net_total), str(fast.tax_total), str(fast.total)) == (
+        str(general.net_total),
+        str(general.tax_total),
+        str(general.total),
+    )
+
+
+def test_one_rate_refuses_a_net_with_more_places_than_the_currency():
+    with pytest.raises(ValueError, match="more than 0 decimal places"):
+        taxes_at_one_rate([D("100"), D("100.5")], JP10, 0)
 
 
 @pytest.mark.parametrize(

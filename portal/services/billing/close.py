@@ -42,7 +42,7 @@ from portal.services.billing.periods import (
     period_bounds,
     period_of,
 )
-from portal.services.bulk import bulk_insert, reserve_ids
+from portal.services.bulk import bulk_insert, collector_paused, reserve_ids
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.settings import business_today, get_settings
 
@@ -276,6 +276,12 @@ def close_period(period: str, actor=None) -> CloseResult:
 
     if earlier := earlier_open_period(period):
         raise EarlierPeriodOpen(period, earlier)
+    with collector_paused():
+        return _bill_period(row, period, actor)
+
+
+def _bill_period(row: BillingPeriod, period: str, actor) -> CloseResult:
+    """The close's writes, once its period's row is claimed: usage, pools, items, invoices."""
     months = bills_for(period)
     # Every row is computed here, ids included, and each table gets one bulk insert:
     # no ORM object per row, no read-back, no UPDATE afterwards.

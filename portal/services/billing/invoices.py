@@ -34,8 +34,7 @@ from portal.services import audit
 from portal.services.billing.profiles import business_values
 from portal.services.billing.taxes import (
     Rate,
-    TaxLine,
-    compute_taxes,
+    taxes_at_one_rate,
     treatment_notes,
     treatment_rate,
 )
@@ -313,12 +312,15 @@ def plan_invoices(
     numbers = next_sequence_numbers(len(clients))
     ids = reserve_ids(Invoice, len(clients))
     now, actor_id = utcnow(), getattr(actor, "id", None)
+    # One list per distinct note text, shared by the rows: bulk_insert converts a list it
+    # has seen once (most invoices print no note, or the same one).
+    notes: dict[tuple[str, ...], list[str]] = {}
     for client_id, seq, invoice_id in zip(clients, numbers, ids, strict=True):
         lines = sorted(by_client[client_id], key=lambda i: (KIND_ORDER[i["kind"]], i["id"]))
         client = terms[client_id]
         currency_id = lines[0]["currency_id"]
-        totals = compute_taxes(
-            [TaxLine(line["amount"], client.rate) for line in lines], places[currency_id]
+        totals = taxes_at_one_rate(
+            [line["amount"] for line in lines], client.rate, places[currency_id]
         )
         invoice = {
             "id": invoice_id,
@@ -337,7 +339,7 @@ def plan_invoices(
             "seller": seller,
             "buyer": client.buyer,
             "tax_treatment": client.treatment,
-            "notes": list(client.notes),
+            "notes": notes.setdefault(client.notes, list(client.notes)),
         }
         batch.invoices.append(invoice)
         for position, item in enumerate(lines, start=1):

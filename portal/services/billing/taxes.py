@@ -116,6 +116,24 @@ def compute_taxes(lines: Iterable[TaxLine], places: int) -> TaxTotals:
         running += line.net
     if current is not None:
         nets[current] = nets.get(current, Decimal(0)) + running
+    return _taxed(nets.items(), places)
+
+
+def taxes_at_one_rate(nets: Iterable[Decimal], rate: Rate | None, places: int) -> TaxTotals:
+    """compute_taxes for nets that all share one rate, as an invoice's lines share its
+    client's: the same totals, without a TaxLine per net nor the grouping by rate (the close
+    taxes 10,000 invoices). Raises ValueError as compute_taxes does."""
+    net, any_net = Decimal(0), False
+    for line_net in nets:
+        if round_money(line_net, places) != line_net:
+            raise ValueError(f"net {line_net} has more than {places} decimal places")
+        net += line_net
+        any_net = True
+    return _taxed([(rate or NO_TAX, net)] if any_net else [], places)
+
+
+def _taxed(nets: Iterable[tuple[Rate, Decimal]], places: int) -> TaxTotals:
+    """The totals of the sums of nets per rate: each rate's tax once, half-up."""
     taxes = tuple(
         RateTotal(
             name=rate.name,
@@ -125,7 +143,7 @@ def compute_taxes(lines: Iterable[TaxLine], places: int) -> TaxTotals:
             category=rate.category,
             exemption_reason=rate.exemption_reason,
         )
-        for rate, net in nets.items()
+        for rate, net in nets
     )
     net_total = round_money(sum((t.net for t in taxes), Decimal(0)), places)
     tax_total = round_money(sum((t.tax for t in taxes), Decimal(0)), places)
