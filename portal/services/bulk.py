@@ -3,7 +3,7 @@ load for the benchmarks."""
 
 import gc
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from itertools import chain, islice
 from operator import itemgetter
 
@@ -145,23 +145,24 @@ def insert_values(
     if skip_existing:
         keys = ", ".join(f'"{name}"' for name in skip_existing)
         conflict = f" ON CONFLICT ({keys}) DO NOTHING"
-    cursor = connection.connection.driver_connection.cursor()
-    total = 0
-    if connection.dialect.name == "postgresql":
-        if skip_existing:
-            return _insert_skipping(model, columns, rows, conflict, cursor)
-        with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-                total += 1
+    with closing(connection.connection.driver_connection.cursor()) as cursor:
+        if connection.dialect.name == "postgresql":
+            if skip_existing:
+                return _insert_skipping(model, columns, rows, conflict, cursor)
+            total = 0
+            with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    total += 1
+            return total
+        marks = ", ".join("?" * len(columns))
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}){conflict}'  # noqa: S608 - our own names
+        total = 0
+        rows = iter(rows)
+        while chunk := list(islice(rows, CHUNK)):
+            cursor.executemany(sql, chunk)
+            total += len(chunk)
         return total
-    marks = ", ".join("?" * len(columns))
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}){conflict}'  # noqa: S608 - our own names
-    rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK)):
-        cursor.executemany(sql, chunk)
-        total += len(chunk)
-    return total
 
 
 def _insert_skipping(model, columns, rows, conflict: str, cursor) -> int:
