@@ -315,8 +315,8 @@ def test_second_floor_pages_are_constant_in_rows_and_page_size(second_floor_coun
     assert len(set(observed.values())) == 1, f"{url} ({who}) grows: {observed}"
 
 
-@pytest.mark.parametrize(("who", "url"), SECOND_FLOOR_LISTS)
-def test_second_floor_lists_run_at_most_ten_statements(second_floor_counts, who, url):
+@pytest.mark.parametrize(("who", "url"), SECOND_FLOOR_LISTS + SECOND_FLOOR_DETAILS)
+def test_second_floor_pages_run_at_most_ten_statements(second_floor_counts, who, url):
     worst = max(
         n
         for counts in second_floor_counts.values()

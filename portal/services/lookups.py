@@ -43,8 +43,12 @@ def _staff_only(user: User, model, object_id: int, missing: str):
 
 
 def ticket_for(user: User, ticket_id: int) -> Ticket:
-    """A ticket: staff any, a client user its own client's."""
-    return _visible(user, db.session.get(Ticket, ticket_id), N_("Ticket not found."))
+    """A ticket with its client and assignee (its pages show both): staff any, a client
+    user its own client's."""
+    options = [joinedload(Ticket.client), joinedload(Ticket.assignee)]
+    return _visible(
+        user, db.session.get(Ticket, ticket_id, options=options), N_("Ticket not found.")
+    )
 
 
 def time_entry_for(user: User, entry_id: int) -> TimeEntry:

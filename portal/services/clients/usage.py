@@ -1,12 +1,13 @@
 """A client's hours per month: live for open months, as billed for closed ones."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from portal.extensions import db
 from portal.models import (
     BillableItem,
-    BillingPeriod,
     Currency,
     Invoice,
     Plan,
@@ -14,7 +15,7 @@ from portal.models import (
     UsageRecord,
 )
 from portal.services.billing.ledger import bill_months
-from portal.services.billing.periods import period_of
+from portal.services.billing.periods import closed_months, period_of
 from portal.services.billing.pool_book import PoolBook, block_summary, carry_summary
 from portal.services.settings import business_today
 
@@ -44,6 +45,10 @@ class MonthUsage:
     block_used_minutes: int = 0
     blocks: list[dict] = field(default_factory=list)  # ledger.block_summary
     carry_overs: list[dict] = field(default_factory=list)  # ledger.carry_summary
+    # Open months: every subscription active on one of its days, oldest first.
+    active: list[Subscription] = field(default_factory=list)
+    # Open months: what `subscription` used by itself (used_minutes adds up all of them).
+    subscription_used_minutes: int = 0
 
     @property
     def available_minutes(self) -> int:
@@ -78,8 +83,36 @@ def previous_periods(period: str, count: int) -> list[str]:
     return periods[::-1]
 
 
+class EveryMonth(Mapping):
+    """Whether each month is closed, for any month asked (ledger.bill_months' `known_closed`):
+    built from every closed month, so the walk never asks the database again."""
+
+    def __init__(self, closed: Mapping[str, int]):
+        self.closed = closed
+
+    def __contains__(self, period) -> bool:
+        """Every month is known."""
+        return True
+
+    def __getitem__(self, period: str) -> bool:
+        """True when the month is closed."""
+        return period in self.closed
+
+    def __iter__(self):
+        """The closed months (the others are known to be open)."""
+        return iter(self.closed)
+
+    def __len__(self) -> int:
+        """How many months are closed."""
+        return len(self.closed)
+
+    def __bool__(self) -> bool:
+        """Known, even before the first close."""
+        return True
+
+
 def _open_months(
-    client, periods: list[str], closed: list[str], book: PoolBook
+    client, periods: list[str], known: EveryMonth, book: PoolBook
 ) -> dict[str, MonthUsage]:
     """Usage of months not yet closed, live from the time entries: billed by the close's
     own function (ledger.bill_months), so the estimate and the bill cannot differ.
@@ -89,7 +122,6 @@ def _open_months(
     """
     if not periods:
         return {}
-    known = {period: False for period in periods} | {period: True for period in closed}
     billed = bill_months(sorted(periods), client.id, known_closed=known, book=book)
     months = {}
     for period in periods:
@@ -118,24 +150,26 @@ def _open_months(
             block_used_minutes=bill.block_used_minutes,
             blocks=block_summary(month.pools, bill.uses),
             carry_overs=carry_summary(month.pools, bill.uses),
+            active=[m.subscription for m in active],
+            subscription_used_minutes=bill.used_minutes,
         )
     return months
 
 
-def usage_history(client, periods: list[str]) -> list[MonthUsage]:
-    """Usage for each period: closed ones from what the close stored, open ones live."""
-    closed = dict(
-        db.session.execute(
-            db.select(BillingPeriod.period, BillingPeriod.id).where(
-                BillingPeriod.period.in_(periods)
-            )
-        ).all()
-    )
+def usage_history(
+    client, periods: list[str], closed_ids: Mapping[str, int] | None = None
+) -> list[MonthUsage]:
+    """Usage for each period: closed ones from what the close stored, open ones live.
+
+    `closed_ids` is every closed month (periods.closed_months) when the caller has read it.
+    """
+    every = EveryMonth(closed_months() if closed_ids is None else closed_ids)
+    closed = {period: every.closed[period] for period in periods if every[period]}
     records, charges, invoices = {}, {}, {}
     if closed:  # the current month alone (the ticket page's sidebar) reads none of these
         records, charges, invoices = _closed_months(client, list(closed.values()))
     book = PoolBook()
-    open_months = _open_months(client, [p for p in periods if p not in closed], list(closed), book)
+    open_months = _open_months(client, [p for p in periods if p not in closed], every, book)
     # Only months that had carry-over or blocks need their pools read back.
     pooled = [p for p, pid in closed.items() if any(records.get(pid, (0,) * 10)[5:])]
     pools = book.load(client.id).closed_view(pooled) if pooled else {}
@@ -217,6 +251,14 @@ def _closed_months(client, period_ids: list[int]) -> tuple[dict, dict, dict]:
     return records, charges, invoices
 
 
-def client_usage(client, period: str | None = None) -> MonthUsage:
-    """One month's usage (the current month by default)."""
-    return usage_history(client, [period or period_of(business_today())])[0]
+def subscription_on(usage: MonthUsage, day: date) -> Subscription | None:
+    """The subscription active on `day`, a day of `usage`'s open month, from what the month
+    read (subscriptions never overlap, so at most one)."""
+    return next((sub for sub in usage.active if sub.is_active_on(day)), None)
+
+
+def client_usage(
+    client, period: str | None = None, closed_ids: Mapping[str, int] | None = None
+) -> MonthUsage:
+    """One month's usage (the current month by default); `closed_ids` as usage_history's."""
+    return usage_history(client, [period or period_of(business_today())], closed_ids)[0]
