@@ -92,7 +92,7 @@ def _render(
 @bp.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int):
     """One ticket, for staff."""
-    ticket = ticket_for(current_user, ticket_id)
+    ticket = ticket_for(current_user, ticket_id, with_assignee=True)
     page = staff_ticket_page(ticket, current_user)
     form = _update_form(ticket, page.subscription)
     return _render(ticket, form, page.subscription, page)

@@ -5,9 +5,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import and_, case, func
+
 from portal.extensions import db
 from portal.models import (
     BillableItem,
+    BillingPeriod,
     Currency,
     Invoice,
     Plan,
@@ -15,7 +18,7 @@ from portal.models import (
     UsageRecord,
 )
 from portal.services.billing.ledger import bill_months
-from portal.services.billing.periods import closed_months, period_of
+from portal.services.billing.periods import period_of
 from portal.services.billing.pool_book import PoolBook, block_summary, carry_summary
 from portal.services.settings import business_today
 
@@ -163,11 +166,12 @@ def usage_history(
 
     `closed_ids` is every closed month (periods.closed_months) when the caller has read it.
     """
-    every = EveryMonth(closed_months() if closed_ids is None else closed_ids)
-    closed = {period: every.closed[period] for period in periods if every[period]}
     records, charges, invoices = {}, {}, {}
-    if closed:  # the current month alone (the ticket page's sidebar) reads none of these
-        records, charges, invoices = _closed_months(client, list(closed.values()))
+    if closed_ids is None or any(period in closed_ids for period in periods):
+        closed_ids, records, charges, invoices = _closed_months(client, periods)
+    # The current month alone (the ticket page's sidebar) reads nothing more here.
+    every = EveryMonth(closed_ids)
+    closed = {period: closed_ids[period] for period in periods if every[period]}
     book = PoolBook()
     open_months = _open_months(client, [p for p in periods if p not in closed], every, book)
     # Only months that had carry-over or blocks need their pools read back.
@@ -184,7 +188,7 @@ def usage_history(
         )
         held, taken = pools.get(period, ([], []))
         extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
-        invoice = invoices.get(period_id)
+        number, status, invoice_id = invoices.get(period_id, (None, None, None))
         history.append(
             MonthUsage(
                 period,
@@ -197,9 +201,9 @@ def usage_history(
                 overtime,
                 extra,
                 total,
-                invoice.number if invoice else None,
-                invoice.status if invoice else None,
-                invoice.id if invoice else None,
+                number,
+                status,
+                invoice_id,
                 None,
                 *carried,
                 blocks=block_summary(held, taken),
@@ -209,13 +213,35 @@ def usage_history(
     return history
 
 
-def _closed_months(client, period_ids: list[int]) -> tuple[dict, dict, dict]:
-    """What the closes of these periods stored for the client: usage records, charges
-    (extra, total) and invoices, by period id."""
-    records = {}
-    for period_id, *values in db.session.execute(
+def _closed_months(client, periods: list[str]) -> tuple[dict[str, int], dict, dict, dict]:
+    """Every closed month (period -> id), and what the closes of the asked ones stored for
+    the client: usage records, charges (extra, total) and invoices (number, status, id), by
+    period id. One statement: each closed month joined to the client's rows of it when asked.
+
+    Where a month holds two records or two invoices (a subscription that changed, an
+    invoice and its credit note), the one with the higher id speaks, as before.
+    """
+    asked = BillingPeriod.period.in_(periods)
+    charges = (
         db.select(
-            UsageRecord.period_id,
+            BillableItem.period_id,
+            func.sum(
+                case((BillableItem.kind != "package_fee", BillableItem.amount), else_=0)
+            ).label("extra"),
+            func.sum(BillableItem.amount).label("total"),
+        )
+        .where(
+            BillableItem.client_id == client.id,
+            BillableItem.period_id.in_(db.select(BillingPeriod.id).where(asked)),
+        )
+        .group_by(BillableItem.period_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        db.select(
+            BillingPeriod.period,
+            BillingPeriod.id,
+            UsageRecord.id,
             UsageRecord.included_minutes,
             UsageRecord.used_minutes,
             UsageRecord.overtime_minutes,
@@ -226,29 +252,40 @@ def _closed_months(client, period_ids: list[int]) -> tuple[dict, dict, dict]:
             UsageRecord.carried_out_minutes,
             UsageRecord.block_in_minutes,
             UsageRecord.block_used_minutes,
+            charges.c.extra,
+            charges.c.total,
+            Invoice.number,
+            Invoice.status,
+            Invoice.id,
         )
-        .join(Subscription, Subscription.id == UsageRecord.subscription_id)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(UsageRecord.client_id == client.id, UsageRecord.period_id.in_(period_ids))
-    ):
-        records[period_id] = values
-    charges: dict[int, tuple[Decimal, Decimal]] = {}
-    for period_id, kind, amount in db.session.execute(
-        db.select(BillableItem.period_id, BillableItem.kind, BillableItem.amount).where(
-            BillableItem.client_id == client.id, BillableItem.period_id.in_(period_ids)
+        .outerjoin(
+            UsageRecord,
+            and_(
+                UsageRecord.period_id == BillingPeriod.id,
+                UsageRecord.client_id == client.id,
+                asked,
+            ),
         )
-    ):
-        extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
-        charges[period_id] = (extra + (amount if kind != "package_fee" else 0), total + amount)
-    invoices = {
-        row.period_id: row
-        for row in db.session.scalars(
-            db.select(Invoice).where(
-                Invoice.client_id == client.id, Invoice.period_id.in_(period_ids)
-            )
+        .outerjoin(Subscription, Subscription.id == UsageRecord.subscription_id)
+        .outerjoin(Plan, Plan.id == Subscription.plan_id)
+        .outerjoin(charges, charges.c.period_id == BillingPeriod.id)
+        .outerjoin(
+            Invoice,
+            and_(Invoice.period_id == BillingPeriod.id, Invoice.client_id == client.id, asked),
         )
-    }
-    return records, charges, invoices
+        .order_by(BillingPeriod.id, UsageRecord.id, Invoice.id)
+    )
+    every, records, charged, invoices = {}, {}, {}, {}
+    for period, period_id, record_id, *values in rows:
+        every[period] = period_id
+        record, (extra, total), invoice = values[:10], values[10:12], values[12:]
+        if record_id is not None:
+            records[period_id] = record
+        if total is not None:
+            charged[period_id] = (extra, total)
+        if invoice[2] is not None:
+            invoices[period_id] = invoice
+    return every, records, charged, invoices
 
 
 def subscription_on(usage: MonthUsage, day: date) -> Subscription | None:
