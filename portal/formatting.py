@@ -201,8 +201,16 @@ LABELS = {
 
 def value_label(value) -> str:
     """A stored status, priority or kind in the reader's language ("Open" -> "Offen")."""
-    label = LABELS.get(value)
-    return str(label) if label is not None else ("" if value is None else str(value))
+    if value not in LABELS:
+        return "" if value is None else str(value)
+    return _label_text(value, current_language())
+
+
+@lru_cache(maxsize=512)
+def _label_text(value: str, language: str) -> str:
+    """A label's text in a language: lists call `label` on every row (a catalog look-up
+    costs several context look-ups; the language, one)."""
+    return str(LABELS[value])
 
 
 def percent_label(value: Decimal) -> str:
