@@ -104,8 +104,11 @@ def _day_text(day: date, language: str) -> str:
 
 def user_time_format() -> str:
     """The logged-in user's choice of "hm" (1:30, the default) or "decimal" (1.50)."""
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return getattr(current_user, "time_format", None) or "hm"
+    if not has_request_context():
+        return "hm"
+    user = current_user._get_current_object()  # once: lists ask twice a row
+    if getattr(user, "is_authenticated", False):
+        return getattr(user, "time_format", None) or "hm"
     return "hm"
 
 
