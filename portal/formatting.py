@@ -104,8 +104,11 @@ def _day_text(day: date, language: str) -> str:
 
 def user_time_format() -> str:
     """The logged-in user's choice of "hm" (1:30, the default) or "decimal" (1.50)."""
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return getattr(current_user, "time_format", None) or "hm"
+    if not has_request_context():
+        return "hm"
+    user = current_user._get_current_object()  # once: lists ask twice a row
+    if getattr(user, "is_authenticated", False):
+        return getattr(user, "time_format", None) or "hm"
     return "hm"
 
 
@@ -201,8 +204,16 @@ LABELS = {
 
 def value_label(value) -> str:
     """A stored status, priority or kind in the reader's language ("Open" -> "Offen")."""
-    label = LABELS.get(value)
-    return str(label) if label is not None else ("" if value is None else str(value))
+    if value not in LABELS:
+        return "" if value is None else str(value)
+    return _label_text(value, current_language())
+
+
+@lru_cache(maxsize=512)
+def _label_text(value: str, language: str) -> str:
+    """A label's text in a language: lists call `label` on every row (a catalog look-up
+    costs several context look-ups; the language, one)."""
+    return str(LABELS[value])
 
 
 def percent_label(value: Decimal) -> str:

@@ -35,10 +35,10 @@ class RowPagination(CountSelectPagination):
 
 def paginate_rows(
     query, page: int, per_page: int, kind=RowPagination, *, count=None
-) -> RowPagination:
+) -> CountSelectPagination:
     """A page of rows of a multi-column select, with the total count (from `count`, a
     select of one number, when given; `kind` CountedPagination to have both in one
-    statement)."""
+    statement, CountSelectPagination to have the first column's objects)."""
     return kind(
         select=query,
         count_query=count,  # not `count`: Pagination's own flag of that name
@@ -52,15 +52,7 @@ def paginate_rows(
 
 def paginate_objects(query, page: int, per_page: int, count) -> CountSelectPagination:
     """A page of the first column's objects (as db.paginate), the total from `count`."""
-    return CountSelectPagination(
-        select=query,
-        count_query=count,  # not `count`: Pagination's own flag of that name
-        session=db.session(),
-        page=page,
-        per_page=per_page,
-        max_per_page=200,
-        error_out=False,
-    )
+    return paginate_rows(query, page, per_page, CountSelectPagination, count=count)
 
 
 class CountedPagination(RowPagination):

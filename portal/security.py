@@ -125,7 +125,9 @@ def add_security_headers(response):
     if request.is_secure or current_app.config.get("HTTPS"):
         headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint not in STATIC_ENDPOINTS and (
-        request.path.startswith("/api/") or current_user.is_authenticated
+        # is_anonymous, not is_authenticated: the request's transaction has ended, and
+        # asking whether the user is active would load the user again (one more statement).
+        request.path.startswith("/api/") or not current_user.is_anonymous
     ):
         # Tickets, hours and invoices are private: no browser or proxy may keep a copy
         # (a download's "private, no-store" says the same and stays).

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.formatting import format_day, format_hours_for_user
 from portal.guards import admin_required
 from portal.models import Client, Currency, Subscription
-from portal.services.billing.one_off import add_one_off_item, item_invoice, pending_one_off_items
+from portal.services.billing.one_off import add_one_off_item, item_invoice
 from portal.services.billing.periods import month_name, period_of
 from portal.services.billing.profiles import billing_values
 from portal.services.catalog.tax_rates import tax_rate_list, tax_rate_of
@@ -48,12 +48,13 @@ def clients():
 @bp.route("/clients/<int:client_id>")
 def client(client_id: int):
     """One client: account, subscriptions, users, recent tickets (staff)."""
-    return _render(client_for(current_user, client_id))
+    lists = service.client_lists(client_id)  # the client's row too: client_for finds it loaded
+    return _render(client_for(current_user, client_id), lists=lists)
 
 
-def _render(client: Client, status: int = 200, **forms):
+def _render(client: Client, status: int = 200, lists=None, **forms):
     """The client page; admins get its forms, a failed one shown with its messages."""
-    overview = service.client_overview(client)
+    overview = service.client_overview(client, lists)
     if "assign_form" not in forms:
         start = service.default_start(client, overview["subscriptions"])
         forms["assign_form"] = AssignPlanForm(formdata=None, start_date=start)
@@ -75,7 +76,6 @@ def _render(client: Client, status: int = 200, **forms):
         country=country_name(client.country),
         treatment=TREATMENT_LABELS.get(client.tax_treatment, client.tax_treatment),
         tax_rate=tax_rate_of(client),
-        pending_items=pending_one_off_items(client),
         **overview,
         **forms,
     )

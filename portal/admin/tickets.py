@@ -9,11 +9,8 @@ from portal.admin.forms import ConfirmForm, NewTicketForm, TicketUpdateForm, Tra
 from portal.extensions import db
 from portal.formatting import format_day, format_hours_for_user
 from portal.models import Client, Ticket
-from portal.services.billing.periods import period_of
-from portal.services.clients.blocks import block_balance
 from portal.services.clients.search import clients_by_name
 from portal.services.clients.subscriptions import active_subscription, assignable_plans
-from portal.services.clients.usage import client_usage
 from portal.services.errors import DomainError
 from portal.services.lookups import ticket_for
 from portal.services.settings import business_today
@@ -28,10 +25,9 @@ from portal.services.tickets.conversation import (
     assignable_staff,
     open_ticket,
     set_tracking,
-    thread_messages,
     update_ticket,
 )
-from portal.services.tickets.queue import closed_periods, ticket_entries
+from portal.services.tickets.page import StaffTicketPage, staff_ticket_page
 from portal.services.tickets.time_entries import may_change
 from portal.web import flash_refusal, id_arg, options, possible_id, run_or_errors
 
@@ -72,34 +68,34 @@ def _update_form(ticket: Ticket, subscription) -> TicketUpdateForm:
     return form
 
 
-def _render(ticket: Ticket, form: TicketUpdateForm, subscription, status: int = 200):
-    """The ticket page: thread, time entries, inline form, tracking switch."""
-    entries = ticket_entries(ticket.id)
-    locked = closed_periods({period_of(entry.work_date) for entry, _name in entries})
-    usage = client_usage(ticket.client)
+def _render(
+    ticket: Ticket, form: TicketUpdateForm, subscription, page: StaffTicketPage, status: int = 200
+):
+    """The ticket page: thread, time entries, inline form, tracking switch, the sidebar."""
     return render_template(
         "admin/tickets/show.html",
         ticket=ticket,
-        messages=thread_messages(ticket, current_user),
+        messages=page.messages,
         form=form,
         show_plan=subscription is None,
         show_top_up=_sells_blocks(subscription),
-        entries=entries,
-        locked_periods=locked,
+        entries=page.entries,
+        locked_periods=page.locked_periods,
         tracking_form=TrackingForm(enabled="0" if ticket.time_tracking else "1"),
         confirm_form=ConfirmForm(),
         may_change=may_change,
-        usage=usage,  # the sidebar: plan and what is left this month
-        balance=block_balance(usage.subscription),  # a block plan's hours left, and if low
+        usage=page.usage,  # the sidebar: plan and what is left this month
+        balance=page.balance,  # a block plan's hours left, and if low
     ), status
 
 
 @bp.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int):
     """One ticket, for staff."""
-    ticket = ticket_for(current_user, ticket_id)
-    subscription = _today_subscription(ticket)
-    return _render(ticket, _update_form(ticket, subscription), subscription)
+    ticket = ticket_for(current_user, ticket_id, with_assignee=True)
+    page = staff_ticket_page(ticket, current_user)
+    form = _update_form(ticket, page.subscription)
+    return _render(ticket, form, page.subscription, page)
 
 
 @bp.post("/tickets/<int:ticket_id>")
@@ -134,7 +130,7 @@ def ticket_update(ticket_id: int):
         if result is not None:
             flash(_saved_message(result), "success")
             return redirect(url_for("admin.ticket", ticket_id=ticket.id))
-    return _render(ticket, form, subscription, 422)
+    return _render(ticket, form, subscription, staff_ticket_page(ticket, current_user), 422)
 
 
 def _saved_message(result: dict) -> str:

@@ -19,14 +19,9 @@ from portal.services.tickets.conversation import (
     add_reply,
     close_own_ticket,
     open_ticket,
-    thread_messages,
 )
-from portal.services.tickets.queue import (
-    CLIENT_STATUSES,
-    billing_states,
-    client_tickets,
-    ticket_entries,
-)
+from portal.services.tickets.page import client_ticket_page
+from portal.services.tickets.queue import CLIENT_STATUSES, client_tickets
 from portal.web import page_args, run_or_errors
 
 bp.url_value_preprocessor(allow_upload_size)  # the reply form takes files
@@ -72,16 +67,15 @@ def ticket(ticket_id: int):
         if reply is not None:
             flash(_("Reply sent."), "success")
             return redirect(url_for("client.ticket", ticket_id=ticket.id))
-    entries = ticket_entries(ticket.id)
-    state = billing_states([ticket])[ticket.id]
+    page = client_ticket_page(ticket, current_user)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "client/tickets/show.html",
         ticket=ticket,
-        messages=thread_messages(ticket, current_user),
-        entries=entries,
+        messages=page.messages,
+        entries=page.entries,
         form=form,
-        state=state,
+        state=page.state,
         close_form=CloseTicketForm(formdata=None),
     ), status
 

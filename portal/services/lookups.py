@@ -42,9 +42,16 @@ def _staff_only(user: User, model, object_id: int, missing: str):
     return row
 
 
-def ticket_for(user: User, ticket_id: int) -> Ticket:
-    """A ticket: staff any, a client user its own client's."""
-    return _visible(user, db.session.get(Ticket, ticket_id), N_("Ticket not found."))
+def ticket_for(user: User, ticket_id: int, *, with_assignee: bool = False) -> Ticket:
+    """A ticket with its client (its pages show it): staff any, a client user its own
+    client's. `with_assignee` loads the assignee too, for a page that only shows it (a
+    change of assignee would leave the loaded one behind)."""
+    options = [joinedload(Ticket.client)]
+    if with_assignee:
+        options.append(joinedload(Ticket.assignee))
+    return _visible(
+        user, db.session.get(Ticket, ticket_id, options=options), N_("Ticket not found.")
+    )
 
 
 def time_entry_for(user: User, entry_id: int) -> TimeEntry:

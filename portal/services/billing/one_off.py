@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from sqlalchemy import and_
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
@@ -152,14 +153,8 @@ def item_invoice(item: BillableItem) -> Invoice | None:
     return db.session.get(Invoice, item.invoice_id) if item.invoice_id else None
 
 
-def pending_one_off_items(client: Client) -> list[BillableItem]:
-    """The client's one-off items not invoiced yet, by date."""
-    return db.session.scalars(
-        db.select(BillableItem)
-        .where(
-            BillableItem.client_id == client.id,
-            BillableItem.kind == ItemKind.ONE_OFF.value,
-            BillableItem.invoice_id.is_(None),
-        )
-        .order_by(BillableItem.work_date, BillableItem.id)
-    ).all()
+# The client's one-off items not invoiced yet (a condition on billable_item: the client
+# page reads them in the statement of its recent items).
+PENDING_ONE_OFF = and_(
+    BillableItem.kind == ItemKind.ONE_OFF.value, BillableItem.invoice_id.is_(None)
+)

@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.formatting import format_day
@@ -19,6 +20,7 @@ from portal.models import (
     Plan,
     Role,
     Subscription,
+    TaxRate,
     Ticket,
     User,
 )
@@ -26,6 +28,7 @@ from portal.pagination import paginate_rows
 from portal.services import audit
 from portal.services.accounts.users import create_user, normalise_email
 from portal.services.billing.invoice_queries import LIST_DEFERRED
+from portal.services.billing.one_off import PENDING_ONE_OFF
 from portal.services.billing.periods import period_of
 from portal.services.billing.profiles import apply_billing, billing_values, checked_billing
 from portal.services.clients.overview import history_columns
@@ -213,17 +216,76 @@ def client_list(page: int, per_page: int):
     return paginate_rows(query, page, per_page)
 
 
-def client_overview(client: Client) -> dict:
-    """Everything the client page shows: subscriptions, usage, bills, users, recent tickets."""
-    subscriptions = db.session.scalars(
-        db.select(Subscription)
-        .options(joinedload(Subscription.plan))  # each row shows its plan's name
-        .where(Subscription.client_id == client.id)
-        .order_by(Subscription.start_date.desc())
+class ClientLists(NamedTuple):
+    """A client's row with its tax rate, subscriptions and users, read together."""
+
+    client: Client | None
+    tax_rate: TaxRate | None
+    subscriptions: list[Subscription]  # latest start first, with their plans
+    users: list[User]  # by name
+
+
+def client_lists(client_id: int) -> ClientLists:
+    """The client with its tax rate, subscriptions and users in one statement (a client has
+    few of either). While the result is held, a lookup of the client or its rate finds them
+    loaded (the session keeps only objects something refers to)."""
+    subscriptions, users = {}, {}
+    rows = db.session.execute(
+        db.select(Client, TaxRate, Subscription, User)
+        .outerjoin(TaxRate, TaxRate.id == Client.tax_rate_id)
+        .outerjoin(Subscription, Subscription.client_id == Client.id)
+        .outerjoin(Plan, Plan.id == Subscription.plan_id)
+        .outerjoin(User, User.client_id == Client.id)
+        .options(contains_eager(Subscription.plan))
+        .where(Client.id == client_id)
     ).all()
-    users = db.session.scalars(
-        db.select(User).where(User.client_id == client.id).order_by(User.name)
+    for _client, _rate, subscription, user in rows:
+        if subscription is not None:
+            subscriptions[subscription.id] = subscription
+        if user is not None:
+            users[user.id] = user
+    client, rate = rows[0][:2] if rows else (None, None)
+    return ClientLists(
+        client,
+        rate,
+        sorted(subscriptions.values(), key=lambda s: s.start_date, reverse=True),
+        sorted(users.values(), key=lambda u: (u.name, u.id)),
+    )
+
+
+def _recent_items(client: Client) -> tuple[list[tuple], list[BillableItem]]:
+    """The client's latest billable items with their month, and its one-off items not
+    invoiced yet (by date), in one statement."""
+    latest = (
+        db.select(BillableItem.id)
+        .join(BillingPeriod, BillingPeriod.id == BillableItem.period_id)
+        .where(BillableItem.client_id == client.id)
+        .order_by(BillableItem.id.desc())
+        .limit(RECENT_TICKETS)
+    )
+    rows = db.session.execute(
+        db.select(
+            BillableItem,
+            BillingPeriod.period,
+            BillableItem.id.in_(latest).label("recent"),
+            PENDING_ONE_OFF.label("pending"),
+        )
+        .outerjoin(BillingPeriod, BillingPeriod.id == BillableItem.period_id)
+        .where(
+            BillableItem.client_id == client.id, or_(BillableItem.id.in_(latest), PENDING_ONE_OFF)
+        )
     ).all()
+    recent = sorted(((i, p) for i, p, new, _p in rows if new), key=lambda r: -r[0].id)
+    pending = sorted((i for i, _p, _r, wait in rows if wait), key=lambda i: (i.work_date, i.id))
+    return recent, pending
+
+
+def client_overview(client: Client, lists: ClientLists | None = None) -> dict:
+    """Everything the client page shows: subscriptions, usage, bills, users, recent tickets.
+
+    `lists`: client_lists(client.id) when the caller has read them (with the client)."""
+    lists = lists or client_lists(client.id)
+    subscriptions, users = lists.subscriptions, lists.users
     tickets = db.session.scalars(
         db.select(Ticket)
         .where(Ticket.client_id == client.id)
@@ -241,13 +303,7 @@ def client_overview(client: Client) -> dict:
         .order_by(Invoice.id.desc())
         .limit(RECENT_TICKETS)
     ).all()
-    items = db.session.execute(
-        db.select(BillableItem, BillingPeriod.period)
-        .join(BillingPeriod, BillingPeriod.id == BillableItem.period_id)
-        .where(BillableItem.client_id == client.id)
-        .order_by(BillableItem.id.desc())
-        .limit(RECENT_TICKETS)
-    ).all()
+    items, pending = _recent_items(client)
     shown = [month for month in reversed(history) if month.plan or month.used_minutes]
     return {
         "usage": history[-1],
@@ -255,6 +311,7 @@ def client_overview(client: Client) -> dict:
         "columns": history_columns(shown),
         "invoices": invoices,
         "items": items,
+        "pending_items": pending,
         "current": current,
         "upcoming": upcoming,
         "subscriptions": subscriptions,

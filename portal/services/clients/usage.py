@@ -1,7 +1,11 @@
 """A client's hours per month: live for open months, as billed for closed ones."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+
+from sqlalchemy import and_, case, func
 
 from portal.extensions import db
 from portal.models import (
@@ -44,6 +48,10 @@ class MonthUsage:
     block_used_minutes: int = 0
     blocks: list[dict] = field(default_factory=list)  # ledger.block_summary
     carry_overs: list[dict] = field(default_factory=list)  # ledger.carry_summary
+    # Open months: every subscription active on one of its days, oldest first.
+    active: list[Subscription] = field(default_factory=list)
+    # Open months: what `subscription` used by itself (used_minutes adds up all of them).
+    subscription_used_minutes: int = 0
 
     @property
     def available_minutes(self) -> int:
@@ -78,8 +86,36 @@ def previous_periods(period: str, count: int) -> list[str]:
     return periods[::-1]
 
 
+class EveryMonth(Mapping):
+    """Whether each month is closed, for any month asked (ledger.bill_months' `known_closed`):
+    built from every closed month, so the walk never asks the database again."""
+
+    def __init__(self, closed: Mapping[str, int]):
+        self.closed = closed
+
+    def __contains__(self, period) -> bool:
+        """Every month is known."""
+        return True
+
+    def __getitem__(self, period: str) -> bool:
+        """True when the month is closed."""
+        return period in self.closed
+
+    def __iter__(self):
+        """The closed months (the others are known to be open)."""
+        return iter(self.closed)
+
+    def __len__(self) -> int:
+        """How many months are closed."""
+        return len(self.closed)
+
+    def __bool__(self) -> bool:
+        """Known, even before the first close."""
+        return True
+
+
 def _open_months(
-    client, periods: list[str], closed: list[str], book: PoolBook
+    client, periods: list[str], known: EveryMonth, book: PoolBook
 ) -> dict[str, MonthUsage]:
     """Usage of months not yet closed, live from the time entries: billed by the close's
     own function (ledger.bill_months), so the estimate and the bill cannot differ.
@@ -89,7 +125,6 @@ def _open_months(
     """
     if not periods:
         return {}
-    known = {period: False for period in periods} | {period: True for period in closed}
     billed = bill_months(sorted(periods), client.id, known_closed=known, book=book)
     months = {}
     for period in periods:
@@ -118,24 +153,27 @@ def _open_months(
             block_used_minutes=bill.block_used_minutes,
             blocks=block_summary(month.pools, bill.uses),
             carry_overs=carry_summary(month.pools, bill.uses),
+            active=[m.subscription for m in active],
+            subscription_used_minutes=bill.used_minutes,
         )
     return months
 
 
-def usage_history(client, periods: list[str]) -> list[MonthUsage]:
-    """Usage for each period: closed ones from what the close stored, open ones live."""
-    closed = dict(
-        db.session.execute(
-            db.select(BillingPeriod.period, BillingPeriod.id).where(
-                BillingPeriod.period.in_(periods)
-            )
-        ).all()
-    )
+def usage_history(
+    client, periods: list[str], closed_ids: Mapping[str, int] | None = None
+) -> list[MonthUsage]:
+    """Usage for each period: closed ones from what the close stored, open ones live.
+
+    `closed_ids` is every closed month (periods.closed_months) when the caller has read it.
+    """
     records, charges, invoices = {}, {}, {}
-    if closed:  # the current month alone (the ticket page's sidebar) reads none of these
-        records, charges, invoices = _closed_months(client, list(closed.values()))
+    if closed_ids is None or any(period in closed_ids for period in periods):
+        closed_ids, records, charges, invoices = _closed_months(client, periods)
+    # The current month alone (the ticket page's sidebar) reads nothing more here.
+    every = EveryMonth(closed_ids)
+    closed = {period: closed_ids[period] for period in periods if every[period]}
     book = PoolBook()
-    open_months = _open_months(client, [p for p in periods if p not in closed], list(closed), book)
+    open_months = _open_months(client, [p for p in periods if p not in closed], every, book)
     # Only months that had carry-over or blocks need their pools read back.
     pooled = [p for p, pid in closed.items() if any(records.get(pid, (0,) * 10)[5:])]
     pools = book.load(client.id).closed_view(pooled) if pooled else {}
@@ -150,7 +188,7 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
         )
         held, taken = pools.get(period, ([], []))
         extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
-        invoice = invoices.get(period_id)
+        number, status, invoice_id = invoices.get(period_id, (None, None, None))
         history.append(
             MonthUsage(
                 period,
@@ -163,9 +201,9 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
                 overtime,
                 extra,
                 total,
-                invoice.number if invoice else None,
-                invoice.status if invoice else None,
-                invoice.id if invoice else None,
+                number,
+                status,
+                invoice_id,
                 None,
                 *carried,
                 blocks=block_summary(held, taken),
@@ -175,13 +213,35 @@ def usage_history(client, periods: list[str]) -> list[MonthUsage]:
     return history
 
 
-def _closed_months(client, period_ids: list[int]) -> tuple[dict, dict, dict]:
-    """What the closes of these periods stored for the client: usage records, charges
-    (extra, total) and invoices, by period id."""
-    records = {}
-    for period_id, *values in db.session.execute(
+def _closed_months(client, periods: list[str]) -> tuple[dict[str, int], dict, dict, dict]:
+    """Every closed month (period -> id), and what the closes of the asked ones stored for
+    the client: usage records, charges (extra, total) and invoices (number, status, id), by
+    period id. One statement: each closed month joined to the client's rows of it when asked.
+
+    Where a month holds two records or two invoices (a subscription that changed, an
+    invoice and its credit note), the one with the higher id speaks, as before.
+    """
+    asked = BillingPeriod.period.in_(periods)
+    charges = (
         db.select(
-            UsageRecord.period_id,
+            BillableItem.period_id,
+            func.sum(
+                case((BillableItem.kind != "package_fee", BillableItem.amount), else_=0)
+            ).label("extra"),
+            func.sum(BillableItem.amount).label("total"),
+        )
+        .where(
+            BillableItem.client_id == client.id,
+            BillableItem.period_id.in_(db.select(BillingPeriod.id).where(asked)),
+        )
+        .group_by(BillableItem.period_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        db.select(
+            BillingPeriod.period,
+            BillingPeriod.id,
+            UsageRecord.id,
             UsageRecord.included_minutes,
             UsageRecord.used_minutes,
             UsageRecord.overtime_minutes,
@@ -192,31 +252,50 @@ def _closed_months(client, period_ids: list[int]) -> tuple[dict, dict, dict]:
             UsageRecord.carried_out_minutes,
             UsageRecord.block_in_minutes,
             UsageRecord.block_used_minutes,
+            charges.c.extra,
+            charges.c.total,
+            Invoice.number,
+            Invoice.status,
+            Invoice.id,
         )
-        .join(Subscription, Subscription.id == UsageRecord.subscription_id)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(UsageRecord.client_id == client.id, UsageRecord.period_id.in_(period_ids))
-    ):
-        records[period_id] = values
-    charges: dict[int, tuple[Decimal, Decimal]] = {}
-    for period_id, kind, amount in db.session.execute(
-        db.select(BillableItem.period_id, BillableItem.kind, BillableItem.amount).where(
-            BillableItem.client_id == client.id, BillableItem.period_id.in_(period_ids)
+        .outerjoin(
+            UsageRecord,
+            and_(
+                UsageRecord.period_id == BillingPeriod.id,
+                UsageRecord.client_id == client.id,
+                asked,
+            ),
         )
-    ):
-        extra, total = charges.get(period_id, (Decimal(0), Decimal(0)))
-        charges[period_id] = (extra + (amount if kind != "package_fee" else 0), total + amount)
-    invoices = {
-        row.period_id: row
-        for row in db.session.scalars(
-            db.select(Invoice).where(
-                Invoice.client_id == client.id, Invoice.period_id.in_(period_ids)
-            )
+        .outerjoin(Subscription, Subscription.id == UsageRecord.subscription_id)
+        .outerjoin(Plan, Plan.id == Subscription.plan_id)
+        .outerjoin(charges, charges.c.period_id == BillingPeriod.id)
+        .outerjoin(
+            Invoice,
+            and_(Invoice.period_id == BillingPeriod.id, Invoice.client_id == client.id, asked),
         )
-    }
-    return records, charges, invoices
+        .order_by(BillingPeriod.id, UsageRecord.id, Invoice.id)
+    )
+    every, records, charged, invoices = {}, {}, {}, {}
+    for period, period_id, record_id, *values in rows:
+        every[period] = period_id
+        record, (extra, total), invoice = values[:10], values[10:12], values[12:]
+        if record_id is not None:
+            records[period_id] = record
+        if total is not None:
+            charged[period_id] = (extra, total)
+        if invoice[2] is not None:
+            invoices[period_id] = invoice
+    return every, records, charged, invoices
 
 
-def client_usage(client, period: str | None = None) -> MonthUsage:
-    """One month's usage (the current month by default)."""
-    return usage_history(client, [period or period_of(business_today())])[0]
+def subscription_on(usage: MonthUsage, day: date) -> Subscription | None:
+    """The subscription active on `day`, a day of `usage`'s open month, from what the month
+    read (subscriptions never overlap, so at most one)."""
+    return next((sub for sub in usage.active if sub.is_active_on(day)), None)
+
+
+def client_usage(
+    client, period: str | None = None, closed_ids: Mapping[str, int] | None = None
+) -> MonthUsage:
+    """One month's usage (the current month by default); `closed_ids` as usage_history's."""
+    return usage_history(client, [period or period_of(business_today())], closed_ids)[0]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.formatting import format_day, format_number
@@ -193,16 +193,17 @@ def add_reply(
 
 def thread_messages(ticket: Ticket, viewer: User) -> list[TicketMessage]:
     """The messages `viewer` may read, oldest first, with their attachments (not the files):
-    staff all of them, a client none of the internal notes (left out by the query itself)."""
+    staff all of them, a client none of the internal notes (left out by the query itself).
+    One statement: the attachments are joined (a message has few)."""
     query = (
         db.select(TicketMessage)
         .where(TicketMessage.ticket_id == ticket.id)
-        .options(selectinload(TicketMessage.attachments), joinedload(TicketMessage.author))
+        .options(joinedload(TicketMessage.attachments), joinedload(TicketMessage.author))
         .order_by(TicketMessage.id)
     )
     if not viewer.is_staff:
         query = query.where(TicketMessage.internal.is_(False))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query).unique())
 
 
 def set_tracking(ticket: Ticket, enabled: bool, actor: User) -> None:
