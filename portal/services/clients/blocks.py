@@ -179,12 +179,33 @@ def block_balance(subscription: Subscription, period: str | None = None) -> dict
     if not months:
         return None
     bill = months[0].bill
-    left = max(0, bill.block_in_minutes - bill.block_used_minutes)
+    return balance(
+        subscription,
+        period,
+        in_minutes=bill.block_in_minutes,
+        block_used_minutes=bill.block_used_minutes,
+        used_minutes=bill.used_minutes,
+        overtime_minutes=bill.overtime_minutes,
+    )
+
+
+def balance(
+    subscription: Subscription,
+    period: str,
+    *,
+    in_minutes: int,
+    block_used_minutes: int,
+    used_minutes: int,
+    overtime_minutes: int,
+) -> dict:
+    """A block subscription's balance of a month from its bill's figures: what the pages
+    show, and "low" under a quarter of one block left."""
+    left = max(0, in_minutes - block_used_minutes)
     return {
         "period": period,
-        "in_minutes": bill.block_in_minutes,
-        "used_minutes": bill.used_minutes,
+        "in_minutes": in_minutes,
+        "used_minutes": used_minutes,
         "left_minutes": left,
-        "overtime_minutes": bill.overtime_minutes,
+        "overtime_minutes": overtime_minutes,
         "low": left < subscription.block_minutes // 4,
     }

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from portal.models import Subscription, Ticket, TicketMessage, TimeEntry, User
 from portal.services.billing.periods import closed_months, period_of
+from portal.services.clients.blocks import balance
 from portal.services.clients.subscriptions import active_subscription
 from portal.services.clients.usage import MonthUsage, client_usage, subscription_on
 from portal.services.settings import business_today
@@ -53,15 +54,14 @@ def _block_balance(usage: MonthUsage) -> dict | None:
     subscription = usage.subscription
     if subscription is None or subscription.model != "block":
         return None
-    left = max(0, usage.block_in_minutes - usage.block_used_minutes)
-    return {
-        "period": usage.period,
-        "in_minutes": usage.block_in_minutes,
-        "used_minutes": usage.subscription_used_minutes,
-        "left_minutes": left,
-        "overtime_minutes": usage.overtime_minutes,
-        "low": left < subscription.block_minutes // 4,
-    }
+    return balance(
+        subscription,
+        usage.period,
+        in_minutes=usage.block_in_minutes,
+        block_used_minutes=usage.block_used_minutes,
+        used_minutes=usage.subscription_used_minutes,
+        overtime_minutes=usage.overtime_minutes,
+    )
 
 
 @dataclass
