@@ -10,6 +10,7 @@ evaluates its default first). Both live in C, where tracemalloc and gc see nothi
 layout, in a list the layout alone holds: it is freed with the layout.
 """
 
+from weasyprint import __version__ as weasyprint_version
 from weasyprint.text import line_break
 from weasyprint.text.ffi import pango
 from weasyprint.text.fonts import font_features
@@ -47,8 +48,9 @@ def _setup(self, style) -> None:
 
 
 def install() -> None:
-    """Make WeasyPrint's layouts take their features from `_setup` (idempotent)."""
-    if line_break.Layout.setup is _setup:
+    """Make WeasyPrint's layouts take their features from `_setup` (idempotent). Only on
+    WeasyPrint 70, whose setup this follows (66's takes a layout context as well)."""
+    if line_break.Layout.setup is _setup or not weasyprint_version.startswith("70."):
         return
     line_break.font_features = _no_features  # only Layout.setup calls it in that module
     line_break.Layout.setup = _setup
