@@ -14,6 +14,7 @@ import argparse
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -79,6 +80,21 @@ def worked_example() -> int:
     return invoice.id
 
 
+@contextmanager
+def worked_example_database(kind: str):
+    """A scratch database ("sqlite" or "postgresql") holding the worked example, dropped
+    after: yields the app on it and the invoice's id."""
+    url = make_database(kind)
+    try:
+        build_schema(url)
+        app = bench_app(url)
+        with app.app_context():
+            invoice_id = worked_example()
+        yield app, invoice_id
+    finally:
+        drop_database(url)
+
+
 def timed(function, runs: int) -> list[float]:
     """Milliseconds of each of `runs` calls."""
     times = []
@@ -100,30 +116,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    url = make_database(args.db)
-    try:
-        build_schema(url)
-        app = bench_app(url)
-        with app.app_context():
-            invoice_id = worked_example()
-        with app.test_request_context():
+    with worked_example_database(args.db) as (app, invoice_id), app.test_request_context():
 
-            def xml():
-                db.session.expire_all()  # each run reads the invoice, as a request does
-                return invoice_xml(db.session.get(Invoice, invoice_id))
+        def xml():
+            db.session.expire_all()  # each run reads the invoice, as a request does
+            return invoice_xml(db.session.get(Invoice, invoice_id))
 
-            def pdf():
-                db.session.expire_all()
-                return invoice_pdf(db.session.get(Invoice, invoice_id))
+        def pdf():
+            db.session.expire_all()
+            return invoice_pdf(db.session.get(Invoice, invoice_id))
 
-            assert b"1829.63" in xml() and pdf().startswith(b"%PDF")  # warm up, and check
-            freeze_startup()  # as wsgi.py does once the app is loaded
-            xml_times = timed(xml, args.runs)
-            pdf_times = timed(pdf, args.runs)
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop_database(url)
+        assert b"1829.63" in xml() and pdf().startswith(b"%PDF")  # warm up, and check
+        freeze_startup()  # as wsgi.py does once the app is loaded
+        xml_times = timed(xml, args.runs)
+        pdf_times = timed(pdf, args.runs)
+        db.session.remove()
+        db.engine.dispose()
     print(
         f"documents: xml {p50_p95(xml_times)}, pdf {p50_p95(pdf_times)} "
         f"({args.runs} runs, {args.db})"

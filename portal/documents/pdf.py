@@ -20,6 +20,10 @@ from facturx import generate_from_binary, get_xml_from_pdf
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
+from portal.documents import text_features
+
+text_features.install()  # before any layout: WeasyPrint's own leaks 13 KB a PDF (see there)
+
 # The same folder create_app gives Flask as static_folder.
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 A4 = "@page { size: A4 }"
