@@ -13,6 +13,7 @@ from flask import (
     request,
     stream_with_context,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
@@ -191,5 +192,10 @@ def confirmation_page(
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
-    """A streamed CSV download; the rows are produced while the response is sent."""
+    """A streamed CSV download; the rows are produced while the response is sent.
+
+    The language is chosen now, while the request's user can be read: the body is written
+    after the request's transaction has ended, when the user is no longer loaded (Flask-Babel
+    keeps the choice for the rest of the request)."""
+    get_locale()
     return download(stream_with_context(csv_lines(header, rows)), "text/csv", filename)
