@@ -288,12 +288,20 @@ def at_once(app, action, threads: int = 8) -> list:
     return results
 
 
+# Lock waits of other sessions on this test's database (a row lock's wait is on a
+# transaction id, whose pg_locks row names no database: the waiter's session does).
+WAITING_HERE = text(
+    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE NOT l.granted AND l.pid <> pg_backend_pid() AND a.datname = current_database()"
+)
+
+
 def until_someone_waits(conn, seconds: float = 10) -> bool:
     """Poll PostgreSQL from `conn` until some transaction waits for a lock (True), or
     `seconds` pass (False): the moment a concurrency test lets its other side go on."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+        if conn.scalar(WAITING_HERE):
             return True
         time.sleep(0.02)
     return False

@@ -187,10 +187,10 @@ def tickets_patch(data: dict, ticket_id: int):
         return one_ticket_json(ticket)
     if "assignee_id" in data and (msg := assignee_problem(data["assignee_id"])):
         raise BadRequest({"assignee_id": msg})
+    if "time_tracking" in data:  # first: it holds the subscriptions before the ticket's row
+        set_tracking(ticket, data["time_tracking"], user())
     if "status" in data:
         change_status(ticket, data["status"], user())
-    if "time_tracking" in data:
-        set_tracking(ticket, data["time_tracking"], user())
     if "assignee_id" in data:
         set_assignee(ticket, data["assignee_id"], user())
     if "priority" in data:

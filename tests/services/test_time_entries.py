@@ -27,6 +27,7 @@ from portal.services.tickets.time_entries import (
 )
 from tests.helpers import (
     audit_rows,
+    bearer,
     close_month,
     count,
     last_month_day,
@@ -657,12 +658,13 @@ def while_a_top_up_holds_the_subscription(engine, subscription_id: int, ticket_i
 
     other = threading.Thread(target=touch_the_ticket_once_waited_for)
     other.start()
+    action_result = None
     try:
-        action()
+        action_result = action()
         db.session.commit()
     finally:
         other.join(15)
-    assert waited, "the action never waited for the subscription's row"
+    assert waited, f"the action never waited for the subscription's row (it gave {action_result!r})"
     return errors
 
 
@@ -716,3 +718,35 @@ def test_switching_tracking_on_takes_the_subscriptions_before_the_ticket(
 
     assert errors == []
     assert db.session.get(TimeEntry, entry.id).ticket.time_tracking is True
+
+
+def test_the_api_switches_tracking_before_the_status_so_the_subscription_comes_first(
+    subscribed, other_connection, client, f
+):
+    """PATCH with a status and tracking on: the status's UPDATE took the ticket's row
+    before tracking took the subscriptions', the order a top-up reverses."""
+    log(subscribed, 30, today())
+    subscribed.ticket.time_tracking = False
+    db.session.commit()
+    subscription = active_subscription(subscribed.client.id, today())
+    token = bearer(f.api_token(subscribed.operator))
+    db.session.commit()  # the request reads the token on its own connection
+    answers = []
+
+    def patch():
+        answers.append(
+            client.patch(
+                f"/api/v1/tickets/{subscribed.ticket.id}",
+                json={"status": "On Hold", "time_tracking": True},
+                headers=token,
+            )
+        )
+        return answers[-1].status_code, answers[-1].get_data(as_text=True)[:300]
+
+    errors = while_a_top_up_holds_the_subscription(
+        other_connection, subscription.id, subscribed.ticket.id, patch
+    )
+
+    assert errors == []
+    assert answers[0].status_code == 200, answers[0].text
+    assert answers[0].json["time_tracking"] is True

@@ -249,7 +249,7 @@ def client_lists(client_id: int) -> ClientLists:
         client,
         rate,
         sorted(subscriptions.values(), key=lambda s: s.start_date, reverse=True),
-        sorted(users.values(), key=lambda u: (u.name, u.id)),
+        sorted(users.values(), key=lambda u: (u.name.casefold(), u.name, u.id)),
     )
 
 

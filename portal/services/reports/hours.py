@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from sqlalchemy import Integer, String, column, func, table
 
 from portal.extensions import db
-from portal.models import Client, User
+from portal.models import Client, Role, User
 from portal.money import format_hours
 from portal.pagination import RowPagination, paginate_rows
 from portal.services.billing.periods import parse_period, period_of
@@ -232,7 +232,10 @@ def report_operators(
     if filters is not None:
         logged = logged.where(SUMMARY.c.period >= filters.start, SUMMARY.c.period <= filters.end)
     listed = (
-        User.id.in_(logged) if selected is None else User.id.in_(logged) | (User.id == selected)
+        User.id.in_(logged)
+        if selected is None
+        else User.id.in_(logged)
+        | ((User.id == selected) & User.role.in_((Role.ADMIN, Role.OPERATOR)))
     )
     return [
         tuple(row)
